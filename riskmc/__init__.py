@@ -1,0 +1,18 @@
+"""riskmc: Monte Carlo investment-risk simulation of mining projects in conflict zones.
+
+The data flow reads like the package: a scenario is loaded and validated
+(:mod:`riskmc.scenario`), its hazard is sampled (:mod:`riskmc.hazard`), and the
+disruptions are propagated through the supply chain of each project.
+"""
+
+from riskmc.scenario import Scenario, ScenarioError, default_scenario, load_scenario
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "default_scenario",
+    "load_scenario",
+]

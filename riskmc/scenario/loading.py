@@ -1,0 +1,247 @@
+"""Read scenario files (YAML or TOML), resolve ``extends:``, validate.
+
+``extends: base.yaml`` names another scenario file, relative to the file that
+extends it, or the name of a shipped scenario (``extends: balochistan.yaml``).
+The extending file is merged onto its base:
+
+- mappings merge key by key, recursively;
+- lists whose items all carry a ``name`` (districts, places, segments,
+  projects) merge item by item on that name: an item with a known name is
+  merged onto it, a new name is appended;
+- anything else (numbers, distributions' fields, ``stress:``, other lists)
+  replaces what the base had.
+
+A distribution is replaced whole when its ``dist`` changes, so that
+``{dist: fixed, value: 3}`` never inherits a base's ``median``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Hashable
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+from pydantic import ValidationError
+
+from riskmc.scenario.errors import ScenarioError, from_validation_error
+from riskmc.scenario.schema import Scenario
+
+__all__ = [
+    "default_scenario",
+    "load_scenario",
+    "merge",
+    "read_document",
+    "resolve_document",
+    "scenario_from_dict",
+    "shipped_scenarios",
+]
+
+DEFAULT_SCENARIO = "balochistan.yaml"
+SUFFIXES = (".yaml", ".yml", ".toml")
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loader that reads ``1e6`` as a number and rejects duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+# PyYAML follows YAML 1.1, where ``1e6`` (no dot) is a string; YAML 1.2 and every
+# user expect a number.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.VERBOSE,
+    ),
+    list("-+0123456789."),
+)
+
+
+def _shipped_dir() -> Path:
+    packaged = Path(str(resources.files("riskmc"))) / "scenarios"
+    if packaged.is_dir():
+        return packaged
+    # A source checkout or an editable install: scenarios/ sits beside riskmc/.
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """The scenario files shipped with riskmc, by file name."""
+    folder = _shipped_dir()
+    return {p.name: p for p in sorted(folder.iterdir()) if p.suffix in SUFFIXES}
+
+
+def read_document(path: str | Path) -> dict[str, Any]:
+    """Parse one scenario file into a mapping, without resolving ``extends:``.
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing, not YAML or TOML, malformed, or not a mapping.
+    """
+    path = Path(path)
+    if path.suffix not in SUFFIXES:
+        raise ScenarioError(path, [("", "unsupported file type; use .yaml, .yml or .toml")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, [("", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(path, [("", f"cannot read: {exc}")]) from None
+    doc: Any
+    if path.suffix == ".toml":
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(path, [("", f"malformed TOML: {exc}")]) from None
+    else:
+        try:
+            doc = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+        except yaml.MarkedYAMLError as exc:
+            where = exc.problem_mark or exc.context_mark
+            at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""
+            what = exc.problem or exc.context or "syntax error"
+            raise ScenarioError(path, [("", f"{at}malformed YAML: {what}")]) from None
+        except yaml.YAMLError as exc:
+            raise ScenarioError(path, [("", f"malformed YAML: {exc}")]) from None
+    if doc is None:
+        raise ScenarioError(path, [("", "the file is empty")])
+    if not isinstance(doc, dict):
+        raise ScenarioError(path, [("", "must be a mapping of keys to values at the top level")])
+    return doc
+
+
+def _is_named_list(items: Any) -> bool:
+    return isinstance(items, list) and all(isinstance(x, dict) and "name" in x for x in items)
+
+
+def merge(base: Any, overlay: Any) -> Any:
+    """Merge ``overlay`` onto ``base`` by the rules of the module docstring."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        if "dist" in overlay and overlay.get("dist") != base.get("dist"):
+            return dict(overlay)
+        out = dict(base)
+        for key, value in overlay.items():
+            out[key] = merge(base[key], value) if key in base else value
+        return out
+    if _is_named_list(base) and _is_named_list(overlay) and overlay:
+        out_list = list(base)
+        index = {item["name"]: i for i, item in enumerate(out_list)}
+        for item in overlay:
+            if item["name"] in index:
+                out_list[index[item["name"]]] = merge(out_list[index[item["name"]]], item)
+            else:
+                index[item["name"]] = len(out_list)
+                out_list.append(item)
+        return out_list
+    return overlay
+
+
+def _find_base(name: Any, child: Path) -> Path:
+    if not isinstance(name, str) or not name.strip():
+        raise ScenarioError(child, [("extends", "must be the path of a scenario file")])
+    candidate = (child.parent / name).resolve()
+    if candidate.is_file():
+        return candidate
+    shipped = shipped_scenarios()
+    for key in (name, f"{name}.yaml"):
+        if key in shipped:
+            return shipped[key].resolve()
+    raise ScenarioError(
+        child,
+        [
+            (
+                "extends",
+                f"no such scenario {name!r} (a path relative to this file, or one of "
+                f"{', '.join(shipped)})",
+            )
+        ],
+    )
+
+
+def resolve_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read ``path`` and everything it ``extends:``, merged into one mapping."""
+    path = Path(path)
+    here = path.resolve()
+    if here in _chain:
+        loop = " -> ".join(p.name for p in (*_chain, here))
+        raise ScenarioError(_chain[0], [("extends", f"loop: {loop}")])
+    doc = read_document(path)
+    if "extends" not in doc:
+        return doc
+    base = resolve_document(_find_base(doc["extends"], here), (*_chain, here))
+    overlay = {k: v for k, v in doc.items() if k != "extends"}
+    return cast(dict[str, Any], merge(base, overlay))
+
+
+def scenario_from_dict(doc: dict[str, Any], file: str | Path = "<memory>") -> Scenario:
+    """Validate a mapping (as read from a file) into a :class:`Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``file``, the field path and the rule of every problem.
+    """
+    try:
+        return Scenario.model_validate(doc)
+    except ValidationError as exc:
+        raise from_validation_error(file, exc) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, merge (``extends:``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.yaml``, ``.yml`` or ``.toml`` file.
+
+    Returns
+    -------
+    Scenario
+        The validated, frozen scenario.
+
+    Raises
+    ------
+    ScenarioError
+        With a one-line message naming the file, the field and the rule.
+
+    Examples
+    --------
+    >>> import riskmc
+    >>> from riskmc.scenario import shipped_scenarios
+    >>> s = riskmc.load_scenario(shipped_scenarios()["tiny.yaml"])
+    >>> s.name, s.districts[0].attacks_per_year
+    ('tiny', 24.0)
+    """
+    return scenario_from_dict(resolve_document(path), path)
+
+
+def default_scenario() -> Scenario:
+    """The shipped default scenario: Balochistan, Reko Diq and Saindak.
+
+    Examples
+    --------
+    >>> import riskmc
+    >>> [p.name for p in riskmc.default_scenario().projects]
+    ['Reko Diq', 'Saindak']
+    """
+    return load_scenario(shipped_scenarios()[DEFAULT_SCENARIO])

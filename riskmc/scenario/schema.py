@@ -1,0 +1,558 @@
+"""The scenario schema: frozen pydantic models, validated once at the edge.
+
+The names here are the scenario-file keys of SPEC.md ("Scenario file: the
+fixed core"), plus a few documented additions (``rate_multiplier``,
+``interest_usd_per_day``, the rail service of ``operations``, ``source`` tags,
+coordinates). Every model rejects unknown keys. After the field rules,
+:class:`Scenario` cross-checks the names: every district, place and segment a
+field refers to must exist, a segment must join two different places, targets
+must sum to 1, and every project's site must reach its port.
+
+Units are in the key names: ``_days``, ``_t`` (tonnes), ``_usd``, ``km``,
+``kmh``, ``_per_year``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import deque
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal, TypeAlias, cast
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from riskmc.scenario.distributions import Bounds, Param
+
+__all__ = [
+    "Blackouts",
+    "Campaigns",
+    "Closures",
+    "Construction",
+    "Costs",
+    "District",
+    "Hazard",
+    "Logistics",
+    "ModeClosure",
+    "Network",
+    "Operations",
+    "Place",
+    "Project",
+    "Protests",
+    "ProvinceWide",
+    "Scenario",
+    "Segment",
+    "Seizure",
+    "StressAttack",
+    "StressBlackout",
+    "StressClosure",
+    "StressEvent",
+    "StressSeizure",
+    "Targets",
+]
+
+DAYS_PER_YEAR = 365.25
+
+
+def _to_date(value: Any) -> date:
+    # A bare ``date`` field would take an integer as a Unix timestamp, so a
+    # typo like ``start_date: 2026`` would silently become 1970-01-01.
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise PydanticCustomError(
+        "riskmc_rule", "must be a date like 2026-01-01, got {got}", {"got": repr(value)}
+    )
+
+
+Date = Annotated[date, BeforeValidator(_to_date)]
+Name = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+NonNegative = Annotated[Param, Bounds(ge=0)]
+Positive = Annotated[Param, Bounds(gt=0)]
+Probability = Annotated[Param, Bounds(ge=0, le=1)]
+Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
+
+
+def _rule(message: str, **ctx: Any) -> PydanticCustomError:
+    return PydanticCustomError("riskmc_rule", message, ctx)
+
+
+# ----------------------------------------------------------------------------- districts
+
+
+class Targets(_Model):
+    """Shares of a district's attacks aimed at each target class; they sum to 1."""
+
+    road: Share = 0.0
+    rail: Share = 0.0
+    site: Share = 0.0
+    other: Share = 0.0
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> Targets:
+        total = self.road + self.rail + self.site + self.other
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise _rule("must sum to 1, got {total}", total=f"{total:g}")
+        return self
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        """Shares in the order road, rail, site, other."""
+        return (self.road, self.rail, self.site, self.other)
+
+
+class District(_Model):
+    """An administrative district with its attack hazard."""
+
+    name: Name
+    attacks_per_year: NonNegative = Field(
+        description="Long-run mean number of attacks a year, campaigns excluded [1/yr]."
+    )
+    targets: Targets
+    neighbours: tuple[Name, ...] = Field(
+        default=(), description="Extra adjacent districts for Hawkes spillover."
+    )
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    source: str | None = None
+
+
+# ----------------------------------------------------------------------------- hazard
+
+
+class Seizure(_Model):
+    """A place a campaign may hold, closing every segment that touches it."""
+
+    place: Name
+    probability: Probability
+    days: Positive
+
+
+class Campaigns(_Model):
+    """Coordinated multi-district offensives (a Poisson process of campaigns)."""
+
+    rate_per_year: NonNegative = 0.0
+    duration_days: Positive = 5.0
+    join_probability: dict[Name, Probability] = Field(
+        default_factory=lambda: {"default": cast(Param, 0.3)},
+        description="Per district name, or 'default' for the others.",
+    )
+    attacks_per_district: NonNegative = 3.0
+    blackout_probability: Probability = 0.9
+    blackout_days: Positive = 6.0
+    seizures: tuple[Seizure, ...] = ()
+
+
+class ModeClosure(_Model):
+    """Chance that a road (or rail) attack closes a segment, and for how long."""
+
+    probability: Probability
+    days: Positive
+
+
+class Protests(_Model):
+    """Protests and sit-ins closing road segments, per road segment."""
+
+    rate_per_year: NonNegative = 0.0
+    days: Positive = 1.0
+
+
+class Closures(_Model):
+    road: ModeClosure
+    rail: ModeClosure
+    protests: Protests = Protests()
+    road_hours_per_day: Annotated[Param, Bounds(gt=0, le=24)] = Field(
+        default=24.0, description="Hours a day roads may be used (night ban) [h]."
+    )
+
+
+class ProvinceWide(_Model):
+    """Province-wide mobile-data suspension orders."""
+
+    rate_per_year: NonNegative = 0.0
+    days: Positive = 1.0
+
+
+class Blackouts(_Model):
+    attack_probability: Probability
+    days: Positive
+    province_wide: ProvinceWide = ProvinceWide()
+
+
+class Hazard(_Model):
+    """The attack process and what attacks, campaigns and orders cause."""
+
+    process: Literal["poisson", "negbin", "hawkes"] = "poisson"
+    dispersion: Positive | None = Field(
+        default=None, description="negbin: gamma shape k, variance = mean + mean^2 / k."
+    )
+    branching_ratio: Annotated[Param, Bounds(ge=0, lt=1)] | None = Field(
+        default=None, description="hawkes: mean number of attacks one attack triggers."
+    )
+    decay_days: Positive | None = Field(
+        default=None, description="hawkes: mean delay of a triggered attack [days]."
+    )
+    spillover: Probability = Field(
+        default=0.0, description="hawkes: share of triggered attacks placed in neighbours."
+    )
+    rate_multiplier: NonNegative = Field(
+        default=1.0,
+        description="Multiplies every district's attacks_per_year, drawn once per "
+        "replication: the shared uncertainty of the provincial total.",
+    )
+    campaigns: Campaigns = Campaigns()
+    closures: Closures
+    blackouts: Blackouts
+
+    @model_validator(mode="after")
+    def _process_parameters(self) -> Hazard:
+        needed = {"negbin": ("dispersion",), "hawkes": ("branching_ratio", "decay_days")}
+        for key in needed.get(self.process, ()):
+            if getattr(self, key) is None:
+                raise PydanticCustomError(
+                    "riskmc_reference",
+                    "is required when process is {process}",
+                    {"path": key, "process": self.process},
+                )
+        return self
+
+
+# ----------------------------------------------------------------------------- network
+
+PlaceKind = Literal["port", "mine", "town", "city", "junction", "border", "depot"]
+
+
+class Place(_Model):
+    """A node of the network."""
+
+    name: Name
+    district: Name | None = Field(
+        description="District the place lies in; null for a place outside the modelled "
+        "province (no hazard there)."
+    )
+    kind: PlaceKind
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    source: str | None = None
+
+
+class Segment(_Model):
+    """A road or rail link between two places (usable both ways)."""
+
+    name: Name
+    mode: Literal["road", "rail"]
+    from_: Name = Field(alias="from")
+    to: Name
+    km: Positive = Field(description="Length [km].")
+    kmh: Positive = Field(description="Average speed while moving [km/h].")
+    districts: tuple[Name, ...] = Field(
+        default=(), description="Districts the segment passes through (its hazard)."
+    )
+    source: str | None = None
+
+
+class Network(_Model):
+    places: tuple[Place, ...]
+    segments: tuple[Segment, ...] = ()
+
+
+# ----------------------------------------------------------------------------- projects
+
+
+class Construction(_Model):
+    start: Date
+    planned_days: Positive
+    material_t: Positive = Field(description="Inbound material the planned work needs [t].")
+    site_buffer_days: NonNegative = Field(description="Site stockpile, in days of need.")
+    blackout_productivity: Probability = 1.0
+    site_attack_standdown_days: NonNegative = 0.0
+
+
+class Operations(_Model):
+    output_t_per_day: NonNegative
+    consumables_t_per_day: NonNegative
+    consumables_buffer_days: NonNegative
+    storage_days: NonNegative = Field(description="Site storage of output, in days of output.")
+    export_mode: Literal["road", "rail"]
+    ramp_up_days: NonNegative = Field(
+        default=0.0, description="Days from first production to full output (linear ramp)."
+    )
+    trains_per_day: NonNegative = Field(default=1.0, description="rail export: departures a day.")
+    train_t: Positive = Field(default=1000.0, description="rail export: payload of a train [t].")
+    turnaround_days: NonNegative = Field(
+        default=0.0, description="rail export: days before a train set is back at the site."
+    )
+
+
+class Logistics(_Model):
+    convoy_t: Positive = Field(description="Payload of one road convoy [t].")
+    dispatch_needs_comms: bool = Field(
+        strict=True, description="Convoys wait while origin or site district is blacked out."
+    )
+
+
+class Costs(_Model):
+    standby_usd_per_day: NonNegative
+    overhead_usd_per_day: NonNegative
+    interest_usd_per_day: NonNegative = 0.0
+    escort_usd_per_convoy: NonNegative = 0.0
+    transport_usd_per_tkm: NonNegative = 0.0
+    site_attack_damage_usd: NonNegative = 0.0
+    convoy_loss_share: Probability = 0.0
+    price_usd_per_t: NonNegative = 0.0
+    discount_rate: Annotated[Param, Bounds(ge=0, le=1)] = 0.0
+
+
+class Project(_Model):
+    """A mining project: its site, its port and its supply chain."""
+
+    name: Name
+    site: Name
+    port: Name
+    construction: Construction | None = Field(
+        default=None, description="Remaining construction; null for an operating mine."
+    )
+    operations: Operations
+    logistics: Logistics
+    costs: Costs
+    source: str | None = None
+
+
+# ----------------------------------------------------------------------------- stress
+
+
+class StressClosure(_Model):
+    kind: Literal["closure"] = "closure"
+    segment: Name
+    start: Date
+    days: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+
+
+class StressBlackout(_Model):
+    kind: Literal["blackout"] = "blackout"
+    district: Name = Field(description="A district name, or 'all'.")
+    start: Date
+    days: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+
+
+class StressSeizure(_Model):
+    kind: Literal["seizure"] = "seizure"
+    place: Name
+    start: Date
+    days: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+
+
+class StressAttack(_Model):
+    kind: Literal["attack"] = "attack"
+    district: Name
+    target: Literal["road", "rail", "site", "other"]
+    start: Date
+
+
+def _kind_tag(value: Any) -> str | None:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return f"<{kind}>" if isinstance(kind, str) else None
+
+
+StressEvent: TypeAlias = Annotated[
+    Annotated[StressClosure, Tag("<closure>")]
+    | Annotated[StressBlackout, Tag("<blackout>")]
+    | Annotated[StressSeizure, Tag("<seizure>")]
+    | Annotated[StressAttack, Tag("<attack>")],
+    Discriminator(_kind_tag),
+]
+
+
+# ----------------------------------------------------------------------------- scenario
+
+
+class Scenario(_Model):
+    """A whole scenario: districts and their hazard, the network, the projects.
+
+    Build one with :func:`riskmc.load_scenario` (YAML or TOML, with
+    ``extends:``) or :func:`riskmc.default_scenario`; the object is frozen.
+    """
+
+    name: Name
+    description: str = ""
+    start_date: Date
+    horizon_years: Annotated[float, Field(strict=True, gt=0, le=200, allow_inf_nan=False)]
+    districts: tuple[District, ...]
+    hazard: Hazard
+    network: Network
+    projects: tuple[Project, ...] = ()
+    stress: tuple[StressEvent, ...] = ()
+
+    @property
+    def horizon_days(self) -> float:
+        """Length of the horizon, ``horizon_years * 365.25`` [days]."""
+        return self.horizon_years * DAYS_PER_YEAR
+
+    def day_of(self, when: date) -> float:
+        """Days from ``start_date`` to ``when``."""
+        return float((when - self.start_date).days)
+
+    def date_of(self, day: float) -> date:
+        """Calendar date ``day`` days after ``start_date`` (rounded down)."""
+        return self.start_date + timedelta(days=math.floor(day))
+
+    def district(self, name: str) -> District:
+        """The district called ``name``."""
+        for d in self.districts:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the scenario's canonical JSON: equal for equal scenarios."""
+        doc = self.model_dump(mode="json", by_alias=True)
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Scenario:
+        for path, message in _reference_problems(self):
+            raise PydanticCustomError(
+                "riskmc_reference", "{message}", {"path": path, "message": message}
+            )
+        return self
+
+
+def _duplicates(items: Iterable[str]) -> Iterator[tuple[int, str]]:
+    seen: set[str] = set()
+    for i, name in enumerate(items):
+        if name in seen:
+            yield i, name
+        seen.add(name)
+
+
+def reachable(network: Network, source: str, modes: Iterable[str]) -> set[str]:
+    """Places reachable from ``source`` over segments of the given modes."""
+    allowed = set(modes)
+    links: dict[str, list[str]] = {}
+    for seg in network.segments:
+        if seg.mode in allowed:
+            links.setdefault(seg.from_, []).append(seg.to)
+            links.setdefault(seg.to, []).append(seg.from_)
+    seen = {source}
+    queue = deque([source])
+    while queue:
+        for nxt in links.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
+    """Yield ``(field path, rule)`` for every broken cross-reference."""
+    districts = {d.name for d in s.districts}
+    places = {p.name for p in s.network.places}
+    segments = {g.name for g in s.network.segments}
+
+    for what, path, names in (
+        ("district", "districts", [d.name for d in s.districts]),
+        ("place", "network.places", [p.name for p in s.network.places]),
+        ("segment", "network.segments", [g.name for g in s.network.segments]),
+        ("project", "projects", [p.name for p in s.projects]),
+    ):
+        for i, name in _duplicates(names):
+            yield f"{path}[{i}].name", f"duplicate {what} name {name!r}"
+
+    for i, d in enumerate(s.districts):
+        for j, n in enumerate(d.neighbours):
+            if n not in districts:
+                yield f"districts[{i}].neighbours[{j}]", f"unknown district {n!r}"
+
+    camp = s.hazard.campaigns
+    for key in camp.join_probability:
+        if key != "default" and key not in districts:
+            yield (
+                f"hazard.campaigns.join_probability.{key}",
+                f"unknown district {key!r} (use a district name or 'default')",
+            )
+    for i, z in enumerate(camp.seizures):
+        if z.place not in places:
+            yield f"hazard.campaigns.seizures[{i}].place", f"unknown place {z.place!r}"
+
+    for i, place in enumerate(s.network.places):
+        if place.district is not None and place.district not in districts:
+            yield f"network.places[{i}].district", f"unknown district {place.district!r}"
+
+    for i, g in enumerate(s.network.segments):
+        for key, node in (("from", g.from_), ("to", g.to)):
+            if node not in places:
+                yield f"network.segments[{i}].{key}", f"unknown place {node!r}"
+        if g.from_ == g.to:
+            yield (
+                f"network.segments[{i}]",
+                f"connects nothing: 'from' and 'to' are both {g.to!r}",
+            )
+        for j, n in enumerate(g.districts):
+            if n not in districts:
+                yield f"network.segments[{i}].districts[{j}]", f"unknown district {n!r}"
+
+    for i, p in enumerate(s.projects):
+        known = True
+        for key, name in (("site", p.site), ("port", p.port)):
+            if name not in places:
+                known = False
+                yield f"projects[{i}].{key}", f"unknown place {name!r}"
+        if not known:
+            continue
+        if p.site == p.port:
+            yield f"projects[{i}].port", f"must differ from the site, got {p.port!r} for both"
+            continue
+        # Inbound material and consumables come by road convoy; output leaves by
+        # its export mode.
+        if p.port not in reachable(s.network, p.site, ["road"]):
+            yield (
+                f"projects[{i}].site",
+                f"{p.site!r} cannot reach port {p.port!r} by road (inbound convoys)",
+            )
+            continue
+        mode = p.operations.export_mode
+        if p.port not in reachable(s.network, p.site, [mode]):
+            yield (
+                f"projects[{i}].operations.export_mode",
+                f"{p.site!r} cannot reach port {p.port!r} by {mode}",
+            )
+
+    end = s.start_date + timedelta(days=s.horizon_days)
+    for i, e in enumerate(s.stress):
+        if isinstance(e, StressClosure) and e.segment not in segments:
+            yield f"stress[{i}].segment", f"unknown segment {e.segment!r}"
+        if isinstance(e, StressBlackout) and e.district != "all" and e.district not in districts:
+            yield f"stress[{i}].district", f"unknown district {e.district!r} (or 'all')"
+        if isinstance(e, StressAttack) and e.district not in districts:
+            yield f"stress[{i}].district", f"unknown district {e.district!r}"
+        if isinstance(e, StressSeizure) and e.place not in places:
+            yield f"stress[{i}].place", f"unknown place {e.place!r}"
+        if not s.start_date <= e.start < end:
+            yield (
+                f"stress[{i}].start",
+                f"must fall within the horizon {s.start_date} to {end}, got {e.start}",
+            )
