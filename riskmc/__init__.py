@@ -5,14 +5,17 @@ The data flow reads like the package: a scenario is loaded and validated
 disruptions are propagated through the supply chain of each project.
 """
 
+from riskmc.hazard import HazardSample, sample_hazard
 from riskmc.scenario import Scenario, ScenarioError, default_scenario, load_scenario
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "HazardSample",
     "Scenario",
     "ScenarioError",
     "__version__",
     "default_scenario",
     "load_scenario",
+    "sample_hazard",
 ]

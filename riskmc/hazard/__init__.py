@@ -1,0 +1,12 @@
+"""Hazard: sample attacks, campaigns, closures and blackouts (Numba kernels)."""
+
+from riskmc.hazard.processes import ATTACK_PROCESSES, AttackProcess
+from riskmc.hazard.sample import HazardSample, ReplicationEvents, sample_hazard
+
+__all__ = [
+    "ATTACK_PROCESSES",
+    "AttackProcess",
+    "HazardSample",
+    "ReplicationEvents",
+    "sample_hazard",
+]

@@ -1,0 +1,385 @@
+"""Turn a validated scenario into the flat arrays the hazard kernels read.
+
+This is the only place that looks at scenario objects on the hazard side: it
+runs once per call of :func:`riskmc.sample_hazard`, and the kernels then see
+arrays and scalars only.
+
+Parameters are split in two (SPEC.md, "Parameter uncertainty"):
+
+- *per-event* distributions (the ``days`` of closures, blackouts, seizures
+  and campaigns; damage per attack) are drawn for every event, inside the
+  kernel, and appear as rows of ``event_dists``;
+- every other parameter is drawn once per replication: it is a column of the
+  ``theta`` matrix (replications x parameters). A plain number is a column
+  with the ``fixed`` code, so the kernel treats both alike.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Any, NamedTuple, cast
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel
+
+from riskmc.hazard.processes import ATTACK_PROCESSES
+from riskmc.hazard.rng import stream_id
+from riskmc.scenario.distributions import Fixed, Param, _Dist
+from riskmc.scenario.schema import (
+    Scenario,
+    StressAttack,
+    StressBlackout,
+    StressClosure,
+    StressSeizure,
+)
+
+__all__ = [
+    "CAUSES",
+    "KINDS",
+    "TARGETS",
+    "HazardArrays",
+    "ParameterSpec",
+    "build_inputs",
+]
+
+#: Target classes, in the order of their integer codes.
+TARGETS = ("road", "rail", "site", "other")
+#: Closure and blackout causes, in the order of their integer codes.
+CAUSES = ("attack", "seizure", "protest", "campaign", "province", "stress")
+#: How an attack came about.
+KINDS = ("background", "triggered", "campaign", "stress")
+
+# Columns of theta for the scalar hazard parameters, in this order.
+SCALARS = (
+    "hazard.rate_multiplier",
+    "hazard.dispersion",
+    "hazard.branching_ratio",
+    "hazard.decay_days",
+    "hazard.spillover",
+    "hazard.campaigns.rate_per_year",
+    "hazard.campaigns.attacks_per_district",
+    "hazard.campaigns.blackout_probability",
+    "hazard.closures.road.probability",
+    "hazard.closures.rail.probability",
+    "hazard.closures.protests.rate_per_year",
+    "hazard.blackouts.attack_probability",
+    "hazard.blackouts.province_wide.rate_per_year",
+)
+# Rows of event_dists for the per-event durations, then one row per seizure.
+EVENT_DISTS = (
+    "hazard.closures.road.days",
+    "hazard.closures.rail.days",
+    "hazard.closures.protests.days",
+    "hazard.blackouts.days",
+    "hazard.blackouts.province_wide.days",
+    "hazard.campaigns.duration_days",
+    "hazard.campaigns.blackout_days",
+)
+# Paths of distributions drawn per event rather than per replication.
+PER_EVENT = (
+    *EVENT_DISTS,
+    "hazard.campaigns.seizures[*].days",
+    "projects[*].costs.site_attack_damage_usd",
+)
+
+
+class HazardArrays(NamedTuple):
+    """Everything the hazard kernel reads, as arrays (one scenario)."""
+
+    horizon: float
+    process: int
+    # district d: streams, target mix, segments of each mode, neighbours
+    n_districts: int
+    col_rate: NDArray[np.int64]
+    col_join: NDArray[np.int64]
+    targets_cum: NDArray[np.float64]  # (D, 4) cumulative shares
+    road_ptr: NDArray[np.int64]
+    road_idx: NDArray[np.int64]
+    rail_ptr: NDArray[np.int64]
+    rail_idx: NDArray[np.int64]
+    nb_ptr: NDArray[np.int64]
+    nb_idx: NDArray[np.int64]
+    s_attack: NDArray[np.uint64]
+    s_mark: NDArray[np.uint64]
+    s_burst: NDArray[np.uint64]
+    s_campmark: NDArray[np.uint64]
+    s_negbin: NDArray[np.uint64]
+    # per-event distributions: (code, p0, p1, p2, p3) rows
+    event_dists: NDArray[np.float64]
+    # seizures of campaigns: theta column of the probability, segments closed
+    col_seize: NDArray[np.int64]
+    seize_ptr: NDArray[np.int64]
+    seize_idx: NDArray[np.int64]
+    s_seize: NDArray[np.uint64]
+    # protests on road segments
+    protest_segments: NDArray[np.int64]
+    s_protest: NDArray[np.uint64]
+    # single streams
+    s_offspring: np.uint64
+    s_campaign: np.uint64
+    s_province: np.uint64
+    s_stress: np.uint64
+    # stress events
+    st_attack_district: NDArray[np.int64]
+    st_attack_target: NDArray[np.int64]
+    st_attack_day: NDArray[np.float64]
+    st_closure_segment: NDArray[np.int64]
+    st_closure_start: NDArray[np.float64]
+    st_closure_end: NDArray[np.float64]
+    st_blackout_district: NDArray[np.int64]  # -1: every district
+    st_blackout_start: NDArray[np.float64]
+    st_blackout_end: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """The per-replication parameters: one column of theta each.
+
+    Attributes
+    ----------
+    paths : tuple of str
+        Parameter paths, with list items named, e.g.
+        ``districts[Quetta].attacks_per_year``.
+    codes : ndarray of int64, shape (P,)
+        Distribution code (0 for a plain number).
+    params : ndarray of float64, shape (P, 4)
+        Distribution parameters.
+    streams : ndarray of uint64, shape (P,)
+        Random stream of each parameter, keyed by its path.
+    uncertain : ndarray of bool, shape (P,)
+        True where the parameter is a distribution (not a plain number).
+    """
+
+    paths: tuple[str, ...]
+    codes: NDArray[np.int64]
+    params: NDArray[np.float64]
+    streams: NDArray[np.uint64]
+    uncertain: NDArray[np.bool_]
+
+    def column(self, path: str) -> int:
+        """Index of ``path`` in theta."""
+        return self.paths.index(path)
+
+
+def _encode(value: Param | None) -> tuple[int, tuple[float, float, float, float]]:
+    if value is None:
+        return 0, (0.0, 0.0, 0.0, 0.0)
+    if isinstance(value, _Dist):
+        return value.code, value.params()
+    return Fixed.code, (float(value), 0.0, 0.0, 0.0)
+
+
+def _walk(node: Any, path: str) -> list[tuple[str, _Dist]]:
+    """Every distribution-valued field under ``node``, with its named path."""
+    if isinstance(node, _Dist):
+        return [(path, node)]
+    found: list[tuple[str, _Dist]] = []
+    if isinstance(node, BaseModel):
+        for field in type(node).model_fields:
+            found += _walk(getattr(node, field), f"{path}.{field}" if path else field)
+    elif isinstance(node, tuple):
+        names = [getattr(item, "name", None) for item in node]
+        unique = None not in names and len(set(names)) == len(names)
+        for i, item in enumerate(node):
+            found += _walk(item, f"{path}[{names[i] if unique else i}]")
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            found += _walk(item, f"{path}[{key}]")
+    return found
+
+
+def _attr(node: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _per_event(path: str) -> bool:
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in PER_EVENT)
+
+
+def parameter_spec(scenario: Scenario) -> ParameterSpec:
+    """The per-replication parameters of a scenario, in theta's column order.
+
+    Columns: the scalar hazard parameters (:data:`SCALARS`), each district's
+    ``attacks_per_year`` and campaign ``join_probability``, each seizure's
+    ``probability``, then every other distribution-valued parameter of the
+    scenario (for the supply chain and finance), in document order.
+    """
+    h = scenario.hazard
+    values: list[tuple[str, Param | None]] = [(p, _attr(scenario, p)) for p in SCALARS]
+    join = h.campaigns.join_probability
+    districts = scenario.districts
+    values += [(f"districts[{d.name}].attacks_per_year", d.attacks_per_year) for d in districts]
+    values += [
+        (f"hazard.campaigns.join_probability[{d.name}]", join.get(d.name, join.get("default", 0.0)))
+        for d in districts
+    ]
+    values += [
+        (f"hazard.campaigns.seizures[{i}].probability", z.probability)
+        for i, z in enumerate(h.campaigns.seizures)
+    ]
+    seen = {p for p, _ in values}
+    for path, dist in _walk(scenario, ""):
+        if path not in seen and not _per_event(path) and not path.startswith("hazard.campaigns"):
+            values.append((path, cast(Param, dist)))
+    encoded = [_encode(v) for _, v in values]
+    paths = tuple(p for p, _ in values)
+    return ParameterSpec(
+        paths=paths,
+        codes=np.array([c for c, _ in encoded], dtype=np.int64),
+        params=np.array([p for _, p in encoded], dtype=np.float64).reshape(-1, 4),
+        streams=np.array([stream_id("param", p) for p in paths], dtype=np.uint64),
+        uncertain=np.array([isinstance(v, _Dist) for _, v in values], dtype=np.bool_),
+    )
+
+
+def _csr(groups: list[list[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    ptr = np.zeros(len(groups) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(g) for g in groups])
+    idx = np.array([i for g in groups for i in g], dtype=np.int64)
+    return ptr, idx
+
+
+def _streams(kind: str, names: list[str]) -> NDArray[np.uint64]:
+    return np.array([stream_id(kind, n) for n in names], dtype=np.uint64)
+
+
+def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
+    """Arrays for the hazard kernel and the per-replication parameter spec."""
+    spec = parameter_spec(scenario)
+    h = scenario.hazard
+    districts = [d.name for d in scenario.districts]
+    d_index = {n: i for i, n in enumerate(districts)}
+    segments = scenario.network.segments
+    s_index = {g.name: i for i, g in enumerate(segments)}
+    n_d = len(districts)
+
+    by_mode: dict[str, list[list[int]]] = {
+        "road": [[] for _ in districts],
+        "rail": [[] for _ in districts],
+    }
+    adjacent: list[set[int]] = [set() for _ in districts]
+    for j, g in enumerate(segments):
+        ds = [d_index[n] for n in g.districts]
+        for d in dict.fromkeys(ds):
+            by_mode[g.mode][d].append(j)
+            adjacent[d].update(x for x in ds if x != d)
+    for district in scenario.districts:
+        for n in district.neighbours:
+            adjacent[d_index[district.name]].add(d_index[n])
+            adjacent[d_index[n]].add(d_index[district.name])
+    road_ptr, road_idx = _csr(by_mode["road"])
+    rail_ptr, rail_idx = _csr(by_mode["rail"])
+    nb_ptr, nb_idx = _csr([sorted(a) for a in adjacent])
+
+    def touching(place: str) -> list[int]:
+        return [j for j, g in enumerate(segments) if place in (g.from_, g.to)]
+
+    seizures = h.campaigns.seizures
+    seize_ptr, seize_idx = _csr([touching(z.place) for z in seizures])
+
+    dists = [
+        _encode(v)
+        for v in (
+            h.closures.road.days,
+            h.closures.rail.days,
+            h.closures.protests.days,
+            h.blackouts.days,
+            h.blackouts.province_wide.days,
+            h.campaigns.duration_days,
+            h.campaigns.blackout_days,
+            *(z.days for z in seizures),
+        )
+    ]
+    event_dists = np.array([[c, *p] for c, p in dists], dtype=np.float64).reshape(-1, 5)
+
+    targets_cum = np.cumsum(
+        np.array([d.targets.as_tuple() for d in scenario.districts], dtype=np.float64).reshape(
+            -1, 4
+        ),
+        axis=1,
+    )
+    if n_d:
+        targets_cum[:, 3] = 1.0  # shares sum to 1 within 1e-6; close the last class exactly
+
+    day = scenario.day_of
+    st_att = [e for e in scenario.stress if isinstance(e, StressAttack)]
+    st_clo: list[tuple[int, float, float]] = []
+    st_blk: list[tuple[int, float, float]] = []
+    for e in scenario.stress:
+        if isinstance(e, StressClosure):
+            st_clo.append((s_index[e.segment], day(e.start), day(e.start) + e.days))
+        elif isinstance(e, StressSeizure):
+            st_clo += [(j, day(e.start), day(e.start) + e.days) for j in touching(e.place)]
+        elif isinstance(e, StressBlackout):
+            who = -1 if e.district == "all" else d_index[e.district]
+            st_blk.append((who, day(e.start), day(e.start) + e.days))
+
+    road_segments = [j for j, g in enumerate(segments) if g.mode == "road"]
+    n_scalars = len(SCALARS)
+    arrays = HazardArrays(
+        horizon=float(scenario.horizon_days),
+        process=ATTACK_PROCESSES[h.process].code,
+        n_districts=n_d,
+        col_rate=np.arange(n_scalars, n_scalars + n_d, dtype=np.int64),
+        col_join=np.arange(n_scalars + n_d, n_scalars + 2 * n_d, dtype=np.int64),
+        targets_cum=targets_cum,
+        road_ptr=road_ptr,
+        road_idx=road_idx,
+        rail_ptr=rail_ptr,
+        rail_idx=rail_idx,
+        nb_ptr=nb_ptr,
+        nb_idx=nb_idx,
+        s_attack=_streams("attack", districts),
+        s_mark=_streams("mark", districts),
+        s_burst=_streams("campaign-burst", districts),
+        s_campmark=_streams("campaign-mark", districts),
+        s_negbin=_streams("negbin", districts),
+        event_dists=event_dists,
+        col_seize=np.arange(
+            n_scalars + 2 * n_d, n_scalars + 2 * n_d + len(seizures), dtype=np.int64
+        ),
+        seize_ptr=seize_ptr,
+        seize_idx=seize_idx,
+        s_seize=_streams("seizure", [f"{i}:{z.place}" for i, z in enumerate(seizures)]),
+        protest_segments=np.array(road_segments, dtype=np.int64),
+        s_protest=_streams("protest", [segments[j].name for j in road_segments]),
+        s_offspring=np.uint64(stream_id("offspring")),
+        s_campaign=np.uint64(stream_id("campaign")),
+        s_province=np.uint64(stream_id("province")),
+        s_stress=np.uint64(stream_id("stress")),
+        st_attack_district=np.array([d_index[e.district] for e in st_att], dtype=np.int64),
+        st_attack_target=np.array([TARGETS.index(e.target) for e in st_att], dtype=np.int64),
+        st_attack_day=np.array([day(e.start) for e in st_att], dtype=np.float64),
+        st_closure_segment=np.array([c[0] for c in st_clo], dtype=np.int64),
+        st_closure_start=np.array([c[1] for c in st_clo], dtype=np.float64),
+        st_closure_end=np.array([c[2] for c in st_clo], dtype=np.float64),
+        st_blackout_district=np.array([b[0] for b in st_blk], dtype=np.int64),
+        st_blackout_start=np.array([b[1] for b in st_blk], dtype=np.float64),
+        st_blackout_end=np.array([b[2] for b in st_blk], dtype=np.float64),
+    )
+    _check_streams(arrays)
+    return arrays, spec
+
+
+def _check_streams(a: HazardArrays) -> None:
+    # Two streams with one id would correlate their numbers; CRC-32 of distinct
+    # short names collides with probability ~1e-7 for a scenario's few hundred
+    # streams, but a silent collision would be a wrong answer, so check.
+    ids = np.concatenate(
+        [
+            a.s_attack,
+            a.s_mark,
+            a.s_burst,
+            a.s_campmark,
+            a.s_negbin,
+            a.s_seize,
+            a.s_protest,
+            np.array([a.s_offspring, a.s_campaign, a.s_province, a.s_stress], dtype=np.uint64),
+        ]
+    )
+    if len(np.unique(ids)) != len(ids):
+        raise RuntimeError("random stream ids collide; rename a district or segment")

@@ -1,0 +1,642 @@
+"""The compiled hazard kernels: arrays in, event tables out.
+
+One call samples a contiguous block of replications. Each replication reads
+only its own counter-based streams (:mod:`riskmc.hazard.rng`) and its own row
+of ``theta``, so the result for replication ``r`` is the same whichever block
+or thread computes it.
+
+Per replication, in this order:
+
+1. **Background attacks** per district, exact Poisson process by exponential
+   gaps. ``negbin`` multiplies the rate by a Gamma(k, 1/k) draw; ``hawkes``
+   uses ``attacks_per_year x (1 - n)`` and starts a burn-in of
+   ``12 tau / (1 - n)`` days before day 0 so the process is stationary from
+   day 0 (the bias left is below ``exp(-12)``).
+2. **Triggered attacks** (``hawkes``), by the cluster construction: every
+   attack, in order of creation, has Poisson(n) children after Exp(tau)
+   delays; a share ``spillover`` goes to a random adjacent district.
+3. **Campaigns**: Poisson arrivals; each joining district gets a Poisson
+   burst of attacks spread uniformly over the campaign, maybe a blackout from
+   its start, and seizures close every segment touching the place held.
+   Campaign attacks do not trigger further attacks.
+4. **Stress attacks** are added, and those of the burn-in are dropped (their
+   consequences too).
+5. **Consequences of each attack**, in the order the attacks were made, from
+   five uniforms of its district's mark stream: its target; for road and rail
+   targets, a closure of one segment of that mode through the district, with
+   the mode's probability and duration; a blackout of the district. The
+   target uniform, rescaled within the drawn class, is kept as the attack's
+   ``mark``, a uniform for per-attack amounts (damage) downstream. Attacks
+   are then sorted by day (a counting sort on whole days, then insertion).
+6. **Protests** on each road segment and **province-wide blackout orders**,
+   Poisson in time; **stress** closures and blackouts.
+7. Pieces end at the horizon at the latest; overlapping pieces of one segment
+   (or district) merge into one row whose cause is that of the first piece.
+   Spans are ordered by segment (or district), then start.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from riskmc.hazard.rng import gamma_draw, sample_dist, uniform4
+
+# theta columns of the scalar parameters (riskmc.hazard.inputs.SCALARS).
+G_MULT, G_DISP, G_N, G_DECAY, G_SPILL = 0, 1, 2, 3, 4
+G_CRATE, G_CATT, G_CBLK = 5, 6, 7
+G_PROAD, G_PRAIL, G_PROT, G_PBLK, G_PROV = 8, 9, 10, 11, 12
+# event_dists rows (riskmc.hazard.inputs.EVENT_DISTS), then one per seizure.
+E_ROAD, E_RAIL, E_PROT, E_BLK, E_PROV, E_CDUR, E_CBLK, E_SEIZE0 = 0, 1, 2, 3, 4, 5, 6, 7
+# Codes of processes, targets, causes and kinds.
+POISSON, NEGBIN, HAWKES = 0, 1, 2
+ROAD, RAIL, SITE, OTHER = 0, 1, 2, 3
+C_ATTACK, C_SEIZURE, C_PROTEST, C_CAMPAIGN, C_PROVINCE, C_STRESS = 0, 1, 2, 3, 4, 5
+K_BACKGROUND, K_TRIGGERED, K_CAMPAIGN, K_STRESS = 0, 1, 2, 3
+
+YEAR = 365.25
+BURN_IN_DECAYS = 12.0
+# Sub-counters for rejection sampling of per-event durations, apart from the
+# sequential blocks (sub 0) of the same stream.
+SUB_CLOSE, SUB_BLACKOUT = 1, 1 << 21
+
+# Output tables: packed records, one per event. Compact on purpose: an event
+# table is written once and read once, so its bytes are its cost.
+ATTACK_DTYPE = np.dtype(
+    [
+        ("replication", "<i4"),
+        ("day", "<f8"),
+        ("district", "<i2"),
+        ("target", "i1"),
+        ("campaign", "<i4"),
+        ("kind", "i1"),
+        ("mark", "<f4"),
+    ]
+)
+SPAN_DTYPE = np.dtype(
+    [("replication", "<i4"), ("key", "<i2"), ("start", "<f8"), ("end", "<f8"), ("cause", "i1")]
+)
+CAMPAIGN_DTYPE = np.dtype(
+    [("replication", "<i4"), ("campaign", "<i4"), ("start", "<f8"), ("end", "<f8")]
+)
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _room(a: np.ndarray, n: int) -> np.ndarray:
+    """``a`` itself if row ``n`` fits, else a copy with twice the rows (2-D)."""
+    if n < a.shape[0]:
+        return a
+    b = np.empty((2 * a.shape[0], a.shape[1]), dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _room1(a: np.ndarray, n: int) -> np.ndarray:
+    """``a`` itself if element ``n`` fits, else a copy twice as long (1-D)."""
+    if n < a.shape[0]:
+        return a
+    b = np.empty(2 * a.shape[0], dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _pick(u0: float, u1: float, u2: float, u3: float, j: int) -> float:
+    if j == 0:
+        return u0
+    if j == 1:
+        return u1
+    if j == 2:
+        return u2
+    return u3
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _next_u(
+    buf: np.ndarray,
+    pos: np.ndarray,
+    row: int,
+    k0: np.uint64,
+    k1: np.uint64,
+    rep: np.uint64,
+    stream: np.uint64,
+) -> float:
+    """Next uniform of a sequential stream, four per Philox block."""
+    p = pos[row]
+    if p & 3 == 0:
+        a, b, c, d = uniform4(k0, k1, rep, stream, p >> 2, 0)
+        buf[row, 0] = a
+        buf[row, 1] = b
+        buf[row, 2] = c
+        buf[row, 3] = d
+    pos[row] = p + 1
+    return float(buf[row, p & 3])
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _event_draw(
+    ed: np.ndarray,
+    row: int,
+    u: float,
+    k0: np.uint64,
+    k1: np.uint64,
+    rep: np.uint64,
+    stream: np.uint64,
+    index: int,
+    sub: int,
+) -> float:
+    return sample_dist(
+        int(ed[row, 0]),
+        ed[row, 1],
+        ed[row, 2],
+        ed[row, 3],
+        ed[row, 4],
+        u,
+        k0,
+        k1,
+        rep,
+        stream,
+        index,
+        sub,
+    )
+
+
+@nb.njit(cache=True, error_model="numpy", nogil=True)
+def draw_theta(
+    codes: np.ndarray,
+    params: np.ndarray,
+    streams: np.ndarray,
+    k0: np.uint64,
+    k1: np.uint64,
+    rep0: int,
+    n_rep: int,
+) -> np.ndarray:
+    """Per-replication parameter draws, shape (n_rep, P).
+
+    Column ``j`` of replication ``r`` is drawn from stream ``streams[j]``,
+    block 0 (inversion) or blocks 1, 2, ... (rejection): it depends on the
+    parameter's path, not on its column, so adding a parameter to a scenario
+    leaves the others' draws unchanged.
+    """
+    n_par = codes.shape[0]
+    out = np.empty((n_rep, n_par), dtype=np.float64)
+    for i in range(n_rep):
+        rep = np.uint64(rep0 + i)
+        for j in range(n_par):
+            code = codes[j]
+            if code == 0:
+                out[i, j] = params[j, 0]
+                continue
+            u, _, _, _ = uniform4(k0, k1, rep, streams[j], 0, 0)
+            out[i, j] = sample_dist(
+                code,
+                params[j, 0],
+                params[j, 1],
+                params[j, 2],
+                params[j, 3],
+                u,
+                k0,
+                k1,
+                rep,
+                streams[j],
+                0,
+                1,
+            )
+    return out
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _merge_spans(  # type: ignore[no-untyped-def]
+    loc, n, rep, horizon, keep_pieces, pieces, n_p, merged, n_m
+):
+    """Append a replication's pieces (key, start, end, cause) and their merge.
+
+    Both are ordered by key, then start. Pieces of one key that overlap or
+    touch merge into one span with the cause of its first piece.
+    """
+    if n == 0:
+        return pieces, n_p, merged, n_m
+    order = np.argsort(loc[:n, 0] * (horizon + 1.0) + loc[:n, 1])
+    if keep_pieces:
+        for q in order:
+            pieces = _room1(pieces, n_p)
+            rec = pieces[n_p]
+            rec.replication = rep
+            rec.key = int(loc[q, 0])
+            rec.start = loc[q, 1]
+            rec.end = loc[q, 2]
+            rec.cause = int(loc[q, 3])
+            n_p += 1
+    open_key = -1.0
+    open_end = 0.0
+    for q in order:
+        if open_key == loc[q, 0] and loc[q, 1] <= open_end:
+            if loc[q, 2] > open_end:
+                open_end = loc[q, 2]
+                merged[n_m - 1].end = open_end
+            continue
+        merged = _room1(merged, n_m)
+        rec = merged[n_m]
+        rec.replication = rep
+        rec.key = int(loc[q, 0])
+        rec.start = loc[q, 1]
+        rec.end = loc[q, 2]
+        rec.cause = int(loc[q, 3])
+        open_key = loc[q, 0]
+        open_end = loc[q, 2]
+        n_m += 1
+    return pieces, n_p, merged, n_m
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _span(
+    loc: np.ndarray, n: int, key: int, start: float, end: float, cause: int, horizon: float
+) -> tuple[np.ndarray, int]:
+    if start >= horizon or end <= start:
+        return loc, n
+    loc = _room(loc, n)
+    loc[n, 0] = key
+    loc[n, 1] = start
+    loc[n, 2] = min(end, horizon)
+    loc[n, 3] = cause
+    return loc, n + 1
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _attack(
+    loc: np.ndarray, n: int, t: float, d: int, kind: int, camp: int, target: int
+) -> tuple[np.ndarray, int]:
+    loc = _room(loc, n)
+    loc[n, 0] = t
+    loc[n, 1] = d
+    loc[n, 2] = kind
+    loc[n, 3] = camp
+    loc[n, 4] = target
+    return loc, n + 1
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl):  # type: ignore[no-untyped-def]
+    """Step 1: each district's background attacks, by exponential gaps."""
+    for d in range(a.n_districts):
+        lam = th[a.col_rate[d]] * th[G_MULT] / YEAR * lam_factor
+        if a.process == NEGBIN:
+            k = th[G_DISP]
+            lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], 0, 0) / k
+        if lam <= 0.0:
+            continue
+        t = -burn
+        e = 0
+        u0 = u1 = u2 = u3 = 0.5
+        while True:
+            if e & 3 == 0:
+                u0, u1, u2, u3 = uniform4(k0, k1, rep, a.s_attack[d], e >> 2, 0)
+            t -= math.log(_pick(u0, u1, u2, u3, e & 3)) / lam
+            if t >= a.horizon:
+                break
+            loc, nl = _attack(loc, nl, t, d, K_BACKGROUND, -1, -1)
+            e += 1
+    return loc, nl
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl):  # type: ignore[no-untyped-def]
+    """Step 2: Hawkes offspring, generation after generation (cluster construction)."""
+    spill = th[G_SPILL]
+    p_zero = math.exp(-n_br)
+    q = 0
+    while q < nl:
+        tp = loc[q, 0]
+        dp = int(loc[q, 1])
+        cu, _, _, _ = uniform4(k0, k1, rep, a.s_offspring, q, 0)
+        cnt = 0
+        p = p_zero
+        cdf = p
+        while cu > cdf and cnt < 1000:
+            cnt += 1
+            p *= n_br / cnt
+            cdf += p
+        for j in range(cnt):
+            du, su, nu, _ = uniform4(k0, k1, rep, a.s_offspring, q, 1 + j)
+            tc = tp - tau * math.log(du)
+            if tc >= a.horizon:
+                continue
+            dc = dp
+            n_nb = a.nb_ptr[dp + 1] - a.nb_ptr[dp]
+            if su < spill and n_nb > 0:
+                dc = a.nb_idx[a.nb_ptr[dp] + min(int(nu * n_nb), n_nb - 1)]
+            loc, nl = _attack(loc, nl, tc, dc, K_TRIGGERED, -1, -1)
+        q += 1
+    return loc, nl
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):  # type: ignore[no-untyped-def]
+    """Step 3: campaigns, their bursts of attacks, blackouts and seizures."""
+    c_rate = th[G_CRATE] / YEAR
+    if c_rate <= 0.0:
+        return loc, nl, lc, nlc, lb, nlb, camps, n_camp
+    horizon = a.horizon
+    ed = a.event_dists
+    m_att = th[G_CATT]
+    t = 0.0
+    c = 0
+    u0 = u1 = u2 = u3 = 0.5
+    while True:
+        gu, du, _, _ = uniform4(k0, k1, rep, a.s_campaign, c, 0)
+        t -= math.log(gu) / c_rate
+        if t >= horizon:
+            break
+        dur = _event_draw(ed, E_CDUR, du, k0, k1, rep, a.s_campaign, c, 1)
+        camps = _room1(camps, n_camp)
+        rec = camps[n_camp]
+        rec.replication = r
+        rec.campaign = c
+        rec.start = t
+        rec.end = min(t + dur, horizon)
+        n_camp += 1
+        for d in range(a.n_districts):
+            ju, bu, bdu, _ = uniform4(k0, k1, rep, a.s_burst[d], c, 0)
+            if ju >= th[a.col_join[d]]:
+                continue
+            if m_att > 0.0:
+                s = t
+                j = 0
+                while True:
+                    if j & 3 == 0:
+                        u0, u1, u2, u3 = uniform4(k0, k1, rep, a.s_burst[d], c, 1 + (j >> 2))
+                    s -= math.log(_pick(u0, u1, u2, u3, j & 3)) * dur / m_att
+                    if s >= t + dur or s >= horizon:
+                        break
+                    loc, nl = _attack(loc, nl, s, d, K_CAMPAIGN, c, -1)
+                    j += 1
+            if bu < th[G_CBLK]:
+                bd = _event_draw(ed, E_CBLK, bdu, k0, k1, rep, a.s_burst[d], c, 1 << 20)
+                lb, nlb = _span(lb, nlb, d, t, t + bd, C_CAMPAIGN, horizon)
+        for z in range(a.col_seize.shape[0]):
+            pu, zu, _, _ = uniform4(k0, k1, rep, a.s_seize[z], c, 0)
+            if pu < th[a.col_seize[z]]:
+                zd = _event_draw(ed, E_SEIZE0 + z, zu, k0, k1, rep, a.s_seize[z], c, 1)
+                for w in range(a.seize_ptr[z], a.seize_ptr[z + 1]):
+                    lc, nlc = _span(lc, nlc, a.seize_idx[w], t, t + zd, C_SEIZURE, horizon)
+        c += 1
+    return loc, nl, lc, nlc, lb, nlb, camps, n_camp
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _consequences(a, th, rep, k0, k1, loc, nl, buf, pos, tgt, mark, lc, nlc, lb, nlb):  # type: ignore[no-untyped-def]
+    """Step 5: target, closure and blackout of every attack in [0, horizon).
+
+    Fills ``tgt[q]`` and ``mark[q]`` for each attack ``q`` of ``loc`` (target
+    -1 for the attacks of the burn-in, which have no consequences).
+    """
+    horizon = a.horizon
+    ed = a.event_dists
+    n_d = a.n_districts
+    p_road = th[G_PROAD]
+    p_rail = th[G_PRAIL]
+    p_blk = th[G_PBLK]
+    pos[:] = 0
+    for q in range(nl):
+        t = loc[q, 0]
+        if t < 0.0:
+            tgt[q] = -1
+            continue
+        d = int(loc[q, 1])
+        kind = int(loc[q, 2])
+        if kind == K_CAMPAIGN:
+            row = n_d + d
+            stream = a.s_campmark[d]
+        elif kind == K_STRESS:
+            row = 2 * n_d
+            stream = a.s_stress
+        else:
+            row = d
+            stream = a.s_mark[d]
+        index = pos[row]
+        tu = _next_u(buf, pos, row, k0, k1, rep, stream)
+        cu = _next_u(buf, pos, row, k0, k1, rep, stream)
+        cdu = _next_u(buf, pos, row, k0, k1, rep, stream)
+        bu = _next_u(buf, pos, row, k0, k1, rep, stream)
+        bdu = _next_u(buf, pos, row, k0, k1, rep, stream)
+        target = int(loc[q, 4])
+        if target >= 0:
+            mark[q] = tu
+        else:
+            target = 0
+            while target < 3 and tu >= a.targets_cum[d, target]:
+                target += 1
+            lo = a.targets_cum[d, target - 1] if target > 0 else 0.0
+            hi = a.targets_cum[d, target]
+            mark[q] = (tu - lo) / (hi - lo) if hi > lo else tu
+        tgt[q] = target
+        if target == ROAD:
+            n_seg = a.road_ptr[d + 1] - a.road_ptr[d]
+            if cu < p_road and n_seg > 0:
+                seg = a.road_idx[a.road_ptr[d] + min(int(cu / p_road * n_seg), n_seg - 1)]
+                days = _event_draw(ed, E_ROAD, cdu, k0, k1, rep, stream, index, SUB_CLOSE)
+                lc, nlc = _span(lc, nlc, seg, t, t + days, C_ATTACK, horizon)
+        elif target == RAIL:
+            n_seg = a.rail_ptr[d + 1] - a.rail_ptr[d]
+            if cu < p_rail and n_seg > 0:
+                seg = a.rail_idx[a.rail_ptr[d] + min(int(cu / p_rail * n_seg), n_seg - 1)]
+                days = _event_draw(ed, E_RAIL, cdu, k0, k1, rep, stream, index, SUB_CLOSE)
+                lc, nlc = _span(lc, nlc, seg, t, t + days, C_ATTACK, horizon)
+        if bu < p_blk:
+            days = _event_draw(ed, E_BLK, bdu, k0, k1, rep, stream, index, SUB_BLACKOUT)
+            lb, nlb = _span(lb, nlb, d, t, t + days, C_ATTACK, horizon)
+    return lc, nlc, lb, nlb
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _emit_attacks(  # type: ignore[no-untyped-def]
+    loc, nl, tgt, mark, r, horizon, counts, perm, out, n_out
+):
+    """Append the attacks of ``loc`` with a target to ``out``, in order of day.
+
+    A counting sort on the whole day, then one insertion pass that orders
+    the few attacks that share a day.
+    """
+    n_days = int(horizon) + 1
+    counts[: n_days + 1] = 0
+    n = 0
+    for q in range(nl):
+        if tgt[q] >= 0:
+            counts[int(loc[q, 0]) + 1] += 1
+            n += 1
+    for b in range(n_days):
+        counts[b + 1] += counts[b]
+    if perm.shape[0] < n:
+        perm = np.empty(2 * n, dtype=np.int64)
+    for q in range(nl):
+        if tgt[q] >= 0:
+            b = int(loc[q, 0])
+            perm[counts[b]] = q
+            counts[b] += 1
+    for i in range(1, n):
+        x = perm[i]
+        j = i - 1
+        while j >= 0 and loc[perm[j], 0] > loc[x, 0]:
+            perm[j + 1] = perm[j]
+            j -= 1
+        perm[j + 1] = x
+    for i in range(n):
+        q = perm[i]
+        out = _room1(out, n_out)
+        rec = out[n_out]
+        rec.replication = r
+        rec.day = loc[q, 0]
+        rec.district = int(loc[q, 1])
+        rec.target = tgt[q]
+        rec.campaign = int(loc[q, 3])
+        rec.kind = int(loc[q, 2])
+        rec.mark = mark[q]
+        n_out += 1
+    return out, n_out, perm
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb):  # type: ignore[no-untyped-def]
+    """Step 6: protests, province-wide blackout orders, stress closures and blackouts."""
+    horizon = a.horizon
+    ed = a.event_dists
+    p_rate = th[G_PROT] / YEAR
+    if p_rate > 0.0:
+        for z in range(a.protest_segments.shape[0]):
+            t = 0.0
+            e = 0
+            while True:
+                gu, du, _, _ = uniform4(k0, k1, rep, a.s_protest[z], e, 0)
+                t -= math.log(gu) / p_rate
+                if t >= horizon:
+                    break
+                days = _event_draw(ed, E_PROT, du, k0, k1, rep, a.s_protest[z], e, 1)
+                lc, nlc = _span(lc, nlc, a.protest_segments[z], t, t + days, C_PROTEST, horizon)
+                e += 1
+    v_rate = th[G_PROV] / YEAR
+    if v_rate > 0.0:
+        t = 0.0
+        e = 0
+        while True:
+            gu, du, _, _ = uniform4(k0, k1, rep, a.s_province, e, 0)
+            t -= math.log(gu) / v_rate
+            if t >= horizon:
+                break
+            days = _event_draw(ed, E_PROV, du, k0, k1, rep, a.s_province, e, 1)
+            for d in range(a.n_districts):
+                lb, nlb = _span(lb, nlb, d, t, t + days, C_PROVINCE, horizon)
+            e += 1
+    for z in range(a.st_closure_segment.shape[0]):
+        lc, nlc = _span(
+            lc,
+            nlc,
+            a.st_closure_segment[z],
+            a.st_closure_start[z],
+            a.st_closure_end[z],
+            C_STRESS,
+            horizon,
+        )
+    for z in range(a.st_blackout_district.shape[0]):
+        who = a.st_blackout_district[z]
+        for d in range(a.n_districts):
+            if who < 0 or who == d:
+                lb, nlb = _span(
+                    lb, nlb, d, a.st_blackout_start[z], a.st_blackout_end[z], C_STRESS, horizon
+                )
+    return lc, nlc, lb, nlb
+
+
+@nb.njit(cache=True, error_model="numpy", nogil=True)
+def sample_block(  # type: ignore[no-untyped-def]
+    a, theta, rep0, n_rep, k0, k1, keep_pieces, attacks_hint, spans_hint
+):
+    """Sample replications ``rep0 .. rep0 + n_rep - 1`` of one scenario.
+
+    Parameters
+    ----------
+    a : HazardArrays
+        The scenario as arrays (:func:`riskmc.hazard.inputs.build_inputs`).
+    theta : ndarray of float64, shape (n_rep, P)
+        Per-replication parameters (:func:`draw_theta`).
+    rep0, n_rep : int
+        First replication and count.
+    k0, k1 : uint64
+        Philox key from the seed.
+    keep_pieces : bool
+        Also return the closure and blackout pieces before merging.
+    attacks_hint, spans_hint : int
+        Expected attacks and spans per replication, to size the buffers.
+
+    Returns
+    -------
+    attacks : ndarray of ATTACK_DTYPE
+        By replication, then day.
+    closure_pieces, closures, blackout_pieces, blackouts : ndarray of SPAN_DTYPE
+        ``key`` is the segment (closures) or district (blackouts) index; by
+        replication, key, then start. The pieces are empty unless
+        ``keep_pieces``.
+    campaigns : ndarray of CAMPAIGN_DTYPE
+    """
+    horizon = a.horizon
+    n_d = a.n_districts
+    cap_a = max(64, attacks_hint)
+    cap_s = max(64, spans_hint)
+    att = np.empty(cap_a * n_rep, dtype=ATTACK_DTYPE)
+    cl = np.empty(cap_s * n_rep, dtype=SPAN_DTYPE)
+    bl = np.empty(cap_s * n_rep, dtype=SPAN_DTYPE)
+    cp = np.empty(cap_s * n_rep if keep_pieces else 1, dtype=SPAN_DTYPE)
+    bp = np.empty(cap_s * n_rep if keep_pieces else 1, dtype=SPAN_DTYPE)
+    camps = np.empty(16, dtype=CAMPAIGN_DTYPE)
+    n_att = n_cp = n_cl = n_bp = n_bl = n_camp = 0
+    # Scratch reused by every replication: attacks as made (t, district, kind,
+    # campaign, fixed target) with their drawn target and mark, closure and
+    # blackout pieces (key, start, end, cause), mark-stream cursors, day counts.
+    loc = np.empty((2 * cap_a, 5), dtype=np.float64)
+    tgt = np.empty(2 * cap_a, dtype=np.int64)
+    mark = np.empty(2 * cap_a, dtype=np.float64)
+    perm = np.empty(2 * cap_a, dtype=np.int64)
+    lc = np.empty((2 * cap_s, 4), dtype=np.float64)
+    lb = np.empty((2 * cap_s, 4), dtype=np.float64)
+    buf = np.empty((2 * n_d + 1, 4), dtype=np.float64)
+    pos = np.zeros(2 * n_d + 1, dtype=np.int64)
+    counts = np.empty(int(horizon) + 2, dtype=np.int64)
+
+    for i in range(n_rep):
+        r = rep0 + i
+        rep = np.uint64(r)
+        th = theta[i]
+        n_br = th[G_N] if a.process == HAWKES else 0.0
+        tau = th[G_DECAY] if a.process == HAWKES else 1.0
+        burn = BURN_IN_DECAYS * tau / (1.0 - n_br) if n_br > 0.0 else 0.0
+
+        loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, 0)
+        if n_br > 0.0:
+            loc, nl = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl)
+        loc, nl, lc, nlc, lb, nlb, camps, n_camp = _campaigns(
+            a, th, r, rep, k0, k1, loc, nl, lc, 0, lb, 0, camps, n_camp
+        )
+        for z in range(a.st_attack_day.shape[0]):
+            loc, nl = _attack(
+                loc,
+                nl,
+                a.st_attack_day[z],
+                a.st_attack_district[z],
+                K_STRESS,
+                -1,
+                a.st_attack_target[z],
+            )
+        if tgt.shape[0] < nl:
+            tgt = np.empty(loc.shape[0], dtype=np.int64)
+            mark = np.empty(loc.shape[0], dtype=np.float64)
+        lc, nlc, lb, nlb = _consequences(
+            a, th, rep, k0, k1, loc, nl, buf, pos, tgt, mark, lc, nlc, lb, nlb
+        )
+        att, n_att, perm = _emit_attacks(loc, nl, tgt, mark, r, horizon, counts, perm, att, n_att)
+        lc, nlc, lb, nlb = _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb)
+        cp, n_cp, cl, n_cl = _merge_spans(lc, nlc, r, horizon, keep_pieces, cp, n_cp, cl, n_cl)
+        bp, n_bp, bl, n_bl = _merge_spans(lb, nlb, r, horizon, keep_pieces, bp, n_bp, bl, n_bl)
+
+    return att[:n_att], cp[:n_cp], cl[:n_cl], bp[:n_bp], bl[:n_bl], camps[:n_camp]

@@ -1,0 +1,357 @@
+"""``sample_hazard``: the public entry point of the hazard stage, and its result."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from riskmc.hazard.inputs import (
+    CAUSES,
+    KINDS,
+    TARGETS,
+    HazardArrays,
+    ParameterSpec,
+    build_inputs,
+)
+from riskmc.hazard.kernel import (
+    ATTACK_DTYPE,
+    CAMPAIGN_DTYPE,
+    SPAN_DTYPE,
+    draw_theta,
+    sample_block,
+)
+from riskmc.hazard.rng import key_from_seed
+from riskmc.scenario.distributions import param_mean
+from riskmc.scenario.schema import Scenario
+
+__all__ = ["HazardSample", "ReplicationEvents", "sample_hazard"]
+
+TABLES = ("attacks", "closure_pieces", "closures", "blackout_pieces", "blackouts", "campaigns")
+_DTYPES = {
+    "attacks": ATTACK_DTYPE,
+    "closure_pieces": SPAN_DTYPE,
+    "closures": SPAN_DTYPE,
+    "blackout_pieces": SPAN_DTYPE,
+    "blackouts": SPAN_DTYPE,
+    "campaigns": CAMPAIGN_DTYPE,
+}
+#: Replications per kernel call: small enough that every buffer is reused
+#: from the heap rather than mapped afresh (page faults cost more than the
+#: sampling on some virtual machines), large enough to amortise the call.
+BLOCK = 32
+
+
+class ReplicationEvents(NamedTuple):
+    """One replication's events: record arrays (views), as the kernels wrote them.
+
+    ``attacks`` has the fields of :data:`riskmc.hazard.kernel.ATTACK_DTYPE`;
+    the span tables those of :data:`~riskmc.hazard.kernel.SPAN_DTYPE`, whose
+    ``key`` is a segment index (closures) or a district index (blackouts) in
+    scenario order. ``theta`` is the row of per-replication parameters.
+    """
+
+    replication: int
+    attacks: NDArray[np.void]
+    closures: NDArray[np.void]
+    closure_pieces: NDArray[np.void]
+    blackouts: NDArray[np.void]
+    blackout_pieces: NDArray[np.void]
+    campaigns: NDArray[np.void]
+    theta: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class _Block:
+    first: int
+    count: int
+    theta: NDArray[np.float64]
+    tables: dict[str, NDArray[np.void]]
+
+    def offsets(self, name: str) -> NDArray[np.int64]:
+        reps = self.tables[name]["replication"]
+        bounds = np.arange(self.first, self.first + self.count + 1)
+        return np.searchsorted(reps, bounds).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class HazardSample:
+    """Disruption events of a set of replications of one scenario.
+
+    Build it with :func:`riskmc.sample_hazard`. The event tables are pandas
+    DataFrames (:attr:`attacks`, :attr:`closures`, :attr:`blackouts`, ...)
+    with districts, segments, targets and causes named; the supply-chain stage
+    reads one replication's compact arrays with :meth:`replication`.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    seed : int
+    replications : ndarray of int64
+        The replication indices sampled, ascending.
+    parameters : ParameterSpec
+        The per-replication parameters (columns of :attr:`theta`).
+    pieces : bool
+        Whether the closure and blackout pieces (before merging) were kept.
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: NDArray[np.int64]
+    parameters: ParameterSpec
+    pieces: bool
+    _blocks: tuple[_Block, ...]
+
+    @cached_property
+    def theta(self) -> NDArray[np.float64]:
+        """Per-replication parameter draws, shape (n_replications, P)."""
+        if not self._blocks:
+            return np.empty((0, len(self.parameters.paths)))
+        return np.concatenate([b.theta for b in self._blocks])
+
+    @cached_property
+    def arrays(self) -> dict[str, NDArray[np.void]]:
+        """Each event table as one record array (see :class:`ReplicationEvents`)."""
+        return {
+            name: np.concatenate([b.tables[name] for b in self._blocks])
+            if self._blocks
+            else np.empty(0, dtype=_DTYPES[name])
+            for name in TABLES
+        }
+
+    @property
+    def n_events(self) -> int:
+        """Attacks plus merged closures plus merged blackouts."""
+        return sum(
+            len(b.tables[k]) for b in self._blocks for k in ("attacks", "closures", "blackouts")
+        )
+
+    def replication(self, rep: int) -> ReplicationEvents:
+        """The events of replication ``rep``, as views of the sampled arrays."""
+        for block in self._blocks:
+            if block.first <= rep < block.first + block.count:
+                i = rep - block.first
+                cut = {}
+                for name in TABLES:
+                    off = block.offsets(name)
+                    cut[name] = block.tables[name][off[i] : off[i + 1]]
+                return ReplicationEvents(replication=rep, theta=block.theta[i], **cut)
+        raise KeyError(f"replication {rep} is not in this sample")
+
+    # ------------------------------------------------------------------ frames
+
+    @staticmethod
+    def _named(codes: NDArray[np.integer], names: Sequence[str]) -> pd.Categorical:
+        dtype = pd.CategoricalDtype(list(names))
+        return pd.Categorical.from_codes(codes.astype(np.int64), dtype=dtype)
+
+    @cached_property
+    def attacks(self) -> pd.DataFrame:
+        """One row per attack: replication, day, district, target, campaign, kind, mark.
+
+        Sorted by replication, then day. ``campaign`` is the campaign's number
+        within its replication, or -1; ``kind`` is background, triggered,
+        campaign or stress; ``mark`` is a uniform on (0, 1) that later stages
+        turn into per-attack amounts such as damage.
+        """
+        a = self.arrays["attacks"]
+        return pd.DataFrame(
+            {
+                "replication": a["replication"].astype(np.int64),
+                "day": a["day"],
+                "district": self._named(a["district"], [d.name for d in self.scenario.districts]),
+                "target": self._named(a["target"], TARGETS),
+                "campaign": a["campaign"].astype(np.int64),
+                "kind": self._named(a["kind"], KINDS),
+                "mark": a["mark"].astype(np.float64),
+            }
+        )
+
+    def _spans(self, name: str, key: str) -> pd.DataFrame:
+        if key == "segment":
+            names = [g.name for g in self.scenario.network.segments]
+        else:
+            names = [d.name for d in self.scenario.districts]
+        a = self.arrays[name]
+        return pd.DataFrame(
+            {
+                "replication": a["replication"].astype(np.int64),
+                key: self._named(a["key"], names),
+                "start": a["start"],
+                "end": a["end"],
+                "cause": self._named(a["cause"], CAUSES),
+            }
+        )
+
+    @cached_property
+    def closures(self) -> pd.DataFrame:
+        """Merged closures: replication, segment, start, end, cause (of the first piece).
+
+        Sorted by replication, segment, then start; no two rows of one segment
+        overlap. A closure still running at the horizon ends there.
+        """
+        return self._spans("closures", "segment")
+
+    @cached_property
+    def closure_pieces(self) -> pd.DataFrame:
+        """Closures before merging, one row per cause (empty unless ``pieces=True``)."""
+        return self._spans("closure_pieces", "segment")
+
+    @cached_property
+    def blackouts(self) -> pd.DataFrame:
+        """Merged blackouts: replication, district, start, end, cause."""
+        return self._spans("blackouts", "district")
+
+    @cached_property
+    def blackout_pieces(self) -> pd.DataFrame:
+        """Blackouts before merging (empty unless ``pieces=True``)."""
+        return self._spans("blackout_pieces", "district")
+
+    @cached_property
+    def campaigns(self) -> pd.DataFrame:
+        """One row per campaign: replication, campaign, start, end."""
+        a = self.arrays["campaigns"]
+        return pd.DataFrame(
+            {
+                "replication": a["replication"].astype(np.int64),
+                "campaign": a["campaign"].astype(np.int64),
+                "start": a["start"],
+                "end": a["end"],
+            }
+        )
+
+    @cached_property
+    def parameter_draws(self) -> pd.DataFrame:
+        """Draws of the distribution-valued parameters, one row per replication."""
+        cols = np.flatnonzero(self.parameters.uncertain)
+        frame = pd.DataFrame(self.theta[:, cols], columns=[self.parameters.paths[j] for j in cols])
+        frame.insert(0, "replication", self.replications)
+        return frame
+
+
+def _as_replications(replications: int | Sequence[int] | range) -> NDArray[np.int64]:
+    if isinstance(replications, int | np.integer):
+        if replications < 0:
+            raise ValueError(f"replications must be >= 0, got {replications}")
+        return np.arange(int(replications), dtype=np.int64)
+    reps = np.asarray(list(replications), dtype=np.int64)
+    if len(reps) and (reps.min() < 0 or reps.max() >= 2**31 - 1 or np.any(np.diff(reps) <= 0)):
+        raise ValueError("replications must be distinct, ascending, >= 0 and < 2**31 - 1")
+    return reps
+
+
+def _runs(reps: NDArray[np.int64], size: int) -> list[tuple[int, int]]:
+    """Cut ascending replication indices into (first, count) runs of consecutive ones."""
+    if not len(reps):
+        return []
+    breaks = np.flatnonzero(np.diff(reps) != 1) + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [len(reps)]])
+    items = []
+    for s, e in zip(starts, ends, strict=True):
+        first, count = int(reps[s]), int(e - s)
+        items += [(first + o, min(size, count - o)) for o in range(0, count, size)]
+    return items
+
+
+def _hints(scenario: Scenario) -> tuple[int, int]:
+    """Expected attacks and spans per replication, from parameter means."""
+    h = scenario.hazard
+    years = scenario.horizon_years
+    attacks = sum(param_mean(d.attacks_per_year) for d in scenario.districts)
+    attacks *= param_mean(h.rate_multiplier) * years
+    camp = param_mean(h.campaigns.rate_per_year) * years
+    attacks += camp * param_mean(h.campaigns.attacks_per_district) * len(scenario.districts)
+    n_road = sum(g.mode == "road" for g in scenario.network.segments)
+    spans = attacks + param_mean(h.closures.protests.rate_per_year) * years * n_road
+    spans += param_mean(h.blackouts.province_wide.rate_per_year) * years * len(scenario.districts)
+    return int(1.25 * attacks) + 16, int(1.25 * spans) + 16
+
+
+def _sample(
+    arrays: HazardArrays,
+    spec: ParameterSpec,
+    k0: np.uint64,
+    k1: np.uint64,
+    item: tuple[int, int],
+    pieces: bool,
+    hints: tuple[int, int],
+) -> _Block:
+    first, count = item
+    theta = draw_theta(spec.codes, spec.params, spec.streams, k0, k1, first, count)
+    out = sample_block(arrays, theta, first, count, k0, k1, pieces, hints[0], hints[1])
+    return _Block(first, count, theta, dict(zip(TABLES, out, strict=True)))
+
+
+def sample_hazard(
+    scenario: Scenario,
+    replications: int | Sequence[int] | range = 1000,
+    seed: int = 0,
+    *,
+    threads: int | None = None,
+    pieces: bool = False,
+) -> HazardSample:
+    """Sample attacks, closures and blackouts for replications of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    replications : int or sequence of int
+        How many replications (``0 .. n - 1``), or which ones, ascending, e.g.
+        ``range(500, 1000)``. Replication ``i`` has the same events whichever
+        others are sampled beside it.
+    seed : int
+        Seed of every random stream (a non-negative integer).
+    threads : int, optional
+        Threads to sample with; default: every core. The result does not
+        depend on it.
+    pieces : bool
+        Also keep the closure and blackout pieces before merging, one per
+        cause (needed to attribute disruption to causes).
+
+    Returns
+    -------
+    HazardSample
+
+    Examples
+    --------
+    >>> import riskmc
+    >>> from riskmc.scenario import shipped_scenarios
+    >>> tiny = riskmc.load_scenario(shipped_scenarios()["tiny.yaml"])
+    >>> h = riskmc.sample_hazard(tiny, replications=200, seed=7)
+    >>> round(len(h.attacks) / 200 / tiny.horizon_years)  # 24 attacks a year
+    24
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    reps = _as_replications(replications)
+    arrays, spec = build_inputs(scenario)
+    k0, k1 = (np.uint64(k) for k in key_from_seed(int(seed)))
+    n_threads = max(1, threads if threads is not None else (os.cpu_count() or 1))
+    hints = _hints(scenario)
+    items = _runs(reps, BLOCK)
+
+    def work(item: tuple[int, int]) -> _Block:
+        return _sample(arrays, spec, k0, k1, item, pieces, hints)
+
+    if n_threads == 1 or len(items) <= 1:
+        blocks = [work(it) for it in items]
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            blocks = list(pool.map(work, items))
+    return HazardSample(
+        scenario=scenario,
+        seed=int(seed),
+        replications=reps,
+        parameters=spec,
+        pieces=pieces,
+        _blocks=tuple(blocks),
+    )

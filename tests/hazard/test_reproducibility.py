@@ -1,0 +1,98 @@
+"""Same seed, same events: whatever the threads, the blocks, or the replications beside."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import riskmc
+from riskmc.scenario import shipped_scenarios
+
+from .conftest import build
+
+
+@pytest.fixture(scope="module")
+def default():
+    return riskmc.default_scenario()
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return riskmc.load_scenario(shipped_scenarios()["tiny.yaml"])
+
+
+TABLES = ("attacks", "closures", "blackouts", "campaigns", "closure_pieces", "blackout_pieces")
+
+
+def _assert_same(a, b, reps=None):
+    for name in TABLES:
+        x, y = getattr(a, name), getattr(b, name)
+        if reps is not None:
+            x = x[x["replication"].isin(reps)].reset_index(drop=True)
+            y = y[y["replication"].isin(reps)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(x, y, check_exact=True)
+
+
+def test_same_seed_is_bit_identical(default):
+    a = riskmc.sample_hazard(default, 40, seed=11, pieces=True)
+    b = riskmc.sample_hazard(default, 40, seed=11, pieces=True)
+    _assert_same(a, b)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    assert len(a.attacks) > 1000
+
+
+def test_another_seed_differs(default):
+    a = riskmc.sample_hazard(default, 5, seed=11)
+    b = riskmc.sample_hazard(default, 5, seed=12)
+    assert not a.attacks["day"].equals(b.attacks["day"])
+
+
+def test_a_replication_does_not_depend_on_its_neighbours(tiny):
+    full = riskmc.sample_hazard(tiny, 1000, seed=3, pieces=True)
+    half = riskmc.sample_hazard(tiny, range(500, 1000), seed=3, pieces=True)
+    _assert_same(full, half, reps=range(500, 1000))
+    odd = riskmc.sample_hazard(tiny, [1, 7, 500, 999], seed=3, pieces=True)
+    _assert_same(full, odd, reps=[1, 7, 500, 999])
+
+
+def test_default_replications_are_independent_of_the_range(default):
+    full = riskmc.sample_hazard(default, 100, seed=5)
+    tail = riskmc.sample_hazard(default, range(50, 100), seed=5)
+    _assert_same(full, tail, reps=range(50, 100))
+
+
+def test_threads_change_nothing(default):
+    one = riskmc.sample_hazard(default, 100, seed=9, threads=1, pieces=True)
+    two = riskmc.sample_hazard(default, 100, seed=9, threads=2, pieces=True)
+    _assert_same(one, two)
+
+
+def test_replication_view_matches_the_tables(default):
+    h = riskmc.sample_hazard(default, 70, seed=2)
+    ev = h.replication(37)
+    a = h.attacks[h.attacks["replication"] == 37]
+    np.testing.assert_array_equal(ev.attacks["day"], a["day"].to_numpy())
+    c = h.closures[h.closures["replication"] == 37]
+    np.testing.assert_array_equal(ev.closures["start"], c["start"].to_numpy())
+    assert ev.theta.shape == (len(h.parameters.paths),)
+    with pytest.raises(KeyError):
+        h.replication(70)
+
+
+def test_common_random_numbers_across_districts(quiet):
+    quiet["districts"][0]["attacks_per_year"] = 20
+    quiet["districts"].append({"name": "Beta", "attacks_per_year": 5, "targets": {"other": 1.0}})
+    a = riskmc.sample_hazard(build(quiet), 50, seed=4)
+    quiet["districts"][1]["attacks_per_year"] = 40
+    b = riskmc.sample_hazard(build(quiet), 50, seed=4)
+    alpha_a = a.attacks[a.attacks["district"] == "Alpha"].reset_index(drop=True)
+    alpha_b = b.attacks[b.attacks["district"] == "Alpha"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alpha_a, alpha_b, check_exact=True)
+
+
+def test_bad_arguments(tiny):
+    with pytest.raises(ValueError, match="seed"):
+        riskmc.sample_hazard(tiny, 10, seed=-1)
+    with pytest.raises(ValueError, match="ascending"):
+        riskmc.sample_hazard(tiny, [3, 2], seed=1)
