@@ -94,11 +94,20 @@ def test_validate_many_files_fails_if_any_fails(write_yaml):
     assert "malformed YAML" in result.stderr
 
 
-def test_run_default_says_what_is_not_built():
+def test_run_default_samples_the_hazard_and_says_what_is_not_built():
     result = runner.invoke(app, ["run", "-n", "10"])
     assert result.exit_code == 0, result.output
     assert "balochistan" in result.stdout
     assert "Reko Diq" in result.stdout
+    assert "Hazard: 10 replications (seed 0)" in result.stdout
+    assert "Most-closed segments" in result.stdout
+    assert "Not built yet: the supply-chain simulation" in result.stdout
+
+
+def test_bench_reports_throughput():
+    result = runner.invoke(app, ["bench", "-n", "20", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert "events/s/core" in result.stdout
 
 
 def test_run_bad_file(write_yaml):
