@@ -42,7 +42,14 @@ import math
 import numba as nb
 import numpy as np
 
-from riskmc.hazard.rng import gamma_draw, sample_dist, uniform4
+from riskmc.hazard.rng import (
+    fill_uniforms,
+    gamma_draw,
+    next_uniform,
+    sample_dist,
+    seq_start,
+    uniform4,
+)
 
 # theta columns of the scalar parameters (riskmc.hazard.inputs.SCALARS).
 G_MULT, G_DISP, G_N, G_DECAY, G_SPILL = 0, 1, 2, 3, 4
@@ -104,39 +111,6 @@ def _room1(a: np.ndarray, n: int) -> np.ndarray:
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _pick(u0: float, u1: float, u2: float, u3: float, j: int) -> float:
-    if j == 0:
-        return u0
-    if j == 1:
-        return u1
-    if j == 2:
-        return u2
-    return u3
-
-
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def _next_u(
-    buf: np.ndarray,
-    pos: np.ndarray,
-    row: int,
-    k0: np.uint64,
-    k1: np.uint64,
-    rep: np.uint64,
-    stream: np.uint64,
-) -> float:
-    """Next uniform of a sequential stream, four per Philox block."""
-    p = pos[row]
-    if p & 3 == 0:
-        a, b, c, d = uniform4(k0, k1, rep, stream, p >> 2, 0)
-        buf[row, 0] = a
-        buf[row, 1] = b
-        buf[row, 2] = c
-        buf[row, 3] = d
-    pos[row] = p + 1
-    return float(buf[row, p & 3])
-
-
-@nb.njit(cache=True, error_model="numpy", inline="always")
 def _event_draw(
     ed: np.ndarray,
     row: int,
@@ -148,6 +122,8 @@ def _event_draw(
     index: int,
     sub: int,
 ) -> float:
+    # "+ 0" turns integer literals into plain int64, so that sample_dist is
+    # compiled once rather than once per constant a caller passes.
     return sample_dist(
         int(ed[row, 0]),
         ed[row, 1],
@@ -159,8 +135,8 @@ def _event_draw(
         k1,
         rep,
         stream,
-        index,
-        sub,
+        index + 0,
+        sub + 0,
     )
 
 
@@ -279,7 +255,7 @@ def _attack(
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl):  # type: ignore[no-untyped-def]
+def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, st):  # type: ignore[no-untyped-def]
     """Step 1: each district's background attacks, by exponential gaps."""
     for d in range(a.n_districts):
         lam = th[a.col_rate[d]] * th[G_MULT] / YEAR * lam_factor
@@ -288,30 +264,32 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl):  # type: ignore[
             lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], 0, 0) / k
         if lam <= 0.0:
             continue
+        seq_start(st, int(0.3 * lam * (a.horizon + burn)) + 4, useq.shape[0])
         t = -burn
-        e = 0
-        u0 = u1 = u2 = u3 = 0.5
         while True:
-            if e & 3 == 0:
-                u0, u1, u2, u3 = uniform4(k0, k1, rep, a.s_attack[d], e >> 2, 0)
-            t -= math.log(_pick(u0, u1, u2, u3, e & 3)) / lam
+            t -= math.log(next_uniform(useq, st, k0, k1, rep, a.s_attack[d])) / lam
             if t >= a.horizon:
                 break
             loc, nl = _attack(loc, nl, t, d, K_BACKGROUND, -1, -1)
-            e += 1
     return loc, nl
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl):  # type: ignore[no-untyped-def]
-    """Step 2: Hawkes offspring, generation after generation (cluster construction)."""
+def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, useq, st):  # type: ignore[no-untyped-def]
+    """Step 2: Hawkes offspring, generation after generation (cluster construction).
+
+    One stream read in order: for each attack, in order of creation, a
+    uniform for its number of children, then three per child (delay,
+    whether it spills over, which neighbour).
+    """
     spill = th[G_SPILL]
     p_zero = math.exp(-n_br)
+    seq_start(st, 256, useq.shape[0])
     q = 0
     while q < nl:
         tp = loc[q, 0]
         dp = int(loc[q, 1])
-        cu, _, _, _ = uniform4(k0, k1, rep, a.s_offspring, q, 0)
+        cu = next_uniform(useq, st, k0, k1, rep, a.s_offspring)
         cnt = 0
         p = p_zero
         cdf = p
@@ -319,8 +297,10 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl):  # type: ignore[no-untyp
             cnt += 1
             p *= n_br / cnt
             cdf += p
-        for j in range(cnt):
-            du, su, nu, _ = uniform4(k0, k1, rep, a.s_offspring, q, 1 + j)
+        for _ in range(cnt):
+            du = next_uniform(useq, st, k0, k1, rep, a.s_offspring)
+            su = next_uniform(useq, st, k0, k1, rep, a.s_offspring)
+            nu = next_uniform(useq, st, k0, k1, rep, a.s_offspring)
             tc = tp - tau * math.log(du)
             if tc >= a.horizon:
                 continue
@@ -368,7 +348,9 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):
                 while True:
                     if j & 3 == 0:
                         u0, u1, u2, u3 = uniform4(k0, k1, rep, a.s_burst[d], c, 1 + (j >> 2))
-                    s -= math.log(_pick(u0, u1, u2, u3, j & 3)) * dur / m_att
+                    lane = j & 3
+                    u = u0 if lane == 0 else u1 if lane == 1 else u2 if lane == 2 else u3
+                    s -= math.log(u) * dur / m_att
                     if s >= t + dur or s >= horizon:
                         break
                     loc, nl = _attack(loc, nl, s, d, K_CAMPAIGN, c, -1)
@@ -387,11 +369,16 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _consequences(a, th, rep, k0, k1, loc, nl, buf, pos, tgt, mark, lc, nlc, lb, nlb):  # type: ignore[no-untyped-def]
+def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc, lb, nlb):  # type: ignore[no-untyped-def]
     """Step 5: target, closure and blackout of every attack in [0, horizon).
 
-    Fills ``tgt[q]`` and ``mark[q]`` for each attack ``q`` of ``loc`` (target
-    -1 for the attacks of the burn-in, which have no consequences).
+    Each attack draws from a mark stream: its district's (``row = d``), its
+    district's campaign stream (``n_d + d``) or the stress stream (``2 n_d``).
+    Attack ``j`` (in order of creation) of a stream reads uniforms
+    ``5j .. 5j + 4`` of it: target, closure, closure duration, blackout,
+    blackout duration; they are drawn in bulk, stream by stream, first. Fills
+    ``tgt[q]`` and ``mark[q]`` for each attack ``q`` of ``loc`` (target -1 for
+    the attacks of the burn-in, which have no consequences).
     """
     horizon = a.horizon
     ed = a.event_dists
@@ -399,29 +386,54 @@ def _consequences(a, th, rep, k0, k1, loc, nl, buf, pos, tgt, mark, lc, nlc, lb,
     p_road = th[G_PROAD]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
-    pos[:] = 0
+    # The row of each attack goes in tgt for now (no helper taking `a`: passing
+    # the whole HazardArrays tuple per attack costs more than the attack).
+    cnt[:] = 0
     for q in range(nl):
-        t = loc[q, 0]
-        if t < 0.0:
+        if loc[q, 0] < 0.0:
             tgt[q] = -1
             continue
-        d = int(loc[q, 1])
         kind = int(loc[q, 2])
-        if kind == K_CAMPAIGN:
-            row = n_d + d
-            stream = a.s_campmark[d]
-        elif kind == K_STRESS:
-            row = 2 * n_d
-            stream = a.s_stress
+        d = int(loc[q, 1])
+        row = n_d + d if kind == K_CAMPAIGN else 2 * n_d if kind == K_STRESS else d
+        tgt[q] = row
+        cnt[row] += 1
+    total = 0
+    for row in range(2 * n_d + 1):
+        off[row] = total
+        total += 4 * ((5 * cnt[row] + 3) // 4)
+    if mk.shape[0] < total:
+        mk = np.empty(2 * total, dtype=np.float64)
+    for row in range(2 * n_d + 1):
+        if cnt[row] > 0:
+            if row < n_d:
+                stream = a.s_mark[row]
+            elif row < 2 * n_d:
+                stream = a.s_campmark[row - n_d]
+            else:
+                stream = a.s_stress
+            fill_uniforms(mk[off[row] :], k0, k1, rep, stream, 0, (5 * cnt[row] + 3) // 4)
+    cnt[:] = 0  # from here: the ordinal of the next attack of each stream
+    for q in range(nl):
+        row = tgt[q]
+        if row < 0:
+            continue
+        t = loc[q, 0]
+        d = int(loc[q, 1])
+        if row < n_d:
+            stream = a.s_mark[row]
+        elif row < 2 * n_d:
+            stream = a.s_campmark[row - n_d]
         else:
-            row = d
-            stream = a.s_mark[d]
-        index = pos[row]
-        tu = _next_u(buf, pos, row, k0, k1, rep, stream)
-        cu = _next_u(buf, pos, row, k0, k1, rep, stream)
-        cdu = _next_u(buf, pos, row, k0, k1, rep, stream)
-        bu = _next_u(buf, pos, row, k0, k1, rep, stream)
-        bdu = _next_u(buf, pos, row, k0, k1, rep, stream)
+            stream = a.s_stress
+        index = cnt[row]
+        cnt[row] += 1
+        base = off[row] + 5 * index
+        tu = mk[base]
+        cu = mk[base + 1]
+        cdu = mk[base + 2]
+        bu = mk[base + 3]
+        bdu = mk[base + 4]
         target = int(loc[q, 4])
         if target >= 0:
             mark[q] = tu
@@ -448,7 +460,7 @@ def _consequences(a, th, rep, k0, k1, loc, nl, buf, pos, tgt, mark, lc, nlc, lb,
         if bu < p_blk:
             days = _event_draw(ed, E_BLK, bdu, k0, k1, rep, stream, index, SUB_BLACKOUT)
             lb, nlb = _span(lb, nlb, d, t, t + days, C_ATTACK, horizon)
-    return lc, nlc, lb, nlb
+    return mk, lc, nlc, lb, nlb
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -499,8 +511,12 @@ def _emit_attacks(  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb):  # type: ignore[no-untyped-def]
-    """Step 6: protests, province-wide blackout orders, stress closures and blackouts."""
+def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st):  # type: ignore[no-untyped-def]
+    """Step 6: protests, province-wide blackout orders, stress closures and blackouts.
+
+    Protests on a segment, and province-wide orders, read their stream in
+    order: a gap and a duration uniform per event.
+    """
     horizon = a.horizon
     ed = a.event_dists
     p_rate = th[G_PROT] / YEAR
@@ -508,11 +524,12 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb):  # type: igno
         for z in range(a.protest_segments.shape[0]):
             t = 0.0
             e = 0
+            seq_start(st, int(0.6 * p_rate * horizon) + 2, useq.shape[0])
             while True:
-                gu, du, _, _ = uniform4(k0, k1, rep, a.s_protest[z], e, 0)
-                t -= math.log(gu) / p_rate
+                t -= math.log(next_uniform(useq, st, k0, k1, rep, a.s_protest[z])) / p_rate
                 if t >= horizon:
                     break
+                du = next_uniform(useq, st, k0, k1, rep, a.s_protest[z])
                 days = _event_draw(ed, E_PROT, du, k0, k1, rep, a.s_protest[z], e, 1)
                 lc, nlc = _span(lc, nlc, a.protest_segments[z], t, t + days, C_PROTEST, horizon)
                 e += 1
@@ -520,11 +537,12 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb):  # type: igno
     if v_rate > 0.0:
         t = 0.0
         e = 0
+        seq_start(st, int(0.6 * v_rate * horizon) + 2, useq.shape[0])
         while True:
-            gu, du, _, _ = uniform4(k0, k1, rep, a.s_province, e, 0)
-            t -= math.log(gu) / v_rate
+            t -= math.log(next_uniform(useq, st, k0, k1, rep, a.s_province)) / v_rate
             if t >= horizon:
                 break
+            du = next_uniform(useq, st, k0, k1, rep, a.s_province)
             days = _event_draw(ed, E_PROV, du, k0, k1, rep, a.s_province, e, 1)
             for d in range(a.n_districts):
                 lb, nlb = _span(lb, nlb, d, t, t + days, C_PROVINCE, horizon)
@@ -551,7 +569,7 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb):  # type: igno
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
 def sample_block(  # type: ignore[no-untyped-def]
-    a, theta, rep0, n_rep, k0, k1, keep_pieces, attacks_hint, spans_hint
+    a, theta, rep0, n_rep, k0, k1, keep_pieces, att, cp, cl, bp, bl, camps
 ):
     """Sample replications ``rep0 .. rep0 + n_rep - 1`` of one scenario.
 
@@ -567,8 +585,12 @@ def sample_block(  # type: ignore[no-untyped-def]
         Philox key from the seed.
     keep_pieces : bool
         Also return the closure and blackout pieces before merging.
-    attacks_hint, spans_hint : int
-        Expected attacks and spans per replication, to size the buffers.
+    att, cp, cl, bp, bl, camps : ndarray
+        Output buffers (record arrays of the dtypes below, at least one
+        element each), filled from the start and grown if too short. Passing
+        them in lets the caller allocate with NumPy, which asks the kernel for
+        huge pages on large arrays: on virtual machines where first touching a
+        page is dear, that matters more than the sampling itself.
 
     Returns
     -------
@@ -582,15 +604,10 @@ def sample_block(  # type: ignore[no-untyped-def]
     """
     horizon = a.horizon
     n_d = a.n_districts
-    cap_a = max(64, attacks_hint)
-    cap_s = max(64, spans_hint)
-    att = np.empty(cap_a * n_rep, dtype=ATTACK_DTYPE)
-    cl = np.empty(cap_s * n_rep, dtype=SPAN_DTYPE)
-    bl = np.empty(cap_s * n_rep, dtype=SPAN_DTYPE)
-    cp = np.empty(cap_s * n_rep if keep_pieces else 1, dtype=SPAN_DTYPE)
-    bp = np.empty(cap_s * n_rep if keep_pieces else 1, dtype=SPAN_DTYPE)
-    camps = np.empty(16, dtype=CAMPAIGN_DTYPE)
-    n_att = n_cp = n_cl = n_bp = n_bl = n_camp = 0
+    cap_a = max(64, att.shape[0] // max(n_rep, 1))
+    cap_s = max(64, cl.shape[0] // max(n_rep, 1))
+    n_att = n_cp = n_cl = n_bp = n_bl = n_camp = np.int64(0)
+    zero = np.int64(0)
     # Scratch reused by every replication: attacks as made (t, district, kind,
     # campaign, fixed target) with their drawn target and mark, closure and
     # blackout pieces (key, start, end, cause), mark-stream cursors, day counts.
@@ -600,8 +617,11 @@ def sample_block(  # type: ignore[no-untyped-def]
     perm = np.empty(2 * cap_a, dtype=np.int64)
     lc = np.empty((2 * cap_s, 4), dtype=np.float64)
     lb = np.empty((2 * cap_s, 4), dtype=np.float64)
-    buf = np.empty((2 * n_d + 1, 4), dtype=np.float64)
-    pos = np.zeros(2 * n_d + 1, dtype=np.int64)
+    cnt = np.zeros(2 * n_d + 1, dtype=np.int64)
+    off = np.zeros(2 * n_d + 1, dtype=np.int64)
+    mk = np.empty(10 * cap_a, dtype=np.float64)
+    useq = np.empty(4096, dtype=np.float64)
+    st = np.zeros(4, dtype=np.int64)
     counts = np.empty(int(horizon) + 2, dtype=np.int64)
 
     for i in range(n_rep):
@@ -612,11 +632,11 @@ def sample_block(  # type: ignore[no-untyped-def]
         tau = th[G_DECAY] if a.process == HAWKES else 1.0
         burn = BURN_IN_DECAYS * tau / (1.0 - n_br) if n_br > 0.0 else 0.0
 
-        loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, 0)
+        loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq, st)
         if n_br > 0.0:
-            loc, nl = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl)
+            loc, nl = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, useq, st)
         loc, nl, lc, nlc, lb, nlb, camps, n_camp = _campaigns(
-            a, th, r, rep, k0, k1, loc, nl, lc, 0, lb, 0, camps, n_camp
+            a, th, r, rep, k0, k1, loc, nl, lc, zero, lb, zero, camps, n_camp
         )
         for z in range(a.st_attack_day.shape[0]):
             loc, nl = _attack(
@@ -631,11 +651,11 @@ def sample_block(  # type: ignore[no-untyped-def]
         if tgt.shape[0] < nl:
             tgt = np.empty(loc.shape[0], dtype=np.int64)
             mark = np.empty(loc.shape[0], dtype=np.float64)
-        lc, nlc, lb, nlb = _consequences(
-            a, th, rep, k0, k1, loc, nl, buf, pos, tgt, mark, lc, nlc, lb, nlb
+        mk, lc, nlc, lb, nlb = _consequences(
+            a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc, lb, nlb
         )
         att, n_att, perm = _emit_attacks(loc, nl, tgt, mark, r, horizon, counts, perm, att, n_att)
-        lc, nlc, lb, nlb = _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb)
+        lc, nlc, lb, nlb = _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st)
         cp, n_cp, cl, n_cl = _merge_spans(lc, nlc, r, horizon, keep_pieces, cp, n_cp, cl, n_cl)
         bp, n_bp, bl, n_bl = _merge_spans(lb, nlb, r, horizon, keep_pieces, bp, n_bp, bl, n_bl)
 

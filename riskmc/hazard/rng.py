@@ -32,10 +32,13 @@ import numba as nb
 import numpy as np
 
 __all__ = [
+    "fill_uniforms",
     "gamma_draw",
     "key_from_seed",
+    "next_uniform",
     "philox4x32_10",
     "sample_dist",
+    "seq_start",
     "stream_id",
     "uniform4",
 ]
@@ -108,6 +111,52 @@ def uniform4(
         (float(c) + 0.5) * _TO_UNIT,
         (float(d) + 0.5) * _TO_UNIT,
     )
+
+
+@nb.njit(cache=True, error_model="numpy")
+def fill_uniforms(  # type: ignore[no-untyped-def]
+    out, k0, k1, rep, stream, block0, n_blocks
+):
+    """Fill ``out[:4 * n_blocks]`` with blocks ``block0 ..`` (sub 0) of a stream.
+
+    Uniform ``i`` of the stream is lane ``i % 4`` of block ``i // 4``, the same
+    numbers :func:`uniform4` gives one block at a time; drawn in bulk, the
+    independent blocks pipeline (and vectorise), several times faster.
+    """
+    for j in range(n_blocks):
+        a, b, c, d = philox4x32_10(np.uint64(block0 + j) & _MASK, np.uint64(0), rep, stream, k0, k1)
+        o = 4 * j
+        out[o] = (float(a) + 0.5) * _TO_UNIT
+        out[o + 1] = (float(b) + 0.5) * _TO_UNIT
+        out[o + 2] = (float(c) + 0.5) * _TO_UNIT
+        out[o + 3] = (float(d) + 0.5) * _TO_UNIT
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def next_uniform(buf, st, k0, k1, rep, stream):  # type: ignore[no-untyped-def]
+    """Next uniform of a stream read in order, refilling ``buf`` in bulk.
+
+    ``st`` (int64, 4) holds the position in the stream, the first block held
+    in ``buf``, the blocks per refill and the blocks held; set it with
+    :func:`seq_start`.
+    """
+    local = st[0] - 4 * st[1]
+    if local >= 4 * st[3]:
+        st[1] += st[3]
+        st[3] = st[2]
+        fill_uniforms(buf, k0, k1, rep, stream, st[1], st[3])
+        local = st[0] - 4 * st[1]
+    st[0] += 1
+    return buf[local]
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def seq_start(st, blocks_per_fill, capacity):  # type: ignore[no-untyped-def]
+    """Reset a sequential reader (see :func:`next_uniform`) to the stream's start."""
+    st[0] = 0
+    st[1] = 0
+    st[2] = max(1, min(blocks_per_fill, capacity // 4))
+    st[3] = 0
 
 
 @nb.njit(cache=True, error_model="numpy")

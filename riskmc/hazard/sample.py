@@ -43,10 +43,10 @@ _DTYPES = {
     "blackouts": SPAN_DTYPE,
     "campaigns": CAMPAIGN_DTYPE,
 }
-#: Replications per kernel call: small enough that every buffer is reused
-#: from the heap rather than mapped afresh (page faults cost more than the
-#: sampling on some virtual machines), large enough to amortise the call.
-BLOCK = 32
+#: Replications per kernel call: large enough that the output buffers of a
+#: realistic scenario pass NumPy's 4 MiB threshold for huge pages, small
+#: enough to share the work between threads.
+BLOCK = 64
 
 
 class ReplicationEvents(NamedTuple):
@@ -261,18 +261,26 @@ def _runs(reps: NDArray[np.int64], size: int) -> list[tuple[int, int]]:
     return items
 
 
-def _hints(scenario: Scenario) -> tuple[int, int]:
-    """Expected attacks and spans per replication, from parameter means."""
+def _hints(scenario: Scenario) -> tuple[int, int, int]:
+    """Rough upper expectations of attacks, closures and blackouts per replication.
+
+    They size the output buffers; a replication with more events grows them.
+    """
     h = scenario.hazard
     years = scenario.horizon_years
+    n_d = len(scenario.districts)
     attacks = sum(param_mean(d.attacks_per_year) for d in scenario.districts)
     attacks *= param_mean(h.rate_multiplier) * years
     camp = param_mean(h.campaigns.rate_per_year) * years
-    attacks += camp * param_mean(h.campaigns.attacks_per_district) * len(scenario.districts)
+    attacks += camp * param_mean(h.campaigns.attacks_per_district) * n_d
     n_road = sum(g.mode == "road" for g in scenario.network.segments)
-    spans = attacks + param_mean(h.closures.protests.rate_per_year) * years * n_road
-    spans += param_mean(h.blackouts.province_wide.rate_per_year) * years * len(scenario.districts)
-    return int(1.25 * attacks) + 16, int(1.25 * spans) + 16
+    p_close = max(param_mean(h.closures.road.probability), param_mean(h.closures.rail.probability))
+    closures = attacks * p_close + param_mean(h.closures.protests.rate_per_year) * years * n_road
+    closures += camp * len(h.campaigns.seizures) * 4 + len(scenario.stress)
+    blackouts = attacks * param_mean(h.blackouts.attack_probability) + camp * n_d
+    blackouts += param_mean(h.blackouts.province_wide.rate_per_year) * years * n_d
+    blackouts += len(scenario.stress) * n_d
+    return tuple(int(1.2 * x) + 8 for x in (attacks, closures, blackouts))  # type: ignore[return-value]
 
 
 def _sample(
@@ -282,11 +290,26 @@ def _sample(
     k1: np.uint64,
     item: tuple[int, int],
     pieces: bool,
-    hints: tuple[int, int],
+    hints: tuple[int, int, int],
 ) -> _Block:
     first, count = item
     theta = draw_theta(spec.codes, spec.params, spec.streams, k0, k1, first, count)
-    out = sample_block(arrays, theta, first, count, k0, k1, pieces, hints[0], hints[1])
+    n_att, n_clo, n_blk = (count * h for h in hints)
+    out = sample_block(
+        arrays,
+        theta,
+        first,
+        count,
+        k0,
+        k1,
+        pieces,
+        np.empty(n_att, dtype=ATTACK_DTYPE),
+        np.empty(n_clo if pieces else 1, dtype=SPAN_DTYPE),
+        np.empty(n_clo, dtype=SPAN_DTYPE),
+        np.empty(n_blk if pieces else 1, dtype=SPAN_DTYPE),
+        np.empty(n_blk, dtype=SPAN_DTYPE),
+        np.empty(max(16, count), dtype=CAMPAIGN_DTYPE),
+    )
     return _Block(first, count, theta, dict(zip(TABLES, out, strict=True)))
 
 
