@@ -90,6 +90,21 @@ def test_hawkes_spillover_keeps_the_province_mean(quiet):
     assert set(h.attacks.loc[h.attacks["district"] == "Beta", "kind"]) == {"triggered"}
 
 
+def test_hawkes_without_spillover_keeps_each_district_mean(quiet):
+    quiet["districts"][0]["attacks_per_year"] = 30
+    quiet["districts"].append(
+        {"name": "Beta", "attacks_per_year": 6, "targets": {"other": 1.0}, "neighbours": ["Alpha"]}
+    )
+    quiet["hazard"].update(process="hawkes", branching_ratio=0.6, decay_days=7, spillover=0.0)
+    reps = 1500
+    s = build(quiet)
+    h = riskmc.sample_hazard(s, reps, seed=6)
+    for name, rate in (("Alpha", 30), ("Beta", 6)):
+        n = counts_per_replication(h.attacks[h.attacks["district"] == name], reps)
+        m = rate * s.horizon_years
+        assert abs(n.mean() - m) < Z * n.std() / math.sqrt(reps)
+
+
 def test_share_of_time_closed_is_one_minus_exp(quiet):
     rate, p, d = 50.0, 0.8, 3.0
     quiet["districts"][0].update(attacks_per_year=rate, targets={"road": 1.0})
