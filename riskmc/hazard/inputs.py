@@ -16,7 +16,7 @@ Parameters are split in two (SPEC.md, "Parameter uncertainty"):
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
@@ -116,8 +116,8 @@ class HazardArrays(NamedTuple):
     # protests on road segments
     protest_segments: NDArray[np.int64]
     s_protest: NDArray[np.uint64]
-    # single streams
-    s_offspring: np.uint64
+    # single streams (s_offspring: one per district of the parent)
+    s_offspring: NDArray[np.uint64]
     s_campaign: np.uint64
     s_province: np.uint64
     s_stress: np.uint64
@@ -197,7 +197,8 @@ def _attr(node: Any, dotted: str) -> Any:
 
 
 def _per_event(path: str) -> bool:
-    return any(fnmatch.fnmatchcase(path, pattern) for pattern in PER_EVENT)
+    """Whether the parameter at ``path`` is drawn per event (list items as ``[*]``)."""
+    return re.sub(r"\[[^\]]*\]", "[*]", path) in PER_EVENT
 
 
 def parameter_spec(scenario: Scenario) -> ParameterSpec:
@@ -213,9 +214,13 @@ def parameter_spec(scenario: Scenario) -> ParameterSpec:
     join = h.campaigns.join_probability
     districts = scenario.districts
     values += [(f"districts[{d.name}].attacks_per_year", d.attacks_per_year) for d in districts]
+    # A district without its own join probability uses the default's column, so
+    # that an uncertain default is one draw shared by all of them.
+    values.append(("hazard.campaigns.join_probability[default]", join.get("default", 0.0)))
     values += [
-        (f"hazard.campaigns.join_probability[{d.name}]", join.get(d.name, join.get("default", 0.0)))
+        (f"hazard.campaigns.join_probability[{d.name}]", join[d.name])
         for d in districts
+        if d.name in join
     ]
     values += [
         (f"hazard.campaigns.seizures[{i}].probability", z.probability)
@@ -223,7 +228,7 @@ def parameter_spec(scenario: Scenario) -> ParameterSpec:
     ]
     seen = {p for p, _ in values}
     for path, dist in _walk(scenario, ""):
-        if path not in seen and not _per_event(path) and not path.startswith("hazard.campaigns"):
+        if path not in seen and not _per_event(path):
             values.append((path, cast(Param, dist)))
     encoded = [_encode(v) for _, v in values]
     paths = tuple(p for p, _ in values)
@@ -279,6 +284,7 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         return [j for j, g in enumerate(segments) if place in (g.from_, g.to)]
 
     seizures = h.campaigns.seizures
+    join = h.campaigns.join_probability
     seize_ptr, seize_idx = _csr([touching(z.place) for z in seizures])
 
     dists = [
@@ -319,13 +325,20 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
             st_blk.append((who, day(e.start), day(e.start) + e.days))
 
     road_segments = [j for j, g in enumerate(segments) if g.mode == "road"]
-    n_scalars = len(SCALARS)
     arrays = HazardArrays(
         horizon=float(scenario.horizon_days),
         process=ATTACK_PROCESSES[h.process].code,
         n_districts=n_d,
-        col_rate=np.arange(n_scalars, n_scalars + n_d, dtype=np.int64),
-        col_join=np.arange(n_scalars + n_d, n_scalars + 2 * n_d, dtype=np.int64),
+        col_rate=np.array(
+            [spec.column(f"districts[{n}].attacks_per_year") for n in districts], dtype=np.int64
+        ),
+        col_join=np.array(
+            [
+                spec.column(f"hazard.campaigns.join_probability[{n if n in join else 'default'}]")
+                for n in districts
+            ],
+            dtype=np.int64,
+        ),
         targets_cum=targets_cum,
         road_ptr=road_ptr,
         road_idx=road_idx,
@@ -339,15 +352,19 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         s_campmark=_streams("campaign-mark", districts),
         s_negbin=_streams("negbin", districts),
         event_dists=event_dists,
-        col_seize=np.arange(
-            n_scalars + 2 * n_d, n_scalars + 2 * n_d + len(seizures), dtype=np.int64
+        col_seize=np.array(
+            [
+                spec.column(f"hazard.campaigns.seizures[{i}].probability")
+                for i in range(len(seizures))
+            ],
+            dtype=np.int64,
         ),
         seize_ptr=seize_ptr,
         seize_idx=seize_idx,
         s_seize=_streams("seizure", [f"{i}:{z.place}" for i, z in enumerate(seizures)]),
         protest_segments=np.array(road_segments, dtype=np.int64),
         s_protest=_streams("protest", [segments[j].name for j in road_segments]),
-        s_offspring=np.uint64(stream_id("offspring")),
+        s_offspring=_streams("offspring", districts),
         s_campaign=np.uint64(stream_id("campaign")),
         s_province=np.uint64(stream_id("province")),
         s_stress=np.uint64(stream_id("stress")),
@@ -361,11 +378,11 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         st_blackout_start=np.array([b[1] for b in st_blk], dtype=np.float64),
         st_blackout_end=np.array([b[2] for b in st_blk], dtype=np.float64),
     )
-    _check_streams(arrays)
+    _check_streams(arrays, spec)
     return arrays, spec
 
 
-def _check_streams(a: HazardArrays) -> None:
+def _check_streams(a: HazardArrays, spec: ParameterSpec) -> None:
     # Two streams with one id would correlate their numbers; CRC-32 of distinct
     # short names collides with probability ~1e-7 for a scenario's few hundred
     # streams, but a silent collision would be a wrong answer, so check.
@@ -378,7 +395,9 @@ def _check_streams(a: HazardArrays) -> None:
             a.s_negbin,
             a.s_seize,
             a.s_protest,
-            np.array([a.s_offspring, a.s_campaign, a.s_province, a.s_stress], dtype=np.uint64),
+            a.s_offspring,
+            spec.streams,
+            np.array([a.s_campaign, a.s_province, a.s_stress], dtype=np.uint64),
         ]
     )
     if len(np.unique(ids)) != len(ids):

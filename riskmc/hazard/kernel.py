@@ -79,7 +79,7 @@ ATTACK_DTYPE = np.dtype(
         ("target", "i1"),
         ("campaign", "<i4"),
         ("kind", "i1"),
-        ("mark", "<f4"),
+        ("mark", "<f8"),
     ]
 )
 SPAN_DTYPE = np.dtype(
@@ -195,7 +195,7 @@ def _merge_spans(  # type: ignore[no-untyped-def]
     """
     if n == 0:
         return pieces, n_p, merged, n_m
-    order = np.argsort(loc[:n, 0] * (horizon + 1.0) + loc[:n, 1])
+    order = np.argsort(loc[:n, 0] * (horizon + 1.0) + loc[:n, 1], kind="mergesort")
     if keep_pieces:
         for q in order:
             pieces = _room1(pieces, n_p)
@@ -275,21 +275,27 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, st):  # typ
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, useq, st):  # type: ignore[no-untyped-def]
+def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost):  # type: ignore[no-untyped-def]
     """Step 2: Hawkes offspring, generation after generation (cluster construction).
 
-    One stream read in order: for each attack, in order of creation, a
-    uniform for its number of children, then three per child (delay,
-    whether it spills over, which neighbour).
+    The children of an attack in district ``d`` come from ``d``'s offspring
+    stream, read in order: a uniform for the number of children, then three
+    per child (delay, whether it spills over, which neighbour). Without
+    spillover a district's attacks thus depend on its own parameters only,
+    which keeps comparisons between variants on common random numbers.
     """
     spill = th[G_SPILL]
     p_zero = math.exp(-n_br)
-    seq_start(st, 256, useq.shape[0])
+    for d in range(a.n_districts):
+        seq_start(ost[d], 64, obuf.shape[1])
     q = 0
     while q < nl:
         tp = loc[q, 0]
         dp = int(loc[q, 1])
-        cu = next_uniform(useq, st, k0, k1, rep, a.s_offspring)
+        buf = obuf[dp]
+        st = ost[dp]
+        stream = a.s_offspring[dp]
+        cu = next_uniform(buf, st, k0, k1, rep, stream)
         cnt = 0
         p = p_zero
         cdf = p
@@ -298,9 +304,9 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, useq, st):  # type: ignor
             p *= n_br / cnt
             cdf += p
         for _ in range(cnt):
-            du = next_uniform(useq, st, k0, k1, rep, a.s_offspring)
-            su = next_uniform(useq, st, k0, k1, rep, a.s_offspring)
-            nu = next_uniform(useq, st, k0, k1, rep, a.s_offspring)
+            du = next_uniform(buf, st, k0, k1, rep, stream)
+            su = next_uniform(buf, st, k0, k1, rep, stream)
+            nu = next_uniform(buf, st, k0, k1, rep, stream)
             tc = tp - tau * math.log(du)
             if tc >= a.horizon:
                 continue
@@ -622,6 +628,8 @@ def sample_block(  # type: ignore[no-untyped-def]
     mk = np.empty(10 * cap_a, dtype=np.float64)
     useq = np.empty(4096, dtype=np.float64)
     st = np.zeros(4, dtype=np.int64)
+    obuf = np.empty((max(n_d, 1), 256), dtype=np.float64)
+    ost = np.zeros((max(n_d, 1), 4), dtype=np.int64)
     counts = np.empty(int(horizon) + 2, dtype=np.int64)
 
     for i in range(n_rep):
@@ -634,7 +642,7 @@ def sample_block(  # type: ignore[no-untyped-def]
 
         loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq, st)
         if n_br > 0.0:
-            loc, nl = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, useq, st)
+            loc, nl = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost)
         loc, nl, lc, nlc, lb, nlb, camps, n_camp = _campaigns(
             a, th, r, rep, k0, k1, loc, nl, lc, zero, lb, zero, camps, n_camp
         )

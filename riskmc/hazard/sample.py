@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
@@ -74,11 +75,15 @@ class _Block:
     count: int
     theta: NDArray[np.float64]
     tables: dict[str, NDArray[np.void]]
+    _offsets: dict[str, NDArray[np.int64]] = field(default_factory=dict, repr=False)
 
     def offsets(self, name: str) -> NDArray[np.int64]:
-        reps = self.tables[name]["replication"]
-        bounds = np.arange(self.first, self.first + self.count + 1)
-        return np.searchsorted(reps, bounds).astype(np.int64)
+        """Row ranges of each replication of the block in table ``name`` (cached)."""
+        if name not in self._offsets:
+            reps = self.tables[name]["replication"]
+            bounds = np.arange(self.first, self.first + self.count + 1)
+            self._offsets[name] = np.searchsorted(reps, bounds).astype(np.int64)
+        return self._offsets[name]
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,16 +138,21 @@ class HazardSample:
             len(b.tables[k]) for b in self._blocks for k in ("attacks", "closures", "blackouts")
         )
 
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [b.first for b in self._blocks]
+
     def replication(self, rep: int) -> ReplicationEvents:
         """The events of replication ``rep``, as views of the sampled arrays."""
-        for block in self._blocks:
-            if block.first <= rep < block.first + block.count:
-                i = rep - block.first
-                cut = {}
-                for name in TABLES:
-                    off = block.offsets(name)
-                    cut[name] = block.tables[name][off[i] : off[i + 1]]
-                return ReplicationEvents(replication=rep, theta=block.theta[i], **cut)
+        k = bisect.bisect_right(self._starts, rep) - 1
+        if k >= 0 and rep < self._blocks[k].first + self._blocks[k].count:
+            block = self._blocks[k]
+            i = rep - block.first
+            cut = {}
+            for name in TABLES:
+                off = block.offsets(name)
+                cut[name] = block.tables[name][off[i] : off[i + 1]]
+            return ReplicationEvents(replication=rep, theta=block.theta[i], **cut)
         raise KeyError(f"replication {rep} is not in this sample")
 
     # ------------------------------------------------------------------ frames
@@ -238,8 +248,8 @@ class HazardSample:
 
 def _as_replications(replications: int | Sequence[int] | range) -> NDArray[np.int64]:
     if isinstance(replications, int | np.integer):
-        if replications < 0:
-            raise ValueError(f"replications must be >= 0, got {replications}")
+        if not 0 <= replications < 2**31 - 1:
+            raise ValueError(f"replications must be >= 0 and < 2**31 - 1, got {replications}")
         return np.arange(int(replications), dtype=np.int64)
     reps = np.asarray(list(replications), dtype=np.int64)
     if len(reps) and (reps.min() < 0 or reps.max() >= 2**31 - 1 or np.any(np.diff(reps) <= 0)):

@@ -119,10 +119,10 @@ def _rule(err: ErrorDetails) -> str:
         what = "distribution" if set(expected) <= set(DISTRIBUTIONS) else "kind"
         return f"unknown {what} {tag!r}; expected one of {', '.join(expected)}"
     if kind == "union_tag_not_found":
-        if isinstance(err.get("input"), dict) and "kind" not in err["input"]:
-            names = ", ".join(DISTRIBUTIONS)
-            return f"a distribution needs a 'dist' key, one of {names}"
-        return "needs a 'kind' key"
+        if len(err["loc"]) == 2 and err["loc"][0] == "stress":
+            return "needs a 'kind' key, one of closure, blackout, seizure, attack"
+        names = ", ".join(DISTRIBUTIONS)
+        return f"a distribution needs a 'dist' key, one of {names}"
     if kind in ("riskmc_rule", "riskmc_reference"):
         return err["msg"]
     if kind == "value_error":

@@ -50,7 +50,16 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor`: its keys may be overridden, not duplicated
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    "a key must be a plain value, not a list or mapping",
+                    key_node.start_mark,
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -58,6 +67,14 @@ class _Loader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+
+# Dates stay text here and are parsed by the schema, so that `2026-13-01` is
+# reported against its field rather than failing inside the YAML parser.
+def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 # PyYAML follows YAML 1.1, where ``1e6`` (no dot) is a string; YAML 1.2 and every
 # user expect a number.
@@ -120,8 +137,9 @@ def read_document(path: str | Path) -> dict[str, Any]:
             at = f"line {where.line + 1}, column {where.column + 1}: " if where else ""
             what = exc.problem or exc.context or "syntax error"
             raise ScenarioError(path, [("", f"{at}malformed YAML: {what}")]) from None
-        except yaml.YAMLError as exc:
-            raise ScenarioError(path, [("", f"malformed YAML: {exc}")]) from None
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            what = " ".join(str(exc).split())
+            raise ScenarioError(path, [("", f"malformed YAML: {what}")]) from None
     if doc is None:
         raise ScenarioError(path, [("", "the file is empty")])
     if not isinstance(doc, dict):

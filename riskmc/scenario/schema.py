@@ -209,8 +209,10 @@ class Hazard(_Model):
     dispersion: Positive | None = Field(
         default=None, description="negbin: gamma shape k, variance = mean + mean^2 / k."
     )
-    branching_ratio: Annotated[Param, Bounds(ge=0, lt=1)] | None = Field(
-        default=None, description="hawkes: mean number of attacks one attack triggers."
+    branching_ratio: Annotated[Param, Bounds(ge=0, le=0.99)] | None = Field(
+        default=None,
+        description="hawkes: mean number of attacks one attack triggers; at most 0.99, "
+        "so that a cluster holds at most 100 attacks on average.",
     )
     decay_days: Positive | None = Field(
         default=None, description="hawkes: mean delay of a triggered attack [days]."
@@ -483,9 +485,15 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
             yield f"{path}[{i}].name", f"duplicate {what} name {name!r}"
 
     for i, d in enumerate(s.districts):
+        if d.name in ("default", "all"):
+            yield f"districts[{i}].name", f"{d.name!r} is reserved (join_probability, stress)"
         for j, n in enumerate(d.neighbours):
             if n not in districts:
                 yield f"districts[{i}].neighbours[{j}]", f"unknown district {n!r}"
+            elif n == d.name:
+                yield f"districts[{i}].neighbours[{j}]", "a district is not its own neighbour"
+            elif n in d.neighbours[:j]:
+                yield f"districts[{i}].neighbours[{j}]", f"{n!r} is listed twice"
 
     camp = s.hazard.campaigns
     for key in camp.join_probability:

@@ -88,6 +88,8 @@ def test_common_random_numbers_across_districts(quiet):
     b = riskmc.sample_hazard(build(quiet), 50, seed=4)
     alpha_a = a.attacks[a.attacks["district"] == "Alpha"].reset_index(drop=True)
     alpha_b = b.attacks[b.attacks["district"] == "Alpha"].reset_index(drop=True)
+    for frame in (alpha_a, alpha_b):
+        frame["district"] = frame["district"].astype(str)
     pd.testing.assert_frame_equal(alpha_a, alpha_b, check_exact=True)
 
 
@@ -96,3 +98,17 @@ def test_bad_arguments(tiny):
         riskmc.sample_hazard(tiny, 10, seed=-1)
     with pytest.raises(ValueError, match="ascending"):
         riskmc.sample_hazard(tiny, [3, 2], seed=1)
+
+
+def test_common_random_numbers_under_hawkes_without_spillover(quiet):
+    quiet["districts"][0]["attacks_per_year"] = 20
+    quiet["hazard"].update(process="hawkes", branching_ratio=0.5, decay_days=10, spillover=0.0)
+    a = riskmc.sample_hazard(build(quiet), 50, seed=4)
+    quiet["districts"].append({"name": "Beta", "attacks_per_year": 9, "targets": {"other": 1.0}})
+    b = riskmc.sample_hazard(build(quiet), 50, seed=4)
+    alpha_a = a.attacks[a.attacks["district"] == "Alpha"].reset_index(drop=True)
+    alpha_b = b.attacks[b.attacks["district"] == "Alpha"].reset_index(drop=True)
+    assert (alpha_a["kind"] == "triggered").any()
+    for frame in (alpha_a, alpha_b):
+        frame["district"] = frame["district"].astype(str)
+    pd.testing.assert_frame_equal(alpha_a, alpha_b, check_exact=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -234,3 +235,24 @@ def test_package_ships_no_reference_to_the_shared_folder():
     root = Path(riskmc.__file__).parent
     for path in root.rglob("*.py"):
         assert "../shared" not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "2026-02-30"])
+def test_impossible_unquoted_date_names_the_field(tiny_doc, write_yaml, bad):
+    text = re.sub(r"(?m)^start_date: .*$", f"start_date: {bad}", write_yaml(tiny_doc).read_text())
+    path = write_yaml(text)
+    assert f"start_date: {bad}\n" in path.read_text()
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == f"{path}: start_date: must be a date like 2026-01-01, got '{bad}'"
+
+
+def test_complex_key_is_malformed_yaml(write_yaml):
+    path = write_yaml("? [a, b]\n: 1\nname: x\n")
+    with pytest.raises(ScenarioError, match="malformed YAML: a key must be a plain value"):
+        read_document(path)
+
+
+def test_yaml_merge_keys_work(write_yaml):
+    path = write_yaml("base: &b {probability: 0.5, days: 5}\nrail:\n  <<: *b\n  days: 7\n")
+    assert read_document(path)["rail"] == {"probability": 0.5, "days": 7}

@@ -101,7 +101,7 @@ CASES = [
         "hazard.branching_ratio",
         "is required when process is hawkes",
     ),
-    (_set("hazard.branching_ratio", 1.0), "hazard.branching_ratio", "must be < 1, got 1"),
+    (_set("hazard.branching_ratio", 1.0), "hazard.branching_ratio", "must be <= 0.99, got 1"),
     (_set("start_date", 2026), "start_date", "must be a date like 2026-01-01, got 2026"),
     (
         _set("projects[0].logistics.dispatch_needs_comms", "yes"),
@@ -199,3 +199,39 @@ def test_valid_variants_pass(tiny_doc):
     s = scenario_from_dict(tiny_doc)
     assert s.hazard.process == "negbin"
     assert s.projects == ()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "rule"),
+    [
+        (
+            _set("stress", [{"segment": "R1", "start": "2026-03-01", "days": 4}]),
+            "stress[0]",
+            "needs a 'kind' key, one of closure, blackout, seizure, attack",
+        ),
+        (
+            _set("hazard.branching_ratio", 0.995),
+            "hazard.branching_ratio",
+            "must be <= 0.99, got 0.995",
+        ),
+        (
+            _set("districts[0].neighbours", ["Alpha"]),
+            "districts[0].neighbours[0]",
+            "a district is not its own neighbour",
+        ),
+        (
+            _set("districts[0].name", "all"),
+            "districts[0].name",
+            "'all' is reserved (join_probability, stress)",
+        ),
+    ],
+)
+def test_more_rules(tiny_doc, mutate, path, rule):
+    if path == "districts[0].name":
+        tiny_doc["network"]["places"][0]["district"] = "all"
+        tiny_doc["network"]["places"][1]["district"] = "all"
+        tiny_doc["network"]["segments"][0]["districts"] = ["all"]
+    mutate(tiny_doc)
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(tiny_doc, "t.yaml")
+    assert str(info.value) == f"t.yaml: {path}: {rule}"
