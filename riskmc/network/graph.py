@@ -60,8 +60,8 @@ class Trip:
         Length of the fastest path with every segment open.
     segments : tuple of int
         Segments travelled, in order.
-    entered : tuple of float
-        Day each segment was entered.
+    entered, left : tuple of float
+        Day each segment was entered and left.
     """
 
     depart: float
@@ -71,6 +71,7 @@ class Trip:
     planned_km: float
     segments: tuple[int, ...]
     entered: tuple[float, ...]
+    left: tuple[float, ...]
 
     @property
     def detour_km(self) -> float:
@@ -312,6 +313,7 @@ class CorridorNetwork:
         node, t, waited, km = source, depart, 0.0, 0.0
         used: list[int] = []
         entered: list[float] = []
+        left: list[float] = []
         while node != target:
             seg = route[0]
             reopen = closures.reopens(seg, t)
@@ -328,6 +330,7 @@ class CorridorNetwork:
             entered.append(t)
             used.append(seg)
             t = self.traverse(seg, t)
+            left.append(t)
             km += float(self.km[seg])
             node = (
                 int(self.seg_to[seg])
@@ -343,4 +346,5 @@ class CorridorNetwork:
             planned_km=plan.km,
             segments=tuple(used),
             entered=tuple(entered),
+            left=tuple(left),
         )
