@@ -5,6 +5,7 @@ The data flow reads like the package: a scenario is loaded and validated
 disruptions are propagated through the supply chain of each project.
 """
 
+from riskmc.engine import SimulationResult, simulate
 from riskmc.hazard import HazardSample, sample_hazard
 from riskmc.scenario import Scenario, ScenarioError, default_scenario, load_scenario
 
@@ -14,8 +15,10 @@ __all__ = [
     "HazardSample",
     "Scenario",
     "ScenarioError",
+    "SimulationResult",
     "__version__",
     "default_scenario",
     "load_scenario",
     "sample_hazard",
+    "simulate",
 ]

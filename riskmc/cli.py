@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from riskmc import __version__
-from riskmc.hazard import HazardSample, sample_hazard
+from riskmc.engine import SimulationResult, simulate
+from riskmc.hazard import sample_hazard
 from riskmc.hazard.bench import hazard_throughput
 from riskmc.scenario import (
     Scenario,
@@ -114,16 +115,14 @@ def run(
         scenario = default_scenario() if scenario_file is None else load_scenario(scenario_file)
     _print_overview(scenario)
     t0 = time.perf_counter()
-    sample = sample_hazard(scenario, replications, seed=seed)
+    result = simulate(scenario, replications, seed=seed)
     seconds = time.perf_counter() - t0
+    out.print(f"\n{replications} replications (seed {seed}) simulated in {seconds:.1f} s.")
+    _print_summary(result)
     out.print(
-        f"\nHazard: {replications} replications (seed {seed}) sampled in {seconds:.2f} s, "
-        f"{sample.n_events:,} events."
-    )
-    _print_hazard(scenario, sample)
-    out.print(
-        "\nNot built yet: the supply-chain simulation, so no delay, cost or lost-output "
-        "figures; the table above is the disruption each replication would feed it."
+        "\nNot built yet: operations (production, exports, lost output and revenue, NPV), "
+        "so operating projects have no row and delays stop at first production; damage and "
+        "escorts are not in the capex overrun yet."
     )
 
 
@@ -169,31 +168,33 @@ def _counts(s: Scenario) -> str:
     )
 
 
-def _print_hazard(s: Scenario, h: HazardSample) -> None:
-    n = len(h.replications)
-    years = s.horizon_years
-    attacks = h.attacks
-    table = Table(title="Disruption per replication (mean over replications)")
-    table.add_column("what")
-    table.add_column("per year", justify="right")
-    table.add_row("attacks", f"{len(attacks) / n / years:.1f}")
-    table.add_row(
-        "  of them in campaigns", f"{(attacks['kind'] == 'campaign').sum() / n / years:.1f}"
-    )
-    table.add_row("campaigns", f"{len(h.campaigns) / n / years:.2f}")
-    table.add_row("segment closures (merged)", f"{len(h.closures) / n / years:.1f}")
-    table.add_row("district blackouts (merged)", f"{len(h.blackouts) / n / years:.1f}")
+def _print_summary(result: SimulationResult) -> None:
+    if result.outcomes.empty:
+        out.print("No project has a construction phase: nothing to report yet.")
+        return
+    summary = result.summary()
+    table = Table(title="Construction outcomes per project (95 % interval of P90 in brackets)")
+    for col in ("project", "metric", "mean", "P50", "P80", "P90"):
+        table.add_column(col, justify="left" if col in ("project", "metric") else "right")
+    units = {
+        "delay_days": ("delay", 1.0, "{:.1f} d"),
+        "stall_days": ("stalled", 1.0, "{:.1f} d"),
+        "capex_overrun_usd": ("capex overrun", 1e6, "{:.1f} M$"),
+    }
+    for (project, metric), g in summary.groupby(["project", "metric"], sort=False):
+        if metric not in units:
+            continue
+        label, scale, fmt = units[metric]
+        numbers = g[["value", "low", "high"]].to_numpy(dtype=float) / scale
+        stat = {str(k): tuple(v) for k, v in zip(g["statistic"], numbers, strict=True)}
+        _, lo, hi = stat["P90"]
+        table.add_row(
+            str(project),
+            label,
+            *(fmt.format(stat[k][0]) for k in ("mean", "P50", "P80")),
+            f"{fmt.format(stat['P90'][0])} [{lo:.1f}-{hi:.1f}]",
+        )
     out.print(table)
-    if len(h.closures):
-        c = h.closures
-        closed = (c["end"] - c["start"]).groupby(c["segment"], observed=False).sum() / n / years
-        top = closed.sort_values(ascending=False).head(8)
-        seg = Table(title="Most-closed segments")
-        seg.add_column("segment")
-        seg.add_column("closed days / year", justify="right")
-        for name, days in top.items():
-            seg.add_row(str(name), f"{days:.1f}")
-        out.print(seg)
 
 
 def _print_overview(s: Scenario) -> None:

@@ -94,14 +94,14 @@ def test_validate_many_files_fails_if_any_fails(write_yaml):
     assert "malformed YAML" in result.stderr
 
 
-def test_run_default_samples_the_hazard_and_says_what_is_not_built():
+def test_run_default_simulates_and_says_what_is_not_built():
     result = runner.invoke(app, ["run", "-n", "10"])
     assert result.exit_code == 0, result.output
     assert "balochistan" in result.stdout
     assert "Reko Diq" in result.stdout
-    assert "Hazard: 10 replications (seed 0)" in result.stdout
-    assert "Most-closed segments" in result.stdout
-    assert "Not built yet: the supply-chain simulation" in result.stdout
+    assert "10 replications (seed 0) simulated" in result.stdout
+    assert "Construction outcomes per project" in result.stdout
+    assert "Not built yet: operations" in result.stdout
 
 
 def test_bench_reports_throughput():

@@ -18,10 +18,12 @@ one outcome.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -115,11 +117,21 @@ class Closures:
 
     def reopens(self, seg: int, t: float) -> float:
         """When segment ``seg`` is next open at or after day ``t`` (``t`` if open now)."""
-        starts, ends = self.starts[seg], self.ends[seg]
-        i = int(np.searchsorted(starts, t, side="right")) - 1
-        if i >= 0 and t < ends[i]:
-            return float(ends[i])
+        starts = self._starts[seg]
+        if not starts:
+            return t
+        i = bisect.bisect_right(starts, t) - 1
+        if i >= 0 and t < self._ends[seg][i]:
+            return self._ends[seg][i]
         return t
+
+    @cached_property
+    def _starts(self) -> list[list[float]]:
+        return [a.tolist() for a in self.starts]
+
+    @cached_property
+    def _ends(self) -> list[list[float]]:
+        return [a.tolist() for a in self.ends]
 
     def closed_at(self, t: float) -> set[int]:
         """Segments closed at day ``t``."""
@@ -153,12 +165,17 @@ class CorridorNetwork:
     road: NDArray[np.bool_]
     road_hours_per_day: float = 24.0
     _links: dict[int, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
+    _weights: list[float] = field(default_factory=list, repr=False)
+    _paths: dict[tuple[int, int, tuple[str, ...], frozenset[int]], Path | None] = field(
+        default_factory=dict, repr=False
+    )
 
     def __post_init__(self) -> None:
         for j in range(len(self.segments)):
             a, b = int(self.seg_from[j]), int(self.seg_to[j])
             self._links.setdefault(a, []).append((j, b))
             self._links.setdefault(b, []).append((j, a))
+            self._weights.append(self._weight(j))
 
     @classmethod
     def from_scenario(
@@ -248,10 +265,18 @@ class CorridorNetwork:
         """Fastest path (Dijkstra on moving time, night ban included) or None.
 
         Ties are broken by segment index, so the answer is deterministic.
+        Answers are cached: the network is immutable.
         """
+        key = (source, target, tuple(sorted(modes)), frozenset(avoid))
+        if key not in self._paths:
+            self._paths[key] = self._dijkstra(source, target, key[2], key[3])
+        return self._paths[key]
+
+    def _dijkstra(
+        self, source: int, target: int, modes: tuple[str, ...], banned: frozenset[int]
+    ) -> Path | None:
         allow_road = "road" in modes
         allow_rail = "rail" in modes
-        banned = set(avoid)
         best = {source: 0.0}
         prev: dict[int, tuple[int, int]] = {}
         heap = [(0.0, source)]
@@ -266,7 +291,7 @@ class CorridorNetwork:
                     continue
                 if not self.road[seg] and not allow_rail:
                     continue
-                c = cost + self._weight(seg)
+                c = cost + self._weights[seg]
                 if c < best.get(v, math.inf) - 1e-12:
                     best[v] = c
                     prev[v] = (seg, u)

@@ -31,14 +31,13 @@ References
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import simpy
-from numpy.typing import NDArray
 
 from riskmc.network import Closures, CorridorNetwork
 
@@ -185,13 +184,14 @@ def _attacks_on(
     trip_segments: Sequence[int],
     entered: Sequence[float],
     left: Sequence[float],
-    attack_segments: NDArray[np.int64],
-    attack_days: NDArray[np.float64],
+    attacks: dict[int, list[float]],
 ) -> int:
+    """Attacks on a convoy's segments while it was on them."""
     hits = 0
     for seg, t0, t1 in zip(trip_segments, entered, left, strict=True):
-        on = (attack_segments == seg) & (attack_days >= t0) & (attack_days < t1)
-        hits += int(on.sum())
+        days = attacks.get(seg)
+        if days:
+            hits += bisect.bisect_left(days, t1) - bisect.bisect_left(days, t0)
     return hits
 
 
@@ -240,11 +240,11 @@ def _convoy(
     plan: ConstructionPlan,
     network: CorridorNetwork,
     closures: Closures,
-    attacks: tuple[NDArray[np.int64], NDArray[np.float64]],
+    attacks: dict[int, list[float]],
 ) -> Generator[simpy.Event, Any, None]:
     trip = network.trip(plan.port, plan.site, env.now, closures)
     cargo = plan.convoy_t
-    hits = _attacks_on(trip.segments, trip.entered, trip.left, *attacks)
+    hits = _attacks_on(trip.segments, trip.entered, trip.left, attacks)
     if hits:
         kept = cargo * (1.0 - plan.convoy_loss_share) ** hits
         site.log["lost_t"] += cargo - kept
@@ -268,7 +268,7 @@ def _dispatch(
     schedule: SiteSchedule,
     network: CorridorNetwork,
     closures: Closures,
-    attacks: tuple[NDArray[np.int64], NDArray[np.float64]],
+    attacks: dict[int, list[float]],
     level_t: float,
 ) -> Generator[simpy.Event, Any, None]:
     while not site.done:
@@ -340,7 +340,9 @@ def simulate_construction(
     # The planned travel time, leaving at 06:00, sets the base-stock level.
     lead = network.trip(plan.port, plan.site, 0.25, Closures.none(len(network.segments)))
     level = initial + need * (lead.arrive - lead.depart)
-    attacks = (np.asarray(attack_segments, dtype=np.int64), np.asarray(attack_days, dtype=float))
+    attacks: dict[int, list[float]] = {}
+    for seg, day in sorted(zip(attack_segments, attack_days, strict=True)):
+        attacks.setdefault(int(seg), []).append(float(day))
     env.process(_work(env, site, plan, schedule))
     env.process(_dispatch(env, site, plan, schedule, network, closures, attacks, level))
     while not site.done:

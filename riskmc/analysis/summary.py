@@ -1,0 +1,75 @@
+"""Summary statistics with their Monte Carlo uncertainty."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+__all__ = ["QUANTILES", "quantile_interval", "summarize"]
+
+#: Quantiles reported by :func:`summarize`, as P10 ... P99.
+QUANTILES = (0.10, 0.50, 0.80, 0.90, 0.95, 0.99)
+_Z95 = 1.959963984540054
+
+
+def quantile_interval(x: ArrayLike, q: float) -> tuple[float, float, float]:
+    """Sample quantile and its distribution-free 95 % confidence interval.
+
+    The interval is ``[x_(l), x_(u)]`` with the order-statistic ranks
+    ``n q -/+ 1.96 sqrt(n q (1 - q))`` (the binomial interval for a quantile),
+    so it needs no assumption on the distribution.
+
+    Returns
+    -------
+    (estimate, low, high) : floats
+    """
+    a = np.sort(np.asarray(x, dtype=np.float64))
+    n = len(a)
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    est = float(np.quantile(a, q))
+    half = _Z95 * math.sqrt(n * q * (1 - q))
+    lo = int(max(0, math.floor(n * q - half)))
+    hi = int(min(n - 1, math.ceil(n * q + half)))
+    return est, float(a[lo]), float(a[hi])
+
+
+def summarize(frame: pd.DataFrame, metrics: Sequence[str], by: str = "project") -> pd.DataFrame:
+    """Mean and quantiles of each metric per group, each with its standard error.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per replication and group.
+    metrics : sequence of str
+        Numeric columns to summarise.
+    by : str
+        Grouping column.
+
+    Returns
+    -------
+    DataFrame
+        One row per (group, metric, statistic): ``value``, ``se`` (for a
+        quantile, half the width of its 95 % interval divided by 1.96),
+        ``low`` and ``high`` (95 % interval), and ``n``.
+    """
+    rows = []
+    for group, g in frame.groupby(by, sort=False, observed=True):
+        for metric in metrics:
+            x = g[metric].to_numpy(dtype=np.float64)
+            n = len(x)
+            mean = float(x.mean()) if n else math.nan
+            se = float(x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+            rows.append((group, metric, "mean", mean, se, mean - _Z95 * se, mean + _Z95 * se, n))
+            for q in QUANTILES:
+                est, lo, hi = quantile_interval(x, q)
+                rows.append(
+                    (group, metric, f"P{round(q * 100)}", est, (hi - lo) / (2 * _Z95), lo, hi, n)
+                )
+    return pd.DataFrame(
+        rows, columns=[by, "metric", "statistic", "value", "se", "low", "high", "n"]
+    )
