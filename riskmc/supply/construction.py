@@ -132,6 +132,7 @@ class ConstructionResult:
     stock_t: float
     in_transit_t: float
     initial_t: float
+    simpy_events: int = 0
 
     def balance_t(self) -> float:
         """Initial + dispatched - consumed - stock - lost - in transit: zero up to rounding."""
@@ -345,8 +346,10 @@ def simulate_construction(
         attacks.setdefault(int(seg), []).append(float(day))
     env.process(_work(env, site, plan, schedule))
     env.process(_dispatch(env, site, plan, schedule, network, closures, attacks, level))
+    steps = 0
     while not site.done:
         env.step()
+        steps += 1
     log = site.log
     return ConstructionResult(
         finish=log["finish"],
@@ -363,4 +366,5 @@ def simulate_construction(
         stock_t=site.stock,
         in_transit_t=site.in_transit,
         initial_t=initial,
+        simpy_events=steps,
     )

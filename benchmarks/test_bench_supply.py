@@ -1,0 +1,90 @@
+"""Supply chain: the event-driven construction model vs a day-by-day SimPy baseline.
+
+Both run the tiny project's construction under the closures of the same sampled
+replications. Reported: replications per second, microseconds per SimPy event, and
+(for the event-driven model) the events per replication.
+"""
+
+from __future__ import annotations
+
+import pytest
+from baselines.daily_construction import daily_construction
+from throughput import record
+
+import riskmc
+from riskmc.network import Closures, CorridorNetwork
+from riskmc.scenario import shipped_scenarios
+from riskmc.supply import ConstructionPlan, simulate_construction
+
+REPS = 20
+
+
+@pytest.fixture(scope="module")
+def case():
+    tiny = riskmc.load_scenario(shipped_scenarios()["tiny.yaml"])
+    net = CorridorNetwork.from_scenario(tiny)
+    hazard = riskmc.sample_hazard(tiny, REPS, seed=1)
+    closures = []
+    for rep in range(REPS):
+        c = hazard.replication(rep).closures
+        closures.append(list(zip(c["start"].tolist(), c["end"].tolist(), strict=True)))
+    c = tiny.projects[0].construction
+    plan = ConstructionPlan(
+        start=0.0,
+        planned_days=c.planned_days,
+        material_t=c.material_t,
+        site_buffer_days=c.site_buffer_days,
+        blackout_productivity=1.0,
+        convoy_t=tiny.projects[0].logistics.convoy_t,
+        convoy_loss_share=0.0,
+        dispatch_needs_comms=False,
+        port=0,
+        site=1,
+    )
+    return net, plan, closures
+
+
+def _event_driven(net, plan, closures):
+    events = 0
+    for spans in closures:
+        cl = Closures.from_arrays(1, [0] * len(spans), [s for s, _ in spans], [e for _, e in spans])
+        events += simulate_construction(plan, net, cl).simpy_events
+    return events
+
+
+def _daily(plan, closures):
+    events = 0
+    for spans in closures:
+        _, steps = daily_construction(
+            plan.planned_days,
+            plan.material_t,
+            plan.site_buffer_days,
+            plan.convoy_t,
+            7.5 / 24,
+            spans,
+        )
+        events += steps
+    return events
+
+
+def test_supply_construction_event_driven(benchmark, case):
+    benchmark.group = "supply"
+    net, plan, closures = case
+    events = benchmark(_event_driven, net, plan, closures)
+    record(benchmark, replications=REPS, simpy_events=events)
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None:
+        benchmark.extra_info["us_per_simpy_event"] = 1e6 * stats.stats.mean / events
+        benchmark.extra_info["simpy_events_per_replication"] = events / REPS
+    assert events > 0
+
+
+def test_supply_construction_daily_baseline(benchmark, case):
+    benchmark.group = "supply"
+    _, plan, closures = case
+    events = benchmark(_daily, plan, closures)
+    record(benchmark, replications=REPS, simpy_events=events)
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None:
+        benchmark.extra_info["us_per_simpy_event"] = 1e6 * stats.stats.mean / events
+    assert events > 0
