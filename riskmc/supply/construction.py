@@ -159,6 +159,7 @@ class _Site:
     t_settled: float = 0.0
     done: bool = False
     changed: simpy.Event = field(init=False)
+    restocked: simpy.Event | None = None
     log: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -176,9 +177,25 @@ class _Site:
         self.t_settled = self.env.now
 
     def notify(self) -> None:
-        """Wake every process waiting on the state."""
+        """Wake the dispatcher: the consumption rate or the stock position changed."""
         event, self.changed = self.changed, self.env.event()
         event.succeed()
+
+    def wait_for_stock(self) -> simpy.Event:
+        """An event that fires at the next delivery (the work waits on it when stalled)."""
+        self.restocked = self.env.event()
+        return self.restocked
+
+    def deliver(self, tonnes: float, nominal: float) -> None:
+        self.settle()
+        self.in_transit -= nominal
+        self.stock += tonnes
+        self.log["delivered_t"] += tonnes
+        if self.restocked is not None:
+            event, self.restocked = self.restocked, None
+            event.succeed()
+        if tonnes < nominal:
+            self.notify()  # lost cargo lowers the stock position
 
 
 def _attacks_on(
@@ -219,12 +236,15 @@ def _work(
             site.log["material_stall_days"] -= now  # closed when work resumes
         elif p == 0:
             site.log["standdown_days"] -= now
-        wake = site.changed
         until = min(horizon)
-        if math.isinf(until):
-            yield wake
+        if p > 0 and not working:
+            stock_back = site.wait_for_stock()
+            if math.isinf(until):
+                yield stock_back
+            else:
+                yield env.timeout(until - now) | stock_back
         else:
-            yield env.timeout(max(until - now, 0.0)) | wake
+            yield env.timeout(max(until - now, 0.0))
         if p > 0 and not working:
             site.log["material_stall_days"] += env.now
         elif p == 0:
@@ -235,14 +255,15 @@ def _work(
     site.notify()
 
 
-def _convoy(
+def _send_convoy(
     env: simpy.Environment,
     site: _Site,
     plan: ConstructionPlan,
     network: CorridorNetwork,
     closures: Closures,
     attacks: dict[int, list[float]],
-) -> Generator[simpy.Event, Any, None]:
+) -> None:
+    """Send a convoy now: its trip is known, so its delivery is one scheduled event."""
     trip = network.trip(plan.port, plan.site, env.now, closures)
     cargo = plan.convoy_t
     hits = _attacks_on(trip.segments, trip.entered, trip.left, attacks)
@@ -254,12 +275,8 @@ def _convoy(
     site.log["detour_km"] += trip.detour_km
     if trip.waited_days > 0 or trip.detour_km != 0:
         site.log["convoys_delayed"] += 1
-    yield env.timeout(trip.arrive - env.now)
-    site.settle()
-    site.in_transit -= plan.convoy_t
-    site.stock += cargo
-    site.log["delivered_t"] += cargo
-    site.notify()
+    arrival = env.timeout(trip.arrive - env.now)
+    arrival.callbacks.append(lambda _: site.deliver(cargo, plan.convoy_t))
 
 
 def _dispatch(
@@ -283,7 +300,7 @@ def _dispatch(
             site.in_transit += plan.convoy_t
             site.log["dispatched_t"] += plan.convoy_t
             site.log["convoys"] += 1
-            env.process(_convoy(env, site, plan, network, closures, attacks))
+            _send_convoy(env, site, plan, network, closures, attacks)
             continue
         rate = site.rate_t_per_day
         wait = (position + plan.convoy_t - level_t) / rate if rate > 0 else math.inf
