@@ -184,6 +184,19 @@ def draw_theta(
     return out
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _write_span(out, n, rep, loc, q):  # type: ignore[no-untyped-def]
+    """Write scratch piece ``loc[q]`` (key, start, end, cause) as record ``out[n]``."""
+    out = _room1(out, n)
+    rec = out[n]
+    rec.replication = rep
+    rec.key = int(loc[q, 0])
+    rec.start = loc[q, 1]
+    rec.end = loc[q, 2]
+    rec.cause = int(loc[q, 3])
+    return out
+
+
 @nb.njit(cache=True, error_model="numpy")
 def _merge_spans(  # type: ignore[no-untyped-def]
     loc, n, rep, horizon, keep_pieces, pieces, n_p, merged, n_m
@@ -198,13 +211,7 @@ def _merge_spans(  # type: ignore[no-untyped-def]
     order = np.argsort(loc[:n, 0] * (horizon + 1.0) + loc[:n, 1], kind="mergesort")
     if keep_pieces:
         for q in order:
-            pieces = _room1(pieces, n_p)
-            rec = pieces[n_p]
-            rec.replication = rep
-            rec.key = int(loc[q, 0])
-            rec.start = loc[q, 1]
-            rec.end = loc[q, 2]
-            rec.cause = int(loc[q, 3])
+            pieces = _write_span(pieces, n_p, rep, loc, q)
             n_p += 1
     open_key = -1.0
     open_end = 0.0
@@ -214,13 +221,7 @@ def _merge_spans(  # type: ignore[no-untyped-def]
                 open_end = loc[q, 2]
                 merged[n_m - 1].end = open_end
             continue
-        merged = _room1(merged, n_m)
-        rec = merged[n_m]
-        rec.replication = rep
-        rec.key = int(loc[q, 0])
-        rec.start = loc[q, 1]
-        rec.end = loc[q, 2]
-        rec.cause = int(loc[q, 3])
+        merged = _write_span(merged, n_m, rep, loc, q)
         open_key = loc[q, 0]
         open_end = loc[q, 2]
         n_m += 1
