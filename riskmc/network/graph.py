@@ -308,9 +308,16 @@ class CorridorNetwork:
         hours = float(sum(self.km[s] / self.kmh[s] for s in segs))
         return Path(tuple(segs), km, hours)
 
-    def _arrival_estimate(self, segs: Sequence[int], t: float) -> float:
+    def _arrival_open(self, segs: Sequence[int], t: float) -> float:
+        """Arrival along ``segs`` from day ``t`` if nothing were closed."""
         for seg in segs:
             t = self.traverse(seg, t)
+        return t
+
+    def _arrival(self, segs: Sequence[int], t: float, closures: Closures) -> float:
+        """Arrival along ``segs`` from day ``t``, waiting at each closed segment."""
+        for seg in segs:
+            t = self.traverse(seg, closures.reopens(seg, t))
         return t
 
     def trip(
@@ -322,6 +329,11 @@ class CorridorNetwork:
         modes: Iterable[str] = ("road",),
     ) -> Trip:
         """Send one shipment from ``source`` to ``target`` under a replication's closures.
+
+        At departure, and at every node where the next segment is closed, the
+        shipment compares going on along its route (waiting where a segment is
+        closed) with the fastest path open now, and takes whichever arrives
+        first.
 
         Raises
         ------
@@ -339,16 +351,23 @@ class CorridorNetwork:
         used: list[int] = []
         entered: list[float] = []
         left: list[float] = []
+        decide = True
         while node != target:
             seg = route[0]
             reopen = closures.reopens(seg, t)
+            if decide or reopen > t:
+                decide = False
+                stay = self._arrival(route, t, closures)
+                if stay > self._arrival_open(route, t):
+                    detour = self.fastest_path(node, target, modes, avoid=closures.closed_at(t))
+                    if (
+                        detour is not None
+                        and list(detour.segments) != route
+                        and self._arrival(detour.segments, t, closures) < stay
+                    ):
+                        route = list(detour.segments)
+                        continue
             if reopen > t:
-                closed = closures.closed_at(t)
-                detour = self.fastest_path(node, target, modes, avoid=closed)
-                wait_arrival = self._arrival_estimate(route, reopen)
-                if detour is not None and self._arrival_estimate(detour.segments, t) < wait_arrival:
-                    route = list(detour.segments)
-                    continue
                 waited += reopen - t
                 t = reopen
                 continue

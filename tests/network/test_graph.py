@@ -105,3 +105,29 @@ def test_closures_lookup():
     assert c.reopens(1, 0.5) == 1.0
     assert c.reopens(1, 3.0) == 3.0
     assert c.closed_at(5.5) == {1}
+
+
+@pytest.mark.parametrize("name", ["N25a", "N25s", "N25c", "N40q", "N40n", "N40d", "N40y", "N40b"])
+def test_reroutes_exactly_where_an_alternative_exists(default, name):
+    """A long closure of each segment of the Reko Diq road route, in turn."""
+    src, dst = default.index("Port Qasim"), default.index("Reko Diq")
+    seg = default.segments.index(name)
+    closures = Closures.from_arrays(len(default.segments), [seg], [0.0], [60.0])
+    trip = default.trip(src, dst, 0.25, closures)
+    alternative = default.fastest_path(src, dst, avoid={seg})
+    if alternative is None:
+        assert trip.waited_days > 50
+        assert trip.detour_km == 0
+        assert seg in trip.segments
+    else:
+        assert trip.waited_days == 0
+        assert seg not in trip.segments
+        assert trip.km == pytest.approx(alternative.km)
+
+
+def test_the_site_access_road_has_no_alternative(default):
+    seg = default.segments.index("N40b")
+    assert (
+        default.fastest_path(default.index("Port Qasim"), default.index("Reko Diq"), avoid={seg})
+        is None
+    )
