@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from riskmc.analysis.summary import summarize
-from riskmc.hazard.sample import sample_hazard
+from riskmc.hazard.sample import HazardSample, sample_hazard
 from riskmc.network import Closures, CorridorNetwork
 from riskmc.scenario.distributions import param_mean
-from riskmc.scenario.schema import Scenario
+from riskmc.scenario.schema import Project, Scenario
 from riskmc.supply.construction import ConstructionPlan, simulate_construction
 from riskmc.supply.project import (
     attack_closures,
@@ -73,7 +73,9 @@ def _blackout_days(spans: Sequence[tuple[float, float]], start: float, end: floa
     return float(sum(max(0.0, min(e, end) - max(s, start)) for s, e in spans))
 
 
-def simulate(scenario: Scenario, replications: int = 1000, seed: int = 0) -> SimulationResult:
+def simulate(
+    scenario: Scenario, replications: int = 1000, seed: int = 0, *, chunk_size: int = 256
+) -> SimulationResult:
     """Simulate ``replications`` replications of a scenario.
 
     Parameters
@@ -83,18 +85,40 @@ def simulate(scenario: Scenario, replications: int = 1000, seed: int = 0) -> Sim
         Number of replications, ``0 .. replications - 1``.
     seed : int
         Seed of every random stream; the same seed gives the same outcomes.
+    chunk_size : int
+        Replications whose hazard is held in memory at once; the outcomes do
+        not depend on it.
 
     Returns
     -------
     SimulationResult
     """
-    hazard = sample_hazard(scenario, replications, seed=seed, pieces=True)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     network = CorridorNetwork.from_scenario(scenario)
     builds = [p for p in scenario.projects if p.construction is not None]
     exposure = {p.name: exposure_districts(scenario, p, network) for p in builds}
-    att = hazard.arrays["attacks"]
     plans: dict[ConstructionPlan, float] = {}
-    rows = []
+    rows: list[tuple[object, ...]] = []
+    for first in range(0, replications, chunk_size):
+        chunk = range(first, min(first + chunk_size, replications))
+        hazard = sample_hazard(scenario, chunk, seed=seed, pieces=True)
+        rows += _propagate(scenario, hazard, network, builds, exposure, plans)
+    outcomes = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
+    return SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
+
+
+def _propagate(
+    scenario: Scenario,
+    hazard: HazardSample,
+    network: CorridorNetwork,
+    builds: list[Project],
+    exposure: dict[str, set[int]],
+    plans: dict[ConstructionPlan, float],
+) -> list[tuple[object, ...]]:
+    """Outcome rows of the replications of one hazard sample."""
+    att = hazard.arrays["attacks"]
+    rows: list[tuple[object, ...]] = []
     for rep in hazard.replications:
         events = hazard.replication(int(rep))
         closures = replication_closures(network, events)
@@ -137,5 +161,4 @@ def simulate(scenario: Scenario, replications: int = 1000, seed: int = 0) -> Sim
                     overrun,
                 )
             )
-    outcomes = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
-    return SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
+    return rows

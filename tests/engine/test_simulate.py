@@ -65,3 +65,9 @@ def test_summary_quantile_interval_covers_the_truth():
         hits += lo <= np.log(10) <= hi
     # a 95 % interval: coverage about 0.95 (binomial 200 trials: 4 SE = 0.06)
     assert 0.89 <= hits / 200 <= 1.0
+
+
+def test_chunk_size_changes_nothing(tiny):
+    a = riskmc.simulate(tiny, 23, seed=9, chunk_size=5)
+    b = riskmc.simulate(tiny, 23, seed=9, chunk_size=256)
+    pd.testing.assert_frame_equal(a.outcomes, b.outcomes, check_exact=True)
