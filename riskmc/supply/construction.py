@@ -191,6 +191,10 @@ class _Site:
         self.in_transit -= nominal
         self.stock += tonnes
         self.log["delivered_t"] += tonnes
+        if tonnes < nominal:
+            # Booked on arrival, so that what is on the road is counted whole.
+            self.log["lost_t"] += nominal - tonnes
+            self.log["convoy_losses"] += 1
         if self.restocked is not None:
             event, self.restocked = self.restocked, None
             event.succeed()
@@ -268,10 +272,7 @@ def _send_convoy(
     cargo = plan.convoy_t
     hits = _attacks_on(trip.segments, trip.entered, trip.left, attacks)
     if hits:
-        kept = cargo * (1.0 - plan.convoy_loss_share) ** hits
-        site.log["lost_t"] += cargo - kept
-        site.log["convoy_losses"] += 1
-        cargo = kept
+        cargo *= (1.0 - plan.convoy_loss_share) ** hits
     site.log["detour_km"] += trip.detour_km
     if trip.waited_days > 0 or trip.detour_km != 0:
         site.log["convoys_delayed"] += 1

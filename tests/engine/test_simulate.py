@@ -71,3 +71,35 @@ def test_chunk_size_changes_nothing(tiny):
     a = riskmc.simulate(tiny, 23, seed=9, chunk_size=5)
     b = riskmc.simulate(tiny, 23, seed=9, chunk_size=256)
     pd.testing.assert_frame_equal(a.outcomes, b.outcomes, check_exact=True)
+
+
+def test_tonnes_balance_in_every_default_replication():
+    from riskmc.network import CorridorNetwork
+    from riskmc.supply import simulate_construction
+    from riskmc.supply.project import (
+        attack_closures,
+        construction_plan,
+        replication_closures,
+        site_schedule,
+    )
+
+    s = riskmc.default_scenario()
+    net = CorridorNetwork.from_scenario(s)
+    reko = s.projects[0]
+    hazard = riskmc.sample_hazard(s, 12, seed=2, pieces=True)
+    lost = 0.0
+    for rep in range(12):
+        ev = hazard.replication(rep)
+        plan = construction_plan(s, reko, net, hazard, ev.theta)
+        r = simulate_construction(
+            plan,
+            net,
+            replication_closures(net, ev),
+            site_schedule(s, reko, ev, 3.0),
+            *attack_closures(ev),
+        )
+        # initial + dispatched = consumed + in stock + lost + on the road, to the tonne
+        assert abs(r.balance_t()) < 1e-6
+        assert r.consumed_t == pytest.approx(plan.material_t)
+        lost += r.lost_t
+    assert lost > 0  # attacks on convoys do happen in the default scenario
