@@ -64,6 +64,8 @@ class Trip:
         Segments travelled, in order.
     entered, left : tuple of float
         Day each segment was entered and left.
+    hits : int
+        Attacks on the shipment's segment while it was on it.
     """
 
     depart: float
@@ -74,6 +76,7 @@ class Trip:
     segments: tuple[int, ...]
     entered: tuple[float, ...]
     left: tuple[float, ...]
+    hits: int = 0
 
     @property
     def detour_km(self) -> float:
@@ -216,19 +219,19 @@ class CorridorNetwork:
 
     # ------------------------------------------------------------------ time
 
-    def traverse(self, seg: int, depart: float) -> float:
+    def traverse(self, seg: int, depart: float, share: float = 1.0) -> float:
         """Day of arrival at the far end of ``seg`` entered on day ``depart``.
 
         Rail moves round the clock; road moves only in the open hours of each
         day, from 06:00, and a shipment that reaches the end of the open hours
-        halts until the next morning.
+        halts until the next morning. ``share`` is the part of the segment
+        still to drive (1 from its start).
         """
-        hours = float(self.km[seg] / self.kmh[seg])
+        days = share * float(self.km[seg] / self.kmh[seg]) / 24.0
         if not self.road[seg] or self.road_hours_per_day >= 24.0:
-            return depart + hours / 24.0
+            return depart + days
         window = self.road_hours_per_day / 24.0
         t = depart
-        remaining = hours / 24.0
         while True:
             day = math.floor(t)
             opens = day + ROAD_DAY_START
@@ -238,10 +241,25 @@ class CorridorNetwork:
             if t >= closes:
                 t = day + 1 + ROAD_DAY_START
                 continue
-            if remaining <= closes - t:
-                return t + remaining
-            remaining -= closes - t
+            if days <= closes - t:
+                return t + days
+            days -= closes - t
             t = day + 1 + ROAD_DAY_START
+
+    def _share_left(self, seg: int, entered: float, share: float, t: float) -> float:
+        """Share of ``seg`` still to drive at ``t``, for a shipment that entered
+        (or resumed) at ``entered`` with ``share`` of it to drive.
+
+        Found by bisection on :meth:`traverse`, which is monotone in the share.
+        """
+        lo, hi = 0.0, share
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            if self.traverse(seg, entered, mid) <= t:
+                lo = mid  # driving `mid` of the segment is done by t
+            else:
+                hi = mid
+        return share - lo
 
     def _weight(self, seg: int) -> float:
         """Hours a segment costs in path choice (road hours stretched by the night ban)."""
@@ -327,13 +345,17 @@ class CorridorNetwork:
         depart: float,
         closures: Closures,
         modes: Iterable[str] = ("road",),
+        attacks: Mapping[int, Sequence[float]] | None = None,
     ) -> Trip:
         """Send one shipment from ``source`` to ``target`` under a replication's closures.
 
         At departure, and at every node where the next segment is closed, the
         shipment compares going on along its route (waiting where a segment is
         closed) with the fastest path open now, and takes whichever arrives
-        first.
+        first. A closure that starts while the shipment is on a segment does
+        not stop it, unless it comes from an attack on that segment
+        (``attacks``: segment -> sorted days of attack closures): the shipment
+        is hit, held where it is until the segment reopens, then drives on.
 
         Raises
         ------
@@ -352,6 +374,7 @@ class CorridorNetwork:
         entered: list[float] = []
         left: list[float] = []
         decide = True
+        hits = 0
         while node != target:
             seg = route[0]
             reopen = closures.reopens(seg, t)
@@ -373,7 +396,18 @@ class CorridorNetwork:
                 continue
             entered.append(t)
             used.append(seg)
-            t = self.traverse(seg, t)
+            start, share, t = t, 1.0, self.traverse(seg, t)
+            days = attacks.get(seg, ()) if attacks else ()
+            i = bisect.bisect_left(days, start)
+            while i < len(days) and days[i] < t:
+                hit = days[i]
+                hits += 1
+                share = self._share_left(seg, start, share, hit)
+                held = closures.reopens(seg, hit)
+                waited += held - hit
+                start, t = held, self.traverse(seg, held, share)
+                # attacks while it is held (the segment is closed) do not hit it again
+                i = max(i + 1, bisect.bisect_left(days, held))
             left.append(t)
             km += float(self.km[seg])
             node = (
@@ -391,4 +425,5 @@ class CorridorNetwork:
             segments=tuple(used),
             entered=tuple(entered),
             left=tuple(left),
+            hits=hits,
         )

@@ -21,7 +21,8 @@ Rules (SPEC.md, "Supply chain" and "Stock policy"):
   after site attacks, and runs at ``blackout_productivity`` during a blackout
   of the site's district;
 - convoys travel by :meth:`riskmc.network.CorridorNetwork.trip`; an attack on a
-  segment while a convoy is on it destroys ``convoy_loss_share`` of its cargo.
+  segment while a convoy is on it destroys ``convoy_loss_share`` of its cargo
+  and holds the convoy there until the segment reopens.
 
 References
 ----------
@@ -31,7 +32,6 @@ References
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
@@ -202,21 +202,6 @@ class _Site:
             self.notify()  # lost cargo lowers the stock position
 
 
-def _attacks_on(
-    trip_segments: Sequence[int],
-    entered: Sequence[float],
-    left: Sequence[float],
-    attacks: dict[int, list[float]],
-) -> int:
-    """Attacks on a convoy's segments while it was on them."""
-    hits = 0
-    for seg, t0, t1 in zip(trip_segments, entered, left, strict=True):
-        days = attacks.get(seg)
-        if days:
-            hits += bisect.bisect_left(days, t1) - bisect.bisect_left(days, t0)
-    return hits
-
-
 def _work(
     env: simpy.Environment, site: _Site, plan: ConstructionPlan, schedule: SiteSchedule
 ) -> Generator[simpy.Event, Any, None]:
@@ -268,11 +253,8 @@ def _send_convoy(
     attacks: dict[int, list[float]],
 ) -> None:
     """Send a convoy now: its trip is known, so its delivery is one scheduled event."""
-    trip = network.trip(plan.port, plan.site, env.now, closures)
-    cargo = plan.convoy_t
-    hits = _attacks_on(trip.segments, trip.entered, trip.left, attacks)
-    if hits:
-        cargo *= (1.0 - plan.convoy_loss_share) ** hits
+    trip = network.trip(plan.port, plan.site, env.now, closures, attacks=attacks)
+    cargo = plan.convoy_t * (1.0 - plan.convoy_loss_share) ** trip.hits
     site.log["detour_km"] += trip.detour_km
     if trip.waited_days > 0 or trip.detour_km != 0:
         site.log["convoys_delayed"] += 1

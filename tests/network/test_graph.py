@@ -131,3 +131,17 @@ def test_the_site_access_road_has_no_alternative(default):
         default.fastest_path(default.index("Port Qasim"), default.index("Reko Diq"), avoid={seg})
         is None
     )
+
+
+def test_an_attack_on_the_segment_holds_the_convoy(tiny):
+    # leave at 06:00; attacked 2 h into the 7.5 h drive; the road reopens at day 2, 00:00
+    hit = 0.25 + 2 / 24
+    closures = Closures.from_arrays(1, [0], [hit], [2.0])
+    trip = tiny.trip(0, 1, 0.25, closures, attacks={0: [hit]})
+    assert trip.hits == 1
+    assert trip.waited_days == pytest.approx(2.0 - hit)
+    assert trip.arrive == pytest.approx(2 + (6 + 5.5) / 24, abs=1e-6)  # 5.5 h left, from 06:00
+    # a closure that is not an attack does not stop a convoy already on the segment
+    plain = tiny.trip(0, 1, 0.25, closures)
+    assert plain.hits == 0
+    assert plain.arrive == pytest.approx(0.25 + 7.5 / 24)
