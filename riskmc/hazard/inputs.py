@@ -102,9 +102,9 @@ class HazardArrays(NamedTuple):
     nb_ptr: NDArray[np.int64]
     nb_idx: NDArray[np.int64]
     s_attack: NDArray[np.uint64]
-    s_mark: NDArray[np.uint64]
+    # mark streams by row: each district's (D), its campaign attacks' (D), stress (1)
+    s_marks: NDArray[np.uint64]
     s_burst: NDArray[np.uint64]
-    s_campmark: NDArray[np.uint64]
     s_negbin: NDArray[np.uint64]
     # per-event distributions: (code, p0, p1, p2, p3) rows
     event_dists: NDArray[np.float64]
@@ -120,7 +120,6 @@ class HazardArrays(NamedTuple):
     s_offspring: NDArray[np.uint64]
     s_campaign: np.uint64
     s_province: np.uint64
-    s_stress: np.uint64
     # stress events
     st_attack_district: NDArray[np.int64]
     st_attack_target: NDArray[np.int64]
@@ -347,9 +346,14 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         nb_ptr=nb_ptr,
         nb_idx=nb_idx,
         s_attack=_streams("attack", districts),
-        s_mark=_streams("mark", districts),
+        s_marks=np.concatenate(
+            [
+                _streams("mark", districts),
+                _streams("campaign-mark", districts),
+                np.array([stream_id("stress")], dtype=np.uint64),
+            ]
+        ),
         s_burst=_streams("campaign-burst", districts),
-        s_campmark=_streams("campaign-mark", districts),
         s_negbin=_streams("negbin", districts),
         event_dists=event_dists,
         col_seize=np.array(
@@ -367,7 +371,6 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         s_offspring=_streams("offspring", districts),
         s_campaign=np.uint64(stream_id("campaign")),
         s_province=np.uint64(stream_id("province")),
-        s_stress=np.uint64(stream_id("stress")),
         st_attack_district=np.array([d_index[e.district] for e in st_att], dtype=np.int64),
         st_attack_target=np.array([TARGETS.index(e.target) for e in st_att], dtype=np.int64),
         st_attack_day=np.array([day(e.start) for e in st_att], dtype=np.float64),
@@ -389,15 +392,14 @@ def _check_streams(a: HazardArrays, spec: ParameterSpec) -> None:
     ids = np.concatenate(
         [
             a.s_attack,
-            a.s_mark,
+            a.s_marks,
             a.s_burst,
-            a.s_campmark,
             a.s_negbin,
             a.s_seize,
             a.s_protest,
             a.s_offspring,
             spec.streams,
-            np.array([a.s_campaign, a.s_province, a.s_stress], dtype=np.uint64),
+            np.array([a.s_campaign, a.s_province], dtype=np.uint64),
         ]
     )
     if len(np.unique(ids)) != len(ids):

@@ -413,13 +413,7 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
         mk = np.empty(2 * total, dtype=np.float64)
     for row in range(2 * n_d + 1):
         if cnt[row] > 0:
-            if row < n_d:
-                stream = a.s_mark[row]
-            elif row < 2 * n_d:
-                stream = a.s_campmark[row - n_d]
-            else:
-                stream = a.s_stress
-            fill_uniforms(mk[off[row] :], k0, k1, rep, stream, 0, (5 * cnt[row] + 3) // 4)
+            fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (5 * cnt[row] + 3) // 4)
     cnt[:] = 0  # from here: the ordinal of the next attack of each stream
     for q in range(nl):
         row = tgt[q]
@@ -427,12 +421,7 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
             continue
         t = loc[q, 0]
         d = int(loc[q, 1])
-        if row < n_d:
-            stream = a.s_mark[row]
-        elif row < 2 * n_d:
-            stream = a.s_campmark[row - n_d]
-        else:
-            stream = a.s_stress
+        stream = a.s_marks[row]
         index = cnt[row]
         cnt[row] += 1
         base = off[row] + 5 * index
