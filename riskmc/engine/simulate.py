@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from riskmc.analysis.summary import summarize
 from riskmc.hazard.sample import HazardSample, sample_hazard
@@ -28,6 +30,7 @@ from riskmc.supply.construction import ConstructionPlan, simulate_construction
 from riskmc.supply.project import (
     attack_closures,
     construction_plan,
+    district_of,
     exposure_districts,
     replication_closures,
     site_schedule,
@@ -96,43 +99,59 @@ def simulate(
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     network = CorridorNetwork.from_scenario(scenario)
-    builds = [p for p in scenario.projects if p.construction is not None]
-    exposure = {p.name: exposure_districts(scenario, p, network) for p in builds}
+    builds = [
+        _Build(
+            project=p,
+            standdown_days=param_mean(p.construction.site_attack_standdown_days),
+            site_district=district_of(scenario, p.site),
+            port_district=district_of(scenario, p.port),
+            exposure=np.array(sorted(exposure_districts(scenario, p, network)), dtype=np.int64),
+        )
+        for p in scenario.projects
+        if p.construction is not None
+    ]
     plans: dict[ConstructionPlan, float] = {}
     rows: list[tuple[object, ...]] = []
     for first in range(0, replications, chunk_size):
         chunk = range(first, min(first + chunk_size, replications))
         hazard = sample_hazard(scenario, chunk, seed=seed, pieces=True)
-        rows += _propagate(scenario, hazard, network, builds, exposure, plans)
+        rows += _propagate(scenario, hazard, network, builds, plans)
     outcomes = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
     return SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
+
+
+class _Build(NamedTuple):
+    """What a project under construction needs, worked out once per simulation."""
+
+    project: Project
+    standdown_days: float
+    site_district: int | None
+    port_district: int | None
+    exposure: NDArray[np.int64]
 
 
 def _propagate(
     scenario: Scenario,
     hazard: HazardSample,
     network: CorridorNetwork,
-    builds: list[Project],
-    exposure: dict[str, set[int]],
+    builds: list[_Build],
     plans: dict[ConstructionPlan, float],
 ) -> list[tuple[object, ...]]:
     """Outcome rows of the replications of one hazard sample."""
-    att = hazard.arrays["attacks"]
     rows: list[tuple[object, ...]] = []
     for rep in hazard.replications:
         events = hazard.replication(int(rep))
         closures = replication_closures(network, events)
         hits = attack_closures(events)
-        for project in builds:
-            c = project.construction
-            assert c is not None  # filtered above
+        for build in builds:
+            project = build.project
             plan = construction_plan(scenario, project, network, hazard, events.theta)
             if plan not in plans:
                 plans[plan] = simulate_construction(
                     plan, network, Closures.none(len(network.segments))
                 ).finish
             sched = site_schedule(
-                scenario, project, events, param_mean(c.site_attack_standdown_days)
+                build.site_district, build.port_district, events, build.standdown_days
             )
             r = simulate_construction(plan, network, closures, sched, *hits)
             delay = r.finish - plans[plan]
@@ -144,9 +163,7 @@ def _propagate(
                 * delay
                 + param_mean(costs.transport_usd_per_tkm) * plan.convoy_t * r.detour_km
             )
-            exposed = np.isin(
-                att["district"][att["replication"] == rep], list(exposure[project.name])
-            )
+            exposed = np.isin(events.attacks["district"], build.exposure)
             rows.append(
                 (
                     int(rep),

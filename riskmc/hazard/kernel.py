@@ -441,17 +441,15 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
             hi = a.targets_cum[d, target]
             mark[q] = (tu - lo) / (hi - lo) if hi > lo else tu
         tgt[q] = target
-        if target == ROAD:
-            n_seg = a.road_ptr[d + 1] - a.road_ptr[d]
-            if cu < p_road and n_seg > 0:
-                seg = a.road_idx[a.road_ptr[d] + min(int(cu / p_road * n_seg), n_seg - 1)]
-                days = _event_draw(ed, E_ROAD, cdu, k0, k1, rep, stream, index, SUB_CLOSE)
-                lc, nlc = _span(lc, nlc, seg, t, t + days, C_ATTACK, horizon)
-        elif target == RAIL:
-            n_seg = a.rail_ptr[d + 1] - a.rail_ptr[d]
-            if cu < p_rail and n_seg > 0:
-                seg = a.rail_idx[a.rail_ptr[d] + min(int(cu / p_rail * n_seg), n_seg - 1)]
-                days = _event_draw(ed, E_RAIL, cdu, k0, k1, rep, stream, index, SUB_CLOSE)
+        if target <= RAIL:  # road (0) or rail (1)
+            if target == ROAD:
+                p_close, ptr, idx, e_row = p_road, a.road_ptr, a.road_idx, E_ROAD
+            else:
+                p_close, ptr, idx, e_row = p_rail, a.rail_ptr, a.rail_idx, E_RAIL
+            n_seg = ptr[d + 1] - ptr[d]
+            if cu < p_close and n_seg > 0:
+                seg = idx[ptr[d] + min(int(cu / p_close * n_seg), n_seg - 1)]
+                days = _event_draw(ed, e_row, cdu, k0, k1, rep, stream, index, SUB_CLOSE)
                 lc, nlc = _span(lc, nlc, seg, t, t + days, C_ATTACK, horizon)
         if bu < p_blk:
             days = _event_draw(ed, E_BLK, bdu, k0, k1, rep, stream, index, SUB_BLACKOUT)

@@ -13,7 +13,14 @@ from riskmc.scenario.distributions import Param, param_mean
 from riskmc.scenario.schema import Project, Scenario
 from riskmc.supply.construction import ConstructionPlan, SiteSchedule
 
-__all__ = ["construction_plan", "exposure_districts", "site_schedule"]
+__all__ = [
+    "attack_closures",
+    "construction_plan",
+    "district_of",
+    "exposure_districts",
+    "replication_closures",
+    "site_schedule",
+]
 
 _ATTACK = CAUSES.index("attack")
 _SITE = TARGETS.index("site")
@@ -59,12 +66,18 @@ def construction_plan(
     )
 
 
+def district_of(scenario: Scenario, place: str) -> int | None:
+    """Index of the district a place lies in, or None outside the province."""
+    names = [d.name for d in scenario.districts]
+    district = next(p.district for p in scenario.network.places if p.name == place)
+    return None if district is None else names.index(district)
+
+
 def exposure_districts(scenario: Scenario, project: Project, network: CorridorNetwork) -> set[int]:
     """Districts of the project's site and of its planned road and export routes."""
     names = [d.name for d in scenario.districts]
-    place_district = {p.name: p.district for p in scenario.network.places}
-    site_d = place_district[project.site]
-    out = {names.index(site_d)} if site_d is not None else set()
+    site_d = district_of(scenario, project.site)
+    out = {site_d} if site_d is not None else set()
     site, port = network.index(project.site), network.index(project.port)
     for modes in (("road",), (project.operations.export_mode,)):
         path = network.fastest_path(port, site, modes)
@@ -78,25 +91,24 @@ def _spans(rows: np.ndarray) -> list[tuple[float, float]]:
 
 
 def site_schedule(
-    scenario: Scenario,
-    project: Project,
+    site_district: int | None,
+    port_district: int | None,
     events: ReplicationEvents,
     standdown_days: float,
 ) -> SiteSchedule:
-    """Blackouts of the site's district, stand-downs after site attacks, dispatch blocks."""
-    names = [d.name for d in scenario.districts]
-    place_district = {p.name: p.district for p in scenario.network.places}
-    site_d = place_district[project.site]
-    port_d = place_district[project.port]
+    """Blackouts of the site's district, stand-downs after site attacks, dispatch blocks.
+
+    Districts are indices (:func:`district_of`), computed once per scenario.
+    """
     blk = events.blackouts
-    site_blk = blk[blk["key"] == names.index(site_d)] if site_d else blk[:0]
+    site_blk = blk[blk["key"] == site_district] if site_district is not None else blk[:0]
     blocked: Sequence[tuple[float, float]] = _spans(site_blk)
-    if port_d and port_d != site_d:
-        blocked = [*blocked, *_spans(blk[blk["key"] == names.index(port_d)])]
-    att = events.attacks
+    if port_district is not None and port_district != site_district:
+        blocked = [*blocked, *_spans(blk[blk["key"] == port_district])]
     standdowns: list[tuple[float, float]] = []
-    if site_d:
-        hits = att[(att["target"] == _SITE) & (att["district"] == names.index(site_d))]
+    if site_district is not None:
+        att = events.attacks
+        hits = att[(att["target"] == _SITE) & (att["district"] == site_district)]
         standdowns = [(float(t), float(t) + standdown_days) for t in hits["day"]]
     return SiteSchedule(
         site_blackouts=_spans(site_blk), standdowns=standdowns, dispatch_blocked=blocked

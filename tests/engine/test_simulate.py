@@ -79,6 +79,7 @@ def test_tonnes_balance_in_every_default_replication():
     from riskmc.supply.project import (
         attack_closures,
         construction_plan,
+        district_of,
         replication_closures,
         site_schedule,
     )
@@ -95,7 +96,7 @@ def test_tonnes_balance_in_every_default_replication():
             plan,
             net,
             replication_closures(net, ev),
-            site_schedule(s, reko, ev, 3.0),
+            site_schedule(district_of(s, reko.site), district_of(s, reko.port), ev, 3.0),
             *attack_closures(ev),
         )
         # initial + dispatched = consumed + in stock + lost + on the road, to the tonne
