@@ -1,5 +1,13 @@
-"""Running replications: ``simulate`` and its result."""
+"""Running replications: ``simulate``, its result, and the chunk of work behind it."""
 
-from riskmc.engine.simulate import OUTCOME_COLUMNS, SimulationResult, simulate
+from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS, ChunkModel, simulate_chunk
+from riskmc.engine.simulate import SimulationResult, simulate
 
-__all__ = ["OUTCOME_COLUMNS", "SimulationResult", "simulate"]
+__all__ = [
+    "METRICS",
+    "OUTCOME_COLUMNS",
+    "ChunkModel",
+    "SimulationResult",
+    "simulate",
+    "simulate_chunk",
+]
