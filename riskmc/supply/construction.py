@@ -253,12 +253,14 @@ def _send_convoy(
     attacks: dict[int, list[float]],
 ) -> None:
     """Send a convoy now: its trip is known, so its delivery is one scheduled event."""
-    trip = network.trip(plan.port, plan.site, env.now, closures, attacks=attacks)
-    cargo = plan.convoy_t * (1.0 - plan.convoy_loss_share) ** trip.hits
-    site.log["detour_km"] += trip.detour_km
-    if trip.waited_days > 0 or trip.detour_km != 0:
+    arrive, waited, detour_km, hits = network.shipment(
+        plan.port, plan.site, env.now, closures, attacks=attacks
+    )
+    cargo = plan.convoy_t * (1.0 - plan.convoy_loss_share) ** hits
+    site.log["detour_km"] += detour_km
+    if waited > 0 or detour_km != 0:
         site.log["convoys_delayed"] += 1
-    arrival = env.timeout(trip.arrive - env.now)
+    arrival = env.timeout(arrive - env.now)
     arrival.callbacks.append(lambda _: site.deliver(cargo, plan.convoy_t))
 
 

@@ -102,9 +102,8 @@ def test_attack_on_a_convoy_loses_cargo_and_tonnes_balance(tiny, net):
     assert base.convoys > 100
     # attacks every 10 days on R1 during daytime, when a convoy may be on it
     days = [d + 0.3 for d in range(5, 700, 10)]
-    r = simulate_construction(
-        plan, net, Closures.none(1), attack_segments=[0] * len(days), attack_days=days
-    )
+    closed = Closures.from_arrays(1, [0] * len(days), days, [d + 0.5 for d in days])
+    r = simulate_construction(plan, net, closed, attack_segments=[0] * len(days), attack_days=days)
     assert r.convoy_losses > 0
     assert r.lost_t > 0
     _balanced(r)
