@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from riskmc import __version__
+from riskmc.calibration.cli import calibrate_command
 from riskmc.engine import SimulationResult, simulate
 from riskmc.hazard import sample_hazard
 from riskmc.hazard.bench import hazard_throughput
@@ -223,6 +224,10 @@ def _print_overview(s: Scenario) -> None:
                 first = str(p.construction.start + timedelta(days=days))
             plan.add_row(p.name, p.site, p.port, first, p.operations.export_mode)
         out.print(plan)
+
+
+# `riskmc calibrate`: the command lives with the calibration code.
+app.command("calibrate")(calibrate_command)
 
 
 def main() -> None:

@@ -1,0 +1,61 @@
+"""Calibration: fit the hazard to an ACLED or GTD event export.
+
+``read_events -> filter_events -> map_districts -> detect_campaigns ->
+fit_poisson / fit_negbin / fit_hawkes -> choose_model -> Calibration.block``,
+all run by :func:`calibrate`. See ``docs/calibration.md``.
+"""
+
+from riskmc.calibration.calibrate import ATTACK_EVENT_TYPES, Calibration, calibrate
+from riskmc.calibration.errors import EventFileError
+from riskmc.calibration.fits import (
+    CampaignFit,
+    ModelChoice,
+    ModelFit,
+    NegbinFit,
+    choose_model,
+    detect_campaigns,
+    fit_negbin,
+    fit_poisson,
+    poisson_rates,
+)
+from riskmc.calibration.hawkes import HawkesFit, fit_hawkes
+from riskmc.calibration.mapping import (
+    ALIASES,
+    Gazetteer,
+    MappedEvents,
+    infer_targets,
+    map_districts,
+)
+from riskmc.calibration.readers import EventTable, filter_events, read_acled, read_events, read_gtd
+from riskmc.calibration.sample import EventSample
+from riskmc.calibration.synthetic import write_synthetic_acled
+
+__all__ = [
+    "ALIASES",
+    "ATTACK_EVENT_TYPES",
+    "Calibration",
+    "CampaignFit",
+    "EventFileError",
+    "EventSample",
+    "EventTable",
+    "Gazetteer",
+    "HawkesFit",
+    "MappedEvents",
+    "ModelChoice",
+    "ModelFit",
+    "NegbinFit",
+    "calibrate",
+    "choose_model",
+    "detect_campaigns",
+    "filter_events",
+    "fit_hawkes",
+    "fit_negbin",
+    "fit_poisson",
+    "infer_targets",
+    "map_districts",
+    "poisson_rates",
+    "read_acled",
+    "read_events",
+    "read_gtd",
+    "write_synthetic_acled",
+]

@@ -1,0 +1,488 @@
+"""``calibrate``: from an event export to a scenario's ``districts`` and ``hazard`` block.
+
+The steps, each a public function of this package: read the export
+(:func:`~riskmc.calibration.read_events`), filter it
+(:func:`~riskmc.calibration.filter_events`), put events in districts and give
+them targets (:func:`~riskmc.calibration.map_districts`), set campaign days
+apart (:func:`~riskmc.calibration.detect_campaigns`), fit Poisson,
+negative-binomial and Hawkes models to the rest and choose one
+(:func:`~riskmc.calibration.choose_model`), then write what was learnt, with
+its uncertainty, as scenario parameters (:meth:`Calibration.block`).
+
+**Uncertainty written.** ``attacks_per_year`` of each district is a gamma
+distribution: for Poisson, the Jeffreys posterior of the rate,
+``Gamma(N + 1/2, 1/T)``; for the clustered models, the posterior when the
+window's count is negative binomial with the model's variance-to-mean ratio
+(``1 / (1 - n)^2`` for Hawkes; ``1 + m / k`` for the negative binomial, ``m``
+the district's mean monthly count), as a gamma of the same mean and variance
+(:func:`count_posterior`).
+``branching_ratio`` is a beta on ``[0, 0.99]`` with the fit's mean and
+standard error; ``decay_days`` and ``dispersion`` are lognormal with the
+fit's value as median and the standard error of its logarithm as sigma.
+``rate_multiplier`` is set to 1: the rates' own uncertainty replaces it.
+
+**Negative binomial, read with care.** riskmc's ``negbin`` draws one rate
+multiplier per replication and district for the whole horizon; the fit
+measures month-to-month variation. Writing the monthly ``k`` as
+``dispersion`` treats the level of a whole future horizon as varying as much
+as one month's: on the wide side. The same process simulated by riskmc looks
+Poisson within one replication, so this choice only arises for real data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import special, stats
+
+from riskmc.calibration.errors import EventFileError
+from riskmc.calibration.fits import (
+    CampaignFit,
+    ModelChoice,
+    ModelFit,
+    NegbinFit,
+    choose_model,
+    detect_campaigns,
+    fit_negbin,
+    fit_poisson,
+    poisson_rates,
+)
+from riskmc.calibration.hawkes import MAX_BRANCHING, HawkesFit, fit_hawkes
+from riskmc.calibration.mapping import Gazetteer, MappedEvents, map_districts
+from riskmc.calibration.readers import EventTable, filter_events, read_events
+from riskmc.calibration.sample import EventSample
+
+__all__ = ["ATTACK_EVENT_TYPES", "TARGETS", "Calibration", "calibrate", "count_posterior"]
+
+TARGETS = ("road", "rail", "site", "other")
+#: Event types kept by default: ACLED's political-violence types (protests,
+#: riots and strategic developments are not attacks; protests close roads
+#: through ``hazard.closures.protests``). GTD holds attacks only.
+ATTACK_EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    "acled": ("Battles", "Explosions/Remote violence", "Violence against civilians"),
+    "gtd": (),
+}
+
+
+def _num(x: float) -> float:
+    """A float rounded to 6 significant digits, for a readable file."""
+    return float(f"{x:.6g}")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Everything :func:`calibrate` found, and the scenario block it implies.
+
+    Attributes
+    ----------
+    table : EventTable
+        The events read and filtered, with the rows set aside.
+    mapped : MappedEvents
+        Events with district, method and target.
+    window : tuple of date
+        First and last day observed (inclusive).
+    sample : EventSample
+        Background (non-campaign) event times.
+    campaigns : CampaignFit
+    rates : DataFrame
+        Per district: ``district``, ``events``, ``rate``, ``shape``, ``scale``
+        (the written gamma), ``low``, ``high`` (90 % interval) [1/yr].
+    targets : DataFrame
+        Per district: counts of each target class and the written shares.
+    poisson : ModelFit
+    negbin : NegbinFit
+    hawkes : HawkesFit
+    choice : ModelChoice
+    """
+
+    table: EventTable
+    mapped: MappedEvents
+    window: tuple[date, date]
+    sample: EventSample
+    campaigns: CampaignFit
+    rates: pd.DataFrame
+    targets: pd.DataFrame
+    poisson: ModelFit
+    negbin: NegbinFit
+    hawkes: HawkesFit
+    choice: ModelChoice
+
+    @property
+    def process(self) -> str:
+        """The chosen attack process."""
+        return self.choice.chosen
+
+    # ------------------------------------------------------------------ block
+
+    def block(self, extends: str | None = None) -> dict[str, Any]:
+        """The ``districts`` and ``hazard`` mapping to merge into a scenario.
+
+        Parameters
+        ----------
+        extends : str, optional
+            Written as ``extends:`` first, which makes the block a whole
+            scenario (that scenario with the calibrated hazard).
+        """
+        first, last = self.window
+        src = Path(self.table.file).name
+        districts = []
+        shares = {str(r["district"]): r for r in self.targets.to_dict("records")}
+        for row in self.rates.to_dict("records"):
+            t = shares[str(row["district"])]
+            districts.append(
+                {
+                    "name": str(row["district"]),
+                    "attacks_per_year": {
+                        "dist": "gamma",
+                        "shape": _num(float(row["shape"])),
+                        "scale": _num(float(row["scale"])),
+                    },
+                    "targets": {k: float(t[f"share_{k}"]) for k in TARGETS},
+                    "source": (
+                        f"riskmc calibrate: {int(row['events'])} {self.table.format.upper()} "
+                        f"events in {src}, {first} to {last} ({self.process} fit)"
+                    ),
+                }
+            )
+        hazard: dict[str, Any] = {
+            "process": self.process,
+            "dispersion": None,
+            "branching_ratio": None,
+            "decay_days": None,
+            "spillover": 0.0,
+            "rate_multiplier": 1.0,
+        }
+        if self.process == "negbin":
+            hazard["dispersion"] = _lognormal(self.negbin.dispersion, self.negbin.se_log_dispersion)
+        if self.process == "hawkes":
+            hazard["branching_ratio"] = _branching(
+                self.hawkes.branching_ratio, self.hawkes.se_branching_ratio
+            )
+            hazard["decay_days"] = _lognormal(self.hawkes.decay_days, self.hawkes.se_log_tau)
+        hazard["campaigns"] = self._campaign_block()
+        doc: dict[str, Any] = {} if extends is None else {"extends": extends}
+        doc["districts"] = districts
+        doc["hazard"] = hazard
+        return doc
+
+    def _campaign_block(self) -> dict[str, Any]:
+        c = self.campaigns
+        years = c.years
+        out: dict[str, Any] = {
+            "rate_per_year": {
+                "dist": "gamma",
+                "shape": _num(c.count + 0.5),
+                "scale": _num(1.0 / years),
+            }
+        }
+        if c.count == 0:
+            return out
+        days = c.campaigns["days"].to_numpy()
+        lo, hi = float(days.min()), float(days.max())
+        out["duration_days"] = lo if lo == hi else {"dist": "uniform", "low": lo, "high": hi}
+        joins = int(c.campaigns["districts"].sum())
+        attacks = int(c.campaigns["attacks"].sum())
+        out["attacks_per_district"] = {
+            "dist": "gamma",
+            "shape": _num(attacks + 0.5),
+            "scale": _num(1.0 / joins),
+        }
+        pooled = joins / (c.count * c.n_districts)
+        join: dict[str, Any] = {"default": _num(pooled)}
+        for name in self.sample.districts:
+            j = c.join_counts.get(name, 0)
+            join[name] = {"dist": "beta", "a": j + 0.5, "b": _num(c.count - j + 0.5)}
+        out["join_probability"] = join
+        return out
+
+    def to_yaml(self, extends: str | None = None) -> str:
+        """:meth:`block` as YAML text, with a header saying where it came from."""
+        first, last = self.window
+        head = [
+            "# Calibrated by `riskmc calibrate` from "
+            f"{Path(self.table.file).name} ({self.table.format.upper()}), {first} to {last}.",
+            f"# Attack process chosen: {self.process} (see the fit report). Merge it into a "
+            "scenario with `extends:`.",
+            "# Parameter uncertainty is written as distributions (docs/calibration.md).",
+        ]
+        body = yaml.safe_dump(
+            self.block(extends), sort_keys=False, default_flow_style=None, width=100
+        )
+        return "\n".join(head) + "\n" + body
+
+    # ------------------------------------------------------------------ report
+
+    def report(self) -> str:
+        """A plain-text fit report: data used and set aside, fits, choice, rates."""
+        t = self.table
+        first, last = self.window
+        lines = [
+            f"Calibration from {t.file} ({t.format.upper()}, read as {t.encoding})",
+            f"Window: {first} to {last} ({self.sample.horizon_days:.0f} days, "
+            f"{self.sample.years:.2f} years)",
+            f"Events used: {len(self.mapped.mapped)} "
+            f"(of {len(t.events) + len(t.excluded)} rows read)",
+        ]
+        for reason, n in t.exclusion_counts().items():
+            lines.append(f"  set aside: {n} rows, {reason}")
+        un = self.mapped.unmapped
+        if len(un):
+            lines.append(f"  not mapped to a district: {len(un)} events")
+            for why, g in un.groupby("reason", sort=True):
+                rows = ", ".join(str(r) for r in g["row"].head(8))
+                more = " ..." if len(g) > 8 else ""
+                lines.append(f"    {len(g)} x {why!s} (rows {rows}{more})")
+        coords = self.mapped.by_coordinates()
+        if len(coords):
+            lines.append("  placed by coordinates (nearest district centroid):")
+            for rc in coords.to_dict("records"):
+                label = rc["name"] or "(no name)"
+                lines.append(
+                    f"    {label} -> {rc['district']}: {rc['events']} events, "
+                    f"up to {rc['max_km']:.0f} km"
+                )
+        c = self.campaigns
+        lines.append(
+            f"Campaign days: days with >= {c.threshold} districts hit "
+            f"({c.expected_by_chance:.3f} expected by chance); {c.count} campaigns, "
+            f"{int(c.campaign_event.sum())} attacks set apart from the background"
+        )
+        lines.extend(
+            f"  {cp['start']} to {cp['end']}: {cp['districts']} districts, "
+            f"{cp['attacks']} attacks ({cp['names']})"
+            for cp in c.campaigns.to_dict("records")
+        )
+        lines.append("Models (background attacks; times in days, ties spread within the day):")
+        tab = self.choice.table()
+        lr = {str(x["model"]): x for x in self.choice.lr_tests.to_dict("records")}
+        for rm in tab.to_dict("records"):
+            test = ""
+            if rm["model"] in lr:
+                x = lr[str(rm["model"])]
+                test = f"  LR vs poisson {x['lr']:.1f}, p = {x['p_value']:.2g}"
+            mark = "  <- chosen" if rm["chosen"] else ""
+            lines.append(
+                f"  {rm['model']:8s} logL {rm['loglik']:12.2f}  params {rm['params']:3d}  "
+                f"AIC {rm['aic']:12.2f}  dAIC {rm['delta_aic']:8.2f}{test}{mark}"
+            )
+        nb, hk = self.negbin, self.hawkes
+        lines.append(
+            f"  negbin: dispersion k = {nb.dispersion:.3g} "
+            f"(se of log k {nb.se_log_dispersion:.2g}; monthly counts)"
+        )
+        lines.append(
+            f"  hawkes: branching ratio n = {hk.branching_ratio:.3f} +/- "
+            f"{hk.se_branching_ratio:.3f}, decay = {hk.decay_days:.2f} +/- "
+            f"{hk.se_decay_days:.2f} days{'' if hk.converged else ' (optimiser did not converge)'}"
+        )
+        lines.append(
+            f"Model choice: {self.process} (a richer model must beat poisson by a likelihood-"
+            f"ratio test at {self.choice.alpha:g}, then the lowest AIC wins)"
+        )
+        lines.append("Attacks per year by district (background, 90 % interval of what is written):")
+        tg = {str(r["district"]): r for r in self.targets.to_dict("records")}
+        for rr in self.rates.to_dict("records"):
+            sh = tg[str(rr["district"])]
+            mix = " ".join(f"{k} {sh[f'share_{k}']:.2f}" for k in TARGETS)
+            lines.append(
+                f"  {rr['district']:16s} {int(rr['events']):5d} events  {rr['rate']:7.2f} "
+                f"[{rr['low']:6.2f}, {rr['high']:6.2f}]  targets: {mix}"
+            )
+        return "\n".join(lines)
+
+
+def _lognormal(median: float, sigma: float) -> float | dict[str, Any]:
+    if not math.isfinite(sigma) or sigma <= 0:
+        return _num(median)
+    return {"dist": "lognormal", "median": _num(median), "sigma": _num(sigma)}
+
+
+def _branching(n: float, se: float) -> float | dict[str, Any]:
+    """A beta on [0, 0.99] with mean ``n`` and standard deviation ``se``."""
+    if not math.isfinite(se) or se <= 0:
+        return _num(min(n, MAX_BRANCHING))
+    m, v = n / MAX_BRANCHING, (se / MAX_BRANCHING) ** 2
+    common = m * (1 - m) / v - 1
+    if common > 0:
+        a, b = m * common, (1 - m) * common
+        return {"dist": "beta", "a": _num(a), "b": _num(b), "low": 0.0, "high": MAX_BRANCHING}
+    lo, hi = max(0.0, n - 2 * se), min(MAX_BRANCHING, n + 2 * se)
+    return {"dist": "uniform", "low": _num(lo), "high": _num(hi)}
+
+
+def count_posterior(events: int, ratio: float, years: float) -> tuple[float, float]:
+    """Gamma (shape, scale) for a district's long-run rate [1/yr].
+
+    With no overdispersion (``ratio`` 1) this is the Jeffreys posterior
+    ``Gamma(N + 1/2, 1/T)``, exactly. Otherwise the count over the window is
+    taken as negative binomial with mean ``m T`` and variance-to-mean ratio
+    ``ratio``; the posterior of ``m`` under the prior ``m^-1/2`` is computed
+    on a grid and a gamma of the same mean and variance is returned. (A
+    gamma that simply divides the Poisson shape by the ratio is too narrow
+    on the high side when a clustered district happened to see few events.)
+
+    >>> count_posterior(40, 1.0, 10.0)
+    (40.5, 0.1)
+    """
+    if ratio <= 1.0 + 1e-9:
+        return float(events + 0.5), 1.0 / years
+    hi = (events + 10.0 * math.sqrt(ratio * (events + 1.0)) + 10.0) * ratio / years
+    m = np.exp(np.linspace(math.log(1e-6 * hi), math.log(hi), 4000))
+    r = m * years / (ratio - 1.0)
+    logp = -0.5 * np.log(m) + special.gammaln(events + r) - special.gammaln(r) - r * math.log(ratio)
+    w = np.exp(logp - logp.max()) * m  # the grid is even in log m
+    w /= w.sum()
+    mean = float((w * m).sum())
+    var = float((w * (m - mean) ** 2).sum())
+    shape = mean * mean / var
+    return shape, mean / shape
+
+
+def _target_shares(mapped: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """Counts of each target class per district and the shares written.
+
+    Shares are the posterior means under a Jeffreys Dirichlet(1/2, ..., 1/2)
+    prior, ``(n_c + 1/2) / (N + 2)``, rounded to 3 decimals with ``other``
+    taking the rounding, so they sum to exactly 1.
+    """
+    counts = (
+        pd.crosstab(mapped["district"], mapped["target"])
+        .reindex(index=list(names), columns=list(TARGETS), fill_value=0)
+        .fillna(0)
+        .astype(np.int64)
+    )
+    total = counts.sum(axis=1).to_numpy()[:, None]
+    shares = np.round((counts.to_numpy() + 0.5) / (total + 2.0), 3)
+    shares[:, 3] = np.round(1.0 - shares[:, :3].sum(axis=1), 3)
+    frame = counts.reset_index().rename(columns={"index": "district"})
+    frame.columns = ["district", *TARGETS]
+    for j, k in enumerate(TARGETS):
+        frame[f"share_{k}"] = shares[:, j]
+    return frame
+
+
+def calibrate(
+    path: str | Path,
+    format: Literal["acled", "gtd"] = "acled",
+    *,
+    region: str | Sequence[str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    event_types: Sequence[str] | None = None,
+    sub_event_types: Sequence[str] | None = None,
+    actors: Sequence[str] | None = None,
+    gazetteer: Gazetteer | None = None,
+    map_by: Literal["auto", "name", "coordinates"] = "auto",
+    max_km: float = 150.0,
+    aliases: Mapping[str, str | None] | None = None,
+    campaign_districts: int | None = None,
+    alpha: float = 0.01,
+) -> Calibration:
+    """Fit riskmc's hazard to an ACLED or GTD export.
+
+    Parameters
+    ----------
+    path : str or Path
+        The export (CSV).
+    format : {'acled', 'gtd'}
+    region, start, end, sub_event_types, actors
+        Filters (:func:`~riskmc.calibration.filter_events`). ``start`` and
+        ``end`` also fix the observation window; without them it runs from
+        the first to the last event kept.
+    event_types : sequence of str, optional
+        Event types kept; by default :data:`ATTACK_EVENT_TYPES` of the
+        format. An empty sequence keeps every type.
+    gazetteer : Gazetteer, optional
+        The districts to map to; default the shipped Balochistan districts.
+    map_by, max_km, aliases
+        District mapping (:func:`~riskmc.calibration.map_districts`).
+    campaign_districts : int, optional
+        Fewest districts hit on a day for a campaign day; default chosen from
+        the rates (:func:`~riskmc.calibration.detect_campaigns`).
+    alpha : float
+        Level of the likelihood-ratio tests of the model choice.
+
+    Returns
+    -------
+    Calibration
+
+    Raises
+    ------
+    EventFileError
+        For a file that cannot be read, or one with no usable event.
+    """
+    table = read_events(path, format)
+    types = ATTACK_EVENT_TYPES[format] if event_types is None else tuple(event_types)
+    table = filter_events(
+        table,
+        region=region,
+        start=start,
+        end=end,
+        event_types=types or None,
+        sub_event_types=sub_event_types,
+        actors=actors,
+    )
+    if table.events.empty:
+        raise EventFileError(path, "no events left after the filters (see the options)")
+    gaz = gazetteer if gazetteer is not None else Gazetteer.balochistan()
+    mapped = map_districts(table.events, gaz, by=map_by, max_km=max_km, aliases=aliases)
+    used = mapped.mapped
+    if used.empty:
+        reason = mapped.unmapped["reason"].iloc[0]
+        raise EventFileError(
+            path, f"no event could be placed in a district (first reason: {reason})"
+        )
+    first, last = table.observed_window()
+    horizon = (last - first).days + 1
+    index = {name: i for i, name in enumerate(gaz.names)}
+    district = used["district"].map(index).to_numpy(dtype=np.int64)
+    day = (used["date"] - pd.Timestamp(first)).dt.days.to_numpy(dtype=np.int64)
+    campaigns = detect_campaigns(
+        district, day, gaz.names, first, horizon, threshold=campaign_districts
+    )
+    keep = ~campaigns.campaign_event
+    sample = EventSample.from_days(gaz.names, district[keep], day[keep], first, horizon)
+    poisson = fit_poisson(sample)
+    negbin = fit_negbin(sample)
+    hawkes = fit_hawkes(sample)
+    choice = choose_model(
+        {
+            "poisson": poisson,
+            "negbin": negbin.model,
+            "hawkes": ModelFit("hawkes", hawkes.loglik, hawkes.n_params),
+        },
+        alpha=alpha,
+    )
+    rates = poisson_rates(sample)
+    if choice.chosen == "hawkes":
+        ratio = np.full(len(rates), 1.0 / (1.0 - hawkes.branching_ratio) ** 2)
+    elif choice.chosen == "negbin":
+        months = sample.monthly_counts()[0].shape[1]
+        ratio = 1.0 + (sample.counts / months) / negbin.dispersion
+    else:
+        ratio = np.ones(len(rates))
+    for i, (n_d, v) in enumerate(zip(sample.counts, ratio, strict=True)):
+        rates.loc[i, ["shape", "scale"]] = count_posterior(int(n_d), float(v), sample.years)
+    rates["low"] = stats.gamma.ppf(0.05, rates["shape"], scale=rates["scale"])
+    rates["high"] = stats.gamma.ppf(0.95, rates["shape"], scale=rates["scale"])
+    return Calibration(
+        table=table,
+        mapped=mapped,
+        window=(first, last),
+        sample=sample,
+        campaigns=campaigns,
+        rates=rates,
+        targets=_target_shares(used, gaz.names),
+        poisson=poisson,
+        negbin=negbin,
+        hawkes=hawkes,
+        choice=choice,
+    )

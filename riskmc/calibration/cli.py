@@ -1,0 +1,183 @@
+"""The ``riskmc calibrate`` command (registered in :mod:`riskmc.cli`).
+
+Bad input ends with one line on standard error naming the file, the row and
+the column, and exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal, cast
+
+import typer
+from rich.console import Console
+
+from riskmc.calibration.calibrate import calibrate
+from riskmc.calibration.errors import EventFileError
+from riskmc.calibration.mapping import Gazetteer
+from riskmc.scenario import ScenarioError, load_scenario
+
+__all__ = ["calibrate_command"]
+
+EXIT_BAD_INPUT = 2
+DEFAULT_BASE = "balochistan.yaml"
+_out = Console(highlight=False)
+_err = Console(stderr=True, highlight=False)
+
+
+def _fail(message: str) -> typer.Exit:
+    _err.print(f"error: {message}", markup=False, soft_wrap=True)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise _fail(f"{option}: must be a date like 2024-01-31, got {text!r}") from None
+
+
+def _aliases(items: list[str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for item in items:
+        raw, sep, district = item.partition("=")
+        if not sep or not raw.strip():
+            raise _fail(f"--alias: must be NAME=DISTRICT (or NAME= to exclude), got {item!r}")
+        out[raw.strip()] = district.strip() or None
+    return out
+
+
+def calibrate_command(
+    events: Annotated[
+        Path, typer.Argument(metavar="EVENTS.csv", help="Event export, CSV (ACLED or GTD).")
+    ],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="Export format: acled or gtd.")
+    ] = "acled",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the districts and hazard block here (YAML); without it the block "
+            "goes to standard output and the report to standard error.",
+        ),
+    ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(help="Map to this scenario's districts (default: the shipped Balochistan)."),
+    ] = None,
+    extends: Annotated[
+        str | None,
+        typer.Option(
+            help="Base scenario written as `extends:` (default: the --scenario file, or "
+            "balochistan.yaml), so the output is a whole scenario.",
+        ),
+    ] = None,
+    bare: Annotated[bool, typer.Option(help="Write the block alone, without `extends:`.")] = False,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="Keep events of this admin1/provstate ('all': every region). Default: "
+            "Balochistan with the shipped districts, every region with --scenario."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First day kept and observed (YYYY-MM-DD).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last day kept and observed (YYYY-MM-DD).")
+    ] = None,
+    event_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Event type to keep (repeat). Default: ACLED's Battles, Explosions/Remote "
+            "violence, Violence against civilians; every GTD type."
+        ),
+    ] = None,
+    all_types: Annotated[bool, typer.Option(help="Keep every event type.")] = False,
+    sub_event_type: Annotated[
+        list[str] | None, typer.Option(help="Sub-event type to keep (repeat).")
+    ] = None,
+    actor: Annotated[
+        list[str] | None, typer.Option(help="Keep events naming this actor (repeat).")
+    ] = None,
+    map_by: Annotated[
+        str, typer.Option(help="District mapping: auto, name or coordinates.")
+    ] = "auto",
+    max_km: Annotated[
+        float, typer.Option(min=0, help="Furthest from a centroid to map by coordinates [km].")
+    ] = 150.0,
+    alias: Annotated[
+        list[str] | None,
+        typer.Option(help="Extra name: NAME=DISTRICT, or NAME= to exclude it (repeat)."),
+    ] = None,
+    campaign_districts: Annotated[
+        int | None,
+        typer.Option(min=2, help="Districts hit on one day for a campaign day (default: auto)."),
+    ] = None,
+    alpha: Annotated[
+        float, typer.Option(min=1e-9, max=0.5, help="Level of the model-choice LR tests.")
+    ] = 0.01,
+) -> None:
+    """Fit the hazard to an ACLED or GTD export; write a districts and hazard block."""
+    if format not in ("acled", "gtd"):
+        raise _fail(f"--format: must be acled or gtd, got {format!r}")
+    if map_by not in ("auto", "name", "coordinates"):
+        raise _fail(f"--map-by: must be auto, name or coordinates, got {map_by!r}")
+    first, last = _day(start, "--start"), _day(end, "--end")
+    try:
+        if scenario is not None:
+            gazetteer = Gazetteer.from_scenario(load_scenario(scenario))
+        else:
+            gazetteer = Gazetteer.balochistan()
+        if region is None:
+            region = None if scenario is not None else "Balochistan"
+        result = calibrate(
+            events,
+            cast(Literal["acled", "gtd"], format),
+            region=None if region in (None, "all") else region,
+            start=first,
+            end=last,
+            event_types=() if all_types else event_type,
+            sub_event_types=sub_event_type,
+            actors=actor,
+            gazetteer=gazetteer,
+            map_by=cast(Literal["auto", "name", "coordinates"], map_by),
+            max_km=max_km,
+            aliases=_aliases(alias or []),
+            campaign_districts=campaign_districts,
+            alpha=alpha,
+        )
+    except (EventFileError, ScenarioError) as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:  # an option the data cannot honour, e.g. an alias
+        raise _fail(f"{events}: {exc}") from None
+
+    base: str | None = None
+    if not bare:
+        if extends is not None:
+            base = extends
+        elif scenario is not None:
+            folder = (out.parent if out is not None else Path.cwd()).resolve()
+            base = os.path.relpath(scenario.resolve(), folder)
+        else:
+            base = DEFAULT_BASE
+    text = result.to_yaml(base)
+    report = result.report()
+    if out is None:
+        _err.print(report, markup=False, soft_wrap=True)
+        typer.echo(text, nl=False)
+        return
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        raise _fail(f"{out}: cannot write: {exc.strerror or exc}") from None
+    _out.print(report, markup=False, soft_wrap=True)
+    _out.print(f"\nwrote {out}", markup=False, soft_wrap=True)
