@@ -220,13 +220,11 @@ def _records(path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
     text, encoding = _decode(path)
     if not text.strip():
         raise EventFileError(path, "the file is empty (no header row)", row=1)
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            text[:4096], delimiters=",;\t"
-        )
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    # Exports are comma-separated; a spreadsheet re-save may use ; or tab.
+    # The header line (no quoted newlines there) tells which.
+    head = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=head.count)
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     rows: list[list[str]] = []
     numbers: list[int] = []
     try:
