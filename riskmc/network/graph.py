@@ -24,13 +24,16 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from riskmc.scenario.distributions import param_mean
 from riskmc.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from riskmc.network.compiled import NetArrays
 
 __all__ = ["ROAD_DAY_START", "Closures", "CorridorNetwork", "Path", "Trip"]
 
@@ -267,6 +270,13 @@ class CorridorNetwork:
                 param_mean(scenario.hazard.closures.road_hours_per_day),
             ),
         )
+
+    @cached_property
+    def arrays(self) -> NetArrays:
+        """The network as arrays for compiled code (:mod:`riskmc.network.compiled`)."""
+        from riskmc.network.compiled import NetArrays
+
+        return NetArrays.of(self)
 
     # ------------------------------------------------------------------ time
 

@@ -36,6 +36,7 @@ __all__ = [
     "Triangular",
     "Uniform",
     "param_mean",
+    "param_quantile",
 ]
 
 _StrictFloat = Field(strict=True, allow_inf_nan=False)
@@ -226,6 +227,44 @@ def param_mean(value: Param) -> float:
     if isinstance(value, float | int):
         return float(value)
     return value.mean()
+
+
+def param_quantile(value: Param, u: float) -> float:
+    """The ``u``-quantile of a parameter (its value if it is a number).
+
+    Used for per-event amounts, e.g. the damage of one attack from the
+    attack's uniform ``mark``.
+
+    Examples
+    --------
+    >>> param_quantile(Lognormal(median=2.0, sigma=1.0), 0.5)
+    2.0
+    >>> param_quantile(Triangular(low=0.0, mode=0.0, high=1.0), 0.75)
+    0.5
+    """
+    from scipy import special
+
+    if isinstance(value, float | int):
+        return float(value)
+    u = min(max(float(u), 0.0), 1.0)
+    if isinstance(value, Fixed):
+        return value.value
+    if isinstance(value, Uniform):
+        return value.low + u * (value.high - value.low)
+    if isinstance(value, Triangular):
+        lo, mode, hi = value.low, value.mode, value.high
+        if hi == lo:
+            return lo
+        cut = (mode - lo) / (hi - lo)
+        if u <= cut:
+            return lo + math.sqrt(u * (hi - lo) * (mode - lo))
+        return hi - math.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
+    if isinstance(value, Lognormal):
+        return value.median * math.exp(value.sigma * float(special.ndtri(u)))
+    if isinstance(value, Gamma):
+        return value.scale * float(special.gammaincinv(value.shape, u))
+    x = float(special.betaincinv(value.a, value.b, u))
+    return value.low + x * (value.high - value.low)
 
 
 def _dist_tag(value: Any) -> str | None:

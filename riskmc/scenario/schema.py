@@ -300,12 +300,21 @@ class Operations(_Model):
     storage_days: NonNegative = Field(description="Site storage of output, in days of output.")
     export_mode: Literal["road", "rail"]
     ramp_up_days: NonNegative = Field(
-        default=0.0, description="Days from first production to full output (linear ramp)."
+        default=0.0,
+        description="Days from first production to full output (a linear ramp, taken in "
+        "steps of at most 30 days).",
+    )
+    site_attack_standdown_days: NonNegative | None = Field(
+        default=None,
+        description="Days production stops after an attack on the site; null: the "
+        "construction value, or 0 for an operating mine.",
     )
     trains_per_day: NonNegative = Field(default=1.0, description="rail export: departures a day.")
     train_t: Positive = Field(default=1000.0, description="rail export: payload of a train [t].")
     turnaround_days: NonNegative = Field(
-        default=0.0, description="rail export: days before a train set is back at the site."
+        default=0.0,
+        description="rail export: days before a train set is back at the site (recorded; "
+        "the export flow model does not use it yet).",
     )
 
 

@@ -1,4 +1,4 @@
-"""Assemble one project's construction run from a replication's hazard sample."""
+"""Assemble one project's run from a scenario and a replication's hazard sample."""
 
 from __future__ import annotations
 
@@ -9,29 +9,44 @@ import numpy as np
 from riskmc.hazard.inputs import CAUSES, TARGETS
 from riskmc.hazard.sample import HazardSample, ReplicationEvents
 from riskmc.network import Closures, CorridorNetwork
+from riskmc.network.compiled import SegmentTimes
 from riskmc.scenario.distributions import Param, param_mean
 from riskmc.scenario.schema import Project, Scenario
-from riskmc.supply.construction import ConstructionPlan, SiteSchedule
+from riskmc.supply.model import ConstructionPlan, Hazard, OperationsPlan, SiteSchedule
 
 __all__ = [
+    "ProjectValues",
     "attack_closures",
     "construction_plan",
     "district_of",
     "exposure_districts",
+    "operations_plan",
     "replication_closures",
+    "replication_hazard",
+    "site_attacks",
     "site_schedule",
+    "standdown_days",
 ]
 
 _ATTACK = CAUSES.index("attack")
 _SITE = TARGETS.index("site")
 
 
-def _value(hazard: HazardSample, theta: np.ndarray, path: str, default: Param) -> float:
-    """A parameter's draw for this replication if it is uncertain, else its value."""
-    paths = hazard.parameters.paths
-    if path in paths:
-        return float(theta[paths.index(path)])
-    return param_mean(default)
+class ProjectValues:
+    """A project's parameters for one replication: the draw if uncertain, else the value."""
+
+    def __init__(
+        self, project: Project, hazard: HazardSample | None, theta: np.ndarray | None
+    ) -> None:
+        self.base = f"projects[{project.name}]"
+        self.paths = hazard.parameters.paths if hazard is not None else ()
+        self.theta = theta
+
+    def __call__(self, path: str, default: Param) -> float:
+        full = f"{self.base}.{path}"
+        if self.theta is not None and full in self.paths:
+            return float(self.theta[self.paths.index(full)])
+        return param_mean(default)
 
 
 def construction_plan(
@@ -45,13 +60,7 @@ def construction_plan(
     c = project.construction
     if c is None:
         raise ValueError(f"project {project.name!r} has no construction phase")
-    base = f"projects[{project.name}]"
-
-    def v(path: str, default: Param) -> float:
-        if hazard is None or theta is None:
-            return param_mean(default)
-        return _value(hazard, theta, f"{base}.{path}", default)
-
+    v = ProjectValues(project, hazard, theta)
     return ConstructionPlan(
         start=scenario.day_of(c.start),
         planned_days=v("construction.planned_days", c.planned_days),
@@ -64,6 +73,44 @@ def construction_plan(
         port=network.index(project.port),
         site=network.index(project.site),
     )
+
+
+def operations_plan(
+    scenario: Scenario,
+    project: Project,
+    network: CorridorNetwork,
+    hazard: HazardSample | None = None,
+    theta: np.ndarray | None = None,
+) -> OperationsPlan:
+    """The numbers of ``project``'s operations for one replication (its draws)."""
+    o = project.operations
+    v = ProjectValues(project, hazard, theta)
+    return OperationsPlan(
+        end=scenario.horizon_days,
+        output_t_per_day=v("operations.output_t_per_day", o.output_t_per_day),
+        consumables_t_per_day=v("operations.consumables_t_per_day", o.consumables_t_per_day),
+        consumables_buffer_days=v("operations.consumables_buffer_days", o.consumables_buffer_days),
+        storage_days=v("operations.storage_days", o.storage_days),
+        export_mode=o.export_mode,
+        trains_per_day=v("operations.trains_per_day", o.trains_per_day),
+        train_t=v("operations.train_t", o.train_t),
+        ramp_up_days=v("operations.ramp_up_days", o.ramp_up_days),
+        convoy_t=v("logistics.convoy_t", project.logistics.convoy_t),
+        convoy_loss_share=v("costs.convoy_loss_share", project.costs.convoy_loss_share),
+        dispatch_needs_comms=project.logistics.dispatch_needs_comms,
+        port=network.index(project.port),
+        site=network.index(project.site),
+        price_usd_per_t=v("costs.price_usd_per_t", project.costs.price_usd_per_t),
+        discount_rate=v("costs.discount_rate", project.costs.discount_rate),
+    )
+
+
+def standdown_days(project: Project) -> tuple[float, float]:
+    """Stand-down after a site attack (construction, operations) [days], at their means."""
+    c = project.construction
+    build = param_mean(c.site_attack_standdown_days) if c is not None else 0.0
+    ops = project.operations.site_attack_standdown_days
+    return build, (build if ops is None else param_mean(ops))
 
 
 def district_of(scenario: Scenario, place: str) -> int | None:
@@ -90,28 +137,58 @@ def _spans(rows: np.ndarray) -> list[tuple[float, float]]:
     return [(float(s), float(e)) for s, e in zip(rows["start"], rows["end"], strict=True)]
 
 
+def site_attacks(site_district: int | None, events: ReplicationEvents) -> np.ndarray:
+    """The replication's attacks aimed at the site (in the site's district): records."""
+    att = events.attacks
+    keep = (att["target"] == _SITE) & (att["district"] == site_district)
+    out: np.ndarray = att[keep] if site_district is not None else att[:0]
+    return out
+
+
 def site_schedule(
     site_district: int | None,
     port_district: int | None,
     events: ReplicationEvents,
-    standdown_days: float,
+    standdown_days: float | tuple[float, float],
 ) -> SiteSchedule:
     """Blackouts of the site's district, stand-downs after site attacks, dispatch blocks.
 
-    Districts are indices (:func:`district_of`), computed once per scenario.
+    ``standdown_days`` is one number, or (construction, operations) as from
+    :func:`standdown_days`. Districts are indices (:func:`district_of`),
+    computed once per scenario.
     """
     blk = events.blackouts
     site_blk = blk[blk["key"] == site_district] if site_district is not None else blk[:0]
     blocked: Sequence[tuple[float, float]] = _spans(site_blk)
     if port_district is not None and port_district != site_district:
         blocked = [*blocked, *_spans(blk[blk["key"] == port_district])]
-    standdowns: list[tuple[float, float]] = []
-    if site_district is not None:
-        att = events.attacks
-        hits = att[(att["target"] == _SITE) & (att["district"] == site_district)]
-        standdowns = [(float(t), float(t) + standdown_days) for t in hits["day"]]
+    build, ops = (
+        (float(standdown_days), float(standdown_days))
+        if isinstance(standdown_days, float | int)
+        else standdown_days
+    )
+    days = site_attacks(site_district, events)["day"]
     return SiteSchedule(
-        site_blackouts=_spans(site_blk), standdowns=standdowns, dispatch_blocked=blocked
+        site_blackouts=_spans(site_blk),
+        standdowns=[(float(t), float(t) + build) for t in days],
+        dispatch_blocked=blocked,
+        ops_standdowns=[(float(t), float(t) + ops) for t in days],
+    )
+
+
+def replication_hazard(
+    network: CorridorNetwork, events: ReplicationEvents, schedule: SiteSchedule
+) -> Hazard:
+    """The replication's closures and attack days by segment, and a site schedule."""
+    n = len(network.segments)
+    c = events.closures
+    p = events.closure_pieces
+    hit = p[p["cause"] == _ATTACK]
+    return Hazard(
+        network,
+        SegmentTimes.of(n, c["key"], c["start"], c["end"]),
+        SegmentTimes.of(n, hit["key"], hit["start"]),
+        schedule,
     )
 
 

@@ -43,14 +43,19 @@ def test_zero_hazard_is_the_plan():
 def test_default_scenario_outcomes_are_sane():
     r = riskmc.simulate(riskmc.default_scenario(), 30, seed=5)
     o = r.outcomes
-    assert set(o["project"]) == {"Reko Diq"}  # Saindak operates: no construction row
+    assert list(o["project"][:2]) == ["Reko Diq", "Saindak"]  # one row per (rep, project)
+    saindak = o[o["project"] == "Saindak"]
+    assert saindak["first_production"].isna().all()  # operating: no construction
+    assert (saindak["delay_days"] == 0).all()
+    o = o[o["project"] == "Reko Diq"]
     assert (o["delay_days"] >= -1e-9).all()
     assert (o["stall_days"] >= 0).all()
     # delay is stalls plus the work lost to blackout productivity (0.8), no more
     upper = o["stall_days"] + 0.2 * o["site_blackout_days"] + 1.0
     assert (o["delay_days"] <= upper).all()
     s = r.summary()
-    p = s[(s["metric"] == "delay_days")].set_index("statistic")["value"]
+    p = s[(s["metric"] == "delay_days") & (s["project"] == "Reko Diq")]
+    p = p.set_index("statistic")["value"]
     assert p["P10"] <= p["P50"] <= p["P80"] <= p["P90"] <= p["P99"]
 
 

@@ -120,3 +120,28 @@ def test_malformed_distributions_are_rejected(bad):
 def test_booleans_are_not_numbers():
     with pytest.raises(ValidationError):
         Holder.model_validate({"d": True})
+
+
+def test_param_quantile_inverts_the_cdf():
+    from scipy import stats
+
+    from riskmc.scenario.distributions import (
+        Beta,
+        Gamma,
+        Lognormal,
+        Triangular,
+        Uniform,
+        param_quantile,
+    )
+
+    cases = [
+        (Uniform(low=2.0, high=5.0), stats.uniform(2.0, 3.0)),
+        (Triangular(low=1.0, mode=2.0, high=6.0), stats.triang(0.2, loc=1.0, scale=5.0)),
+        (Lognormal(median=3.0, sigma=0.7), stats.lognorm(0.7, scale=3.0)),
+        (Gamma(shape=2.5, scale=4.0), stats.gamma(2.5, scale=4.0)),
+        (Beta(a=2.0, b=3.0, low=10.0, high=20.0), stats.beta(2.0, 3.0, loc=10.0, scale=10.0)),
+    ]
+    for dist, ref in cases:
+        for u in (0.01, 0.2, 0.5, 0.9, 0.999):
+            assert param_quantile(dist, u) == pytest.approx(ref.ppf(u), rel=1e-9)
+    assert param_quantile(7.0, 0.3) == 7.0

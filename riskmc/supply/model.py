@@ -1,0 +1,671 @@
+"""A mining project as a SimPy model: construction, then operations to the horizon.
+
+The model is event-driven by regimes: a process sleeps until the next moment
+that can change its rates (a blackout or stand-down starting or ending, a
+stock-out computed from the draw-down, a hit convoy's cargo coming in, the
+export route closing or reopening, a ramp-up step, the work finishing) and
+never ticks day by day. Within a regime every rate is constant, so stocks
+move linearly and the convoys of the base-stock policy leave on known days;
+they are sent in one batch (:func:`riskmc.supply.kernels.feed_batch`), each
+along the network under the replication's closures. The model draws no
+random numbers: everything uncertain is in the replication's hazard sample.
+
+Construction (SPEC.md, "Supply chain" and "Stock policy")
+    The planned work takes ``planned_days`` working days and consumes
+    ``material_t / planned_days`` a working day from a site stock that starts
+    full at ``site_buffer_days`` of need. Convoys of ``convoy_t`` leave the
+    port when the stock plus what is on the road falls one convoy below the
+    base-stock level (the buffer plus the need over the planned travel time).
+    Work stops while the stock is empty (a stall) and during stand-downs after
+    site attacks, and runs at ``blackout_productivity`` during blackouts of the
+    site's district. First production is when the planned work is done.
+
+Operations (from first production, or day 0 for an operating mine, to the horizon)
+    Output ramps up linearly over ``ramp_up_days``, taken as a staircase of
+    steps of at most 30 days, each at the ramp's mean over the step (the same
+    tonnes as the linear ramp). Production draws consumables in proportion
+    (``consumables_t_per_day`` at full output) from a site stock fed like the
+    construction stockpile (full at ``consumables_buffer_days`` of full-output
+    need at first production), fills concentrate storage (``storage_days`` of
+    full output) and stops while consumables are out, during stand-downs,
+    and when storage is full (then it runs at the export rate).
+    Export by rail is a flow of ``trains_per_day x train_t`` a day while every
+    segment of the export route is open (trains wait out closures); export by
+    road sends a convoy of ``convoy_t`` to the port each time storage holds one.
+    With ``dispatch_needs_comms``, nothing leaves while the origin's or the
+    site's district is blacked out. An attack on a segment of the rail export
+    route destroys ``convoy_loss_share`` of the concentrate on that segment at
+    that moment (the flow's tonnes between the segment's ends); a road convoy
+    loses that share of its cargo per attack on its segment while it is on it.
+    Revenue is booked when concentrate leaves the site, net of what attacks
+    destroy on the way. ``turnaround_days`` does not enter this flow model.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from riskmc.network import CorridorNetwork
+from riskmc.network.compiled import NetArrays, SegmentTimes, pack, ship_many_packed
+from riskmc.supply.kernels import feed_batch
+
+__all__ = [
+    "ConstructionPlan",
+    "Hazard",
+    "OperationsPlan",
+    "ProjectResult",
+    "SiteSchedule",
+    "present_value",
+    "simulate_project",
+]
+
+_EPS = 1e-6  # tonnes: a stock below this is empty
+_STANDDOWN, _BLACKOUT, _BLOCKED, _EXPORT_CLOSED, _OPS_STANDDOWN = 1, 2, 4, 8, 16
+_RAMP_STEP_DAYS = 30.0
+
+
+@dataclass(frozen=True)
+class SiteSchedule:
+    """When the site stands down or is blacked out, and when dispatch is blocked.
+
+    Each argument is a sequence of ``(start, end)`` days, possibly overlapping;
+    ``standdowns`` apply during construction, ``ops_standdowns`` during
+    operations.
+    """
+
+    site_blackouts: Sequence[tuple[float, float]] = ()
+    standdowns: Sequence[tuple[float, float]] = ()
+    dispatch_blocked: Sequence[tuple[float, float]] = ()
+    ops_standdowns: Sequence[tuple[float, float]] | None = None  # None: ``standdowns``
+
+
+@dataclass(frozen=True)
+class ConstructionPlan:
+    """One replication's numbers of a project's construction.
+
+    ``start`` is in days from the scenario's start; ``port`` and ``site`` are
+    place indices in the network.
+    """
+
+    start: float
+    planned_days: float
+    material_t: float
+    site_buffer_days: float
+    blackout_productivity: float
+    convoy_t: float
+    convoy_loss_share: float
+    dispatch_needs_comms: bool
+    port: int
+    site: int
+
+    @property
+    def need_t_per_day(self) -> float:
+        return self.material_t / self.planned_days
+
+
+@dataclass(frozen=True)
+class OperationsPlan:
+    """One replication's numbers of a project's operations, to day ``end`` (the horizon).
+
+    ``ramp_up_days`` applies from first production (not to an operating mine).
+    """
+
+    end: float
+    output_t_per_day: float
+    consumables_t_per_day: float
+    consumables_buffer_days: float
+    storage_days: float
+    export_mode: str
+    trains_per_day: float
+    train_t: float
+    ramp_up_days: float
+    convoy_t: float
+    convoy_loss_share: float
+    dispatch_needs_comms: bool
+    port: int
+    site: int
+    price_usd_per_t: float
+    discount_rate: float
+
+
+@dataclass
+class Hazard:
+    """One replication's disruptions, as the model reads them.
+
+    Parameters
+    ----------
+    network : CorridorNetwork
+    closures : SegmentTimes
+        Merged closures by segment.
+    attacks : SegmentTimes
+        Days of attack closures by segment (a shipment on the segment is hit).
+    schedule : SiteSchedule
+    """
+
+    network: CorridorNetwork
+    closures: SegmentTimes
+    attacks: SegmentTimes
+    schedule: SiteSchedule = SiteSchedule()
+    _packed: tuple[NDArray[np.float64], NDArray[np.int64]] | None = field(default=None, repr=False)
+
+    def packed(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Network, closures and attacks packed for compiled code (cached)."""
+        if self._packed is None:
+            self._packed = pack(self.network.arrays, self.closures, self.attacks)
+        return self._packed
+
+    @classmethod
+    def none(cls, network: CorridorNetwork) -> Hazard:
+        """No disruption at all: the plan."""
+        empty = SegmentTimes.of(len(network.segments), np.zeros(0, np.int64), np.zeros(0))
+        return cls(network, empty, empty)
+
+
+@dataclass
+class ProjectResult:
+    """What happened to one project in one replication (times in days from the start).
+
+    Tonnes balance for each stockpile (:meth:`balance_t`). Present values are
+    discounted to the scenario's start at the operations' ``discount_rate``.
+    """
+
+    finish: float = math.nan
+    material_stall_days: float = 0.0
+    standdown_days: float = 0.0
+    blackout_days: float = 0.0
+    convoys: int = 0
+    convoys_delayed: int = 0
+    convoy_losses: int = 0
+    detour_tkm: float = 0.0
+    produced_t: float = 0.0
+    exported_t: float = 0.0
+    export_pv_usd: float = 0.0
+    export_lost_t: float = 0.0
+    idle_days: float = 0.0
+    simpy_events: int = 0
+    stockpiles: dict[str, dict[str, float]] = field(default_factory=dict)
+    storage_t: float = 0.0
+    stall_spans: list[tuple[float, float]] = field(default_factory=list)
+    detours: list[tuple[float, float]] = field(default_factory=list)  # (day, extra t-km)
+
+    def balance_t(self, pile: str) -> float:
+        """Initial + dispatched - consumed - stock - lost - in transit of a stockpile: ~0."""
+        s = self.stockpiles[pile]
+        return (
+            s["initial_t"]
+            + s["dispatched_t"]
+            - s["consumed_t"]
+            - s["stock_t"]
+            - s["lost_t"]
+            - s["in_transit_t"]
+        )
+
+
+class _Timeline:
+    """Flags (stand-down, blackout, dispatch blocked, export closed) over time.
+
+    Flag ``f`` is set on the union of its spans; :meth:`at` gives the flags
+    at ``t`` and the next time any of them changes.
+    """
+
+    def __init__(self, spans: dict[int, Sequence[tuple[float, float]]]) -> None:
+        events: list[tuple[float, int, int]] = []
+        for flag, pairs in spans.items():
+            for s, e in pairs:
+                if e > s:
+                    events += [(s, flag, 1), (e, flag, -1)]
+        events.sort()
+        count: dict[int, int] = dict.fromkeys(spans, 0)
+        self.bounds: list[float] = []
+        self.masks: list[int] = []
+        i = 0
+        while i < len(events):
+            t = events[i][0]
+            while i < len(events) and events[i][0] == t:
+                count[events[i][1]] += events[i][2]
+                i += 1
+            self.bounds.append(t)
+            self.masks.append(sum(f for f, c in count.items() if c > 0))
+
+    def at(self, t: float) -> tuple[int, float]:
+        i = bisect.bisect_right(self.bounds, t) - 1
+        mask = self.masks[i] if i >= 0 else 0
+        nxt = self.bounds[i + 1] if i + 1 < len(self.bounds) else math.inf
+        return mask, nxt
+
+    def time_with(self, flag: int, start: float, end: float) -> float:
+        """Days of ``[start, end)`` with ``flag`` set."""
+        total = 0.0
+        for i, t in enumerate(self.bounds):
+            if self.masks[i] & flag:
+                nxt = self.bounds[i + 1] if i + 1 < len(self.bounds) else math.inf
+                total += max(0.0, min(nxt, end) - max(t, start))
+        return total
+
+
+class _Stockpile:
+    """A site stock fed by base-stock convoys from the port: the explicit state.
+
+    ``stock`` is on site; ``pending_*`` are convoys on the road (arrival day,
+    tonnes that will arrive, tonnes loaded). The position is stock plus what
+    was loaded and has not arrived.
+    """
+
+    def __init__(
+        self, run: _Run, initial: float, level: float, convoy_t: float, loss_share: float
+    ) -> None:
+        self.run = run
+        self.stock = initial
+        self.level = level
+        self.convoy_t = convoy_t
+        self.loss_share = loss_share
+        self.pending_t = np.zeros(0)
+        self.pending_q = np.zeros(0)
+        self.pending_nom = np.zeros(0)
+        self.log = dict.fromkeys(
+            ("initial_t", "dispatched_t", "delivered_t", "consumed_t", "lost_t"), 0.0
+        )
+        self.log["initial_t"] = initial
+
+    @property
+    def position(self) -> float:
+        return self.stock + float(self.pending_nom.sum())
+
+    def next_lossy(self) -> float:
+        lossy = self.pending_q < self.pending_nom
+        return float(self.pending_t[lossy].min()) if lossy.any() else math.inf
+
+    def next_arrival(self) -> float:
+        return float(self.pending_t.min()) if len(self.pending_t) else math.inf
+
+    def plan(self, now: float, rate: float, until: float, can_dispatch: bool) -> float:
+        """Send this regime's convoys; returns when the regime ends."""
+        run = self.run
+        end, departs, arrive, waited, km, hits = feed_batch(
+            run.floats,
+            run.ints,
+            run.road_mask,
+            run.inbound_route,
+            run.port,
+            run.site,
+            now,
+            self.stock,
+            self.position,
+            self.level,
+            self.convoy_t,
+            self.loss_share,
+            rate,
+            until,
+            can_dispatch,
+            self.pending_t,
+            self.pending_q,
+        )
+        n = len(departs)
+        if n:
+            q = self.convoy_t * (1.0 - self.loss_share) ** hits
+            self.pending_t = np.concatenate((self.pending_t, arrive))
+            self.pending_q = np.concatenate((self.pending_q, q))
+            self.pending_nom = np.concatenate((self.pending_nom, np.full(n, self.convoy_t)))
+            self.log["dispatched_t"] += n * self.convoy_t
+            run.note_convoys(departs, waited, km, hits, self.convoy_t)
+        return float(end)
+
+    def advance(self, now: float, end: float, rate: float) -> float:
+        """Deliveries up to ``end`` and the draw-down; returns the tonnes consumed."""
+        used = rate * (end - now)
+        arrived = self.pending_t <= end
+        if arrived.any():
+            q, nom = self.pending_q[arrived], self.pending_nom[arrived]
+            self.stock += float(q.sum())
+            self.log["delivered_t"] += float(q.sum())
+            self.log["lost_t"] += float((nom - q).sum())
+            keep = ~arrived
+            self.pending_t = self.pending_t[keep]
+            self.pending_q = self.pending_q[keep]
+            self.pending_nom = self.pending_nom[keep]
+        self.stock -= used
+        if self.stock < 0.0:  # rounding at a stock-out
+            used += self.stock
+            self.stock = 0.0
+        self.log["consumed_t"] += used
+        return used
+
+    def summary(self) -> dict[str, float]:
+        return self.log | {
+            "stock_t": self.stock,
+            "in_transit_t": float(self.pending_nom.sum()),
+        }
+
+
+class _Run:
+    """One project, one replication: the network arrays, the hazard and the tallies."""
+
+    def __init__(
+        self,
+        hazard: Hazard,
+        arrays: NetArrays,
+        port: int,
+        site: int,
+        schedule_flags: dict[int, Sequence[tuple[float, float]]],
+    ) -> None:
+        net = hazard.network
+        self.hazard = hazard
+        self.arrays = arrays
+        self.floats, self.ints = hazard.packed()
+        self.port, self.site = port, site
+        self.road_mask = net.road.copy()
+        self.inbound_route = np.array(net._route(port, site, ("road",)).segments, dtype=np.int64)
+        self.inbound_lead = net.arrival_open(port, site, 0.25) - 0.25
+        self.timeline = _Timeline(schedule_flags)
+        self.result = ProjectResult()
+        self.km_planned = float(net.km[self.inbound_route].sum())
+        self.piles: dict[str, _Stockpile] = {}
+        self.export_route = np.zeros(0, dtype=np.int64)
+        self.export_km = 0.0
+        self.still = 0
+
+    def check_progress(self, now: float, end: float) -> None:
+        """Guard against a clock that stops: many empty regimes in a row are a bug."""
+        self.still = self.still + 1 if end <= now else 0
+        if self.still > 10_000:
+            raise RuntimeError(f"supply model stuck at day {now}: please report this scenario")
+
+    def note_convoys(
+        self,
+        departs: NDArray[np.float64],
+        waited: NDArray[np.float64],
+        km: NDArray[np.float64],
+        hits: NDArray[np.int64],
+        convoy_t: float,
+    ) -> None:
+        r = self.result
+        r.convoys += len(km)
+        r.convoy_losses += int((hits > 0).sum())
+        detour = km - self.km_planned
+        r.detour_tkm += convoy_t * float(detour.sum())
+        r.convoys_delayed += int(((waited > 0) | (detour != 0)).sum())
+        for k in np.flatnonzero(detour):
+            r.detours.append((float(departs[k]), convoy_t * float(detour[k])))
+
+
+def present_value(rate_per_year: float, a: float, b: float | None = None) -> float:
+    """Present value at day 0 of 1 a day over days ``[a, b]``, or of 1 on day ``a``.
+
+    Discounting is continuous at ``log(1 + rate_per_year) / 365.25`` a day, so
+    that a year discounts by exactly ``1 / (1 + rate_per_year)``.
+
+    Examples
+    --------
+    >>> round(present_value(0.08, 365.25), 6) == round(1 / 1.08, 6)
+    True
+    >>> present_value(0.0, 10.0, 40.0)
+    30.0
+    """
+    rho = math.log1p(rate_per_year) / 365.25
+    if b is None:
+        return math.exp(-rho * a)
+    if rho == 0.0:
+        return b - a
+    return (math.exp(-rho * a) - math.exp(-rho * b)) / rho
+
+
+def _construct(
+    env: simpy.Environment, run: _Run, plan: ConstructionPlan
+) -> Generator[simpy.Event, Any, None]:
+    r = run.result
+    need = plan.need_t_per_day
+    pile = run.piles["material"]
+    progress = 0.0
+    while progress < plan.planned_days:
+        now = env.now
+        mask, until = run.timeline.at(now)
+        p = 0.0 if mask & _STANDDOWN else (plan.blackout_productivity if mask & _BLACKOUT else 1.0)
+        stalled = p > 0 and pile.stock <= _EPS
+        rate = need * p if p > 0 and not stalled else 0.0
+        t_done = now + (plan.planned_days - progress) / p if rate > 0 else math.inf
+        until = min(until, t_done)
+        until = min(until, pile.next_lossy())
+        if stalled:
+            until = min(until, pile.next_arrival())
+        blocked = plan.dispatch_needs_comms and bool(mask & _BLOCKED)
+        end = pile.plan(now, rate, until, not blocked)
+        run.check_progress(now, end)
+        yield env.timeout(end - now)
+        used = pile.advance(now, end, rate)
+        progress = plan.planned_days if end >= t_done else progress + used / need
+        if stalled:
+            r.material_stall_days += end - now
+        elif p == 0:
+            r.standdown_days += end - now
+        if (stalled or p == 0) and end > now:
+            r.stall_spans.append((now, end))
+    r.finish = env.now
+
+
+def _ramp(plan: OperationsPlan, first: float, t: float) -> tuple[float, float]:
+    """Share of full output at ``t`` and when it next changes (staircase ramp)."""
+    if plan.ramp_up_days <= 0 or t >= first + plan.ramp_up_days:
+        return 1.0, math.inf
+    steps = math.ceil(plan.ramp_up_days / _RAMP_STEP_DAYS)
+    width = plan.ramp_up_days / steps
+    k = min(int((t - first) / width), steps - 1)
+    # next step boundary strictly after t
+    nxt = first + (k + 1) * width
+    if nxt <= t:
+        k += 1
+        nxt = first + (k + 1) * width
+    if k >= steps:
+        return 1.0, math.inf
+    return (k + 0.5) / steps, nxt
+
+
+def _operate(
+    env: simpy.Environment, run: _Run, plan: OperationsPlan, ramped: bool
+) -> Generator[simpy.Event, Any, None]:
+    r = run.result
+    first = env.now
+    pile = run.piles["consumables"]
+    cap = plan.storage_days * plan.output_t_per_day
+    rail = plan.export_mode == "rail"
+    train_rate = plan.trains_per_day * plan.train_t
+    price, rate_y = plan.price_usd_per_t, plan.discount_rate
+    storage = 0.0
+    load = min(plan.convoy_t, cap)  # a road export convoy
+    flows: list[tuple[float, float, float]] = []
+    while env.now < plan.end - 1e-9:
+        now = env.now
+        mask, until = run.timeline.at(now)
+        share, ramp_next = _ramp(plan, first, now) if ramped else (1.0, math.inf)
+        full_q = plan.output_t_per_day * share
+        can_dispatch = not (plan.dispatch_needs_comms and mask & _BLOCKED)
+        road_out = not rail and can_dispatch
+        if road_out and storage >= load - _EPS:
+            ready = math.floor((storage + _EPS) / load)
+            _export_convoys(run, plan, np.full(ready, now), load)
+            storage = max(storage - ready * load, 0.0)
+        starved = full_q > 0 and pile.stock <= _EPS
+        q = 0.0 if (mask & _OPS_STANDDOWN or starved) else full_q
+        export = train_rate if (rail and can_dispatch and not mask & _EXPORT_CLOSED) else 0.0
+        if storage >= cap - _EPS and q > export:
+            q = export
+        out = export if storage > _EPS else min(export, q)
+        d_storage = q - out
+        use = plan.consumables_t_per_day * q / plan.output_t_per_day if q > 0 else 0.0
+        until = min(until, ramp_next, plan.end, pile.next_lossy())
+        if starved:
+            until = min(until, pile.next_arrival())
+        # storage events: full, empty, or a road convoy's load reached
+        t_level, level = math.inf, storage
+        if d_storage > 0 and not road_out:
+            t_level, level = now + (cap - storage) / d_storage, cap
+        elif d_storage < 0:
+            t_level, level = now + storage / -d_storage, 0.0
+        end = pile.plan(now, use, min(until, t_level), can_dispatch)
+        start = storage
+        run.check_progress(now, end)
+        yield env.timeout(end - now)
+        pile.advance(now, end, use)
+        dt = end - now
+        # at a storage event, snap to its level, so that rounding cannot stall the clock
+        storage = level if end >= t_level else min(max(storage + d_storage * dt, 0.0), cap)
+        if road_out and q > 0:
+            # a convoy leaves each time storage holds a load again: on known days
+            k = np.arange(1, math.ceil(dt * q / load) + 2, dtype=np.float64)
+            departs = now + (k * load - start) / q
+            departs = departs[departs < end]
+            _export_convoys(run, plan, departs, load)
+            storage = min(max(start + q * dt - len(departs) * load, 0.0), cap)
+        r.produced_t += q * dt
+        if q < full_q:
+            r.idle_days += dt * (1.0 - q / full_q)
+        if out > 0:
+            r.exported_t += out * dt
+            r.export_pv_usd += price * out * present_value(rate_y, now, end)
+            flows.append((now, end, out))
+    r.storage_t = storage
+    if rail and flows:
+        _rail_losses(run, plan, flows)
+
+
+def _export_convoys(
+    run: _Run, plan: OperationsPlan, departs: NDArray[np.float64], load: float
+) -> None:
+    """Road convoys of ``load`` tonnes of concentrate leaving the site on days ``departs``."""
+    if not len(departs):
+        return
+    _, waited, km, hits = ship_many_packed(
+        run.floats, run.ints, run.road_mask, run.export_route, run.site, run.port, departs
+    )
+    r = run.result
+    delivered = load * (1.0 - plan.convoy_loss_share) ** hits
+    r.exported_t += float(delivered.sum())
+    r.export_lost_t += float((load - delivered).sum())
+    rho = math.log1p(plan.discount_rate) / 365.25
+    r.export_pv_usd += plan.price_usd_per_t * float((delivered * np.exp(-rho * departs)).sum())
+    r.convoys += len(departs)
+    r.convoy_losses += int((hits > 0).sum())
+    detour = km - run.export_km
+    r.detour_tkm += load * float(detour.sum())
+    r.convoys_delayed += int(((waited > 0) | (detour != 0)).sum())
+    for k in np.flatnonzero(detour):
+        r.detours.append((float(departs[k]), load * float(detour[k])))
+
+
+def _rail_losses(run: _Run, plan: OperationsPlan, flows: list[tuple[float, float, float]]) -> None:
+    """Concentrate destroyed by attacks on the rail export route, from the export flow."""
+    r = run.result
+    att = run.hazard.attacks
+    t0 = np.array([f[0] for f in flows])
+    t1 = np.array([f[1] for f in flows])
+    rate = np.array([f[2] for f in flows])
+    entered = 0.0
+    for seg in run.export_route:
+        days = float(run.arrays.days[seg])
+        left = entered + days
+        for tau in att.start[att.ptr[seg] : att.ptr[seg + 1]]:
+            # on the segment at tau: left the site in (tau - left, tau - entered]
+            lo, hi = tau - left, tau - entered
+            tonnes = float((np.clip(np.minimum(t1, hi) - np.maximum(t0, lo), 0, None) * rate).sum())
+            if tonnes > 0:
+                lost = plan.convoy_loss_share * tonnes
+                r.exported_t -= lost
+                r.export_lost_t += lost
+                r.export_pv_usd -= (
+                    plan.price_usd_per_t * lost * present_value(plan.discount_rate, tau)
+                )
+                r.convoy_losses += 1
+        entered = left
+
+
+def simulate_project(
+    hazard: Hazard,
+    construction: ConstructionPlan | None,
+    operations: OperationsPlan | None,
+) -> ProjectResult:
+    """Run one project for one replication: construction (if any), then operations (if any).
+
+    Parameters
+    ----------
+    hazard : Hazard
+        The replication's closures, attack days and site schedule
+        (:meth:`Hazard.none` for the plan).
+    construction, operations : plans or None
+        At least one. An operating mine (no construction) operates from day 0.
+
+    Returns
+    -------
+    ProjectResult
+    """
+    base = construction or operations
+    if base is None:
+        raise ValueError("a project needs a construction or an operations plan")
+    net = hazard.network
+    sched = hazard.schedule
+    flags: dict[int, Sequence[tuple[float, float]]] = {
+        _STANDDOWN: sched.standdowns,
+        _BLACKOUT: sched.site_blackouts,
+        _BLOCKED: sched.dispatch_blocked,
+        _OPS_STANDDOWN: sched.standdowns if sched.ops_standdowns is None else sched.ops_standdowns,
+    }
+    if operations is not None and operations.export_mode == "rail":
+        route = net._route(operations.site, operations.port, ("rail",)).segments
+        c = hazard.closures
+        flags[_EXPORT_CLOSED] = [
+            (float(c.start[i]), float(c.end[i]))
+            for j in set(route)
+            for i in range(c.ptr[j], c.ptr[j + 1])
+        ]
+    run = _Run(hazard, net.arrays, base.port, base.site, flags)
+    env = simpy.Environment(initial_time=construction.start if construction else 0.0)
+
+    def project() -> Generator[simpy.Event, Any, None]:
+        if construction is not None:
+            need = construction.need_t_per_day
+            initial = construction.site_buffer_days * need
+            run.piles["material"] = _Stockpile(
+                run,
+                initial,
+                initial + need * run.inbound_lead,
+                construction.convoy_t,
+                construction.convoy_loss_share,
+            )
+            yield env.process(_construct(env, run, construction))
+            run.result.blackout_days = run.timeline.time_with(
+                _BLACKOUT, construction.start, env.now
+            )
+        if operations is not None:
+            use = operations.consumables_t_per_day
+            initial = operations.consumables_buffer_days * use
+            run.piles["consumables"] = _Stockpile(
+                run,
+                initial,
+                initial + use * run.inbound_lead,
+                operations.convoy_t,
+                operations.convoy_loss_share,
+            )
+            if operations.export_mode == "road":
+                route = net._route(operations.site, operations.port, ("road",)).segments
+                run.export_route = np.array(route, dtype=np.int64)
+                run.export_km = float(net.km[run.export_route].sum())
+            else:
+                route = net._route(operations.site, operations.port, ("rail",)).segments
+                run.export_route = np.array(route, dtype=np.int64)
+            yield env.process(_operate(env, run, operations, construction is not None))
+
+    done = env.process(project())
+    steps = 0
+    while not done.processed:
+        env.step()
+        steps += 1
+    result = run.result
+    result.simpy_events = steps
+    result.stockpiles = {name: pile.summary() for name, pile in run.piles.items()}
+    return result
