@@ -13,7 +13,7 @@ from riskmc.calibration import write_synthetic_acled
 from riskmc.cli import app
 from riskmc.scenario import load_scenario, resolve_document, scenario_from_dict, shipped_scenarios
 
-from .conftest import acled_row
+from .conftest import acled_row, gtd_row
 
 runner = CliRunner()
 
@@ -131,3 +131,32 @@ def test_bad_options_exit_2(events):
         assert result.exit_code == 2, args
         assert text in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_gtd_export_end_to_end(write_gtd, tmp_path):
+    rows = [
+        gtd_row(imonth=str(m), iday=str(d), city=city, latitude="", longitude="")
+        for m in range(1, 13)
+        for d, city in ((3, "Quetta"), (17, "Turbat"), (25, "Dalbandin"))
+    ]
+    rows.append(gtd_row(iday="0"))
+    rows.append(
+        gtd_row(
+            city="Unknown",
+            latitude="28.9",
+            longitude="64.3",
+            targtype1_txt="Transportation",
+            targsubtype1_txt="Train/Train Tracks/Trolley",
+        )
+    )
+    path = write_gtd(rows)
+    out = tmp_path / "gtd.yaml"
+    result = runner.invoke(app, ["calibrate", str(path), "--format", "gtd", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "set aside: 1 rows, GTD month or day unknown (0)" in result.stdout
+    assert "Unknown -> Chagai: 1 events" in result.stdout
+    districts = {d["name"]: d for d in yaml.safe_load(out.read_text())["districts"]}
+    # 12 events in Chagai by name (Dalbandin) and 1 by coordinates, over 2015.
+    assert districts["Chagai"]["attacks_per_year"]["shape"] == pytest.approx(13.5, rel=1e-3)
+    assert districts["Chagai"]["targets"]["rail"] == pytest.approx(1.5 / 15, abs=1e-3)
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
