@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -17,11 +17,24 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from riskmc import __version__
 from riskmc.calibration.cli import calibrate_command
 from riskmc.engine import SimulationResult, simulate
+from riskmc.engine.checkpoint import ExecutionError, read_manifest, read_run_scenario
+from riskmc.engine.precision import p90_errors
+from riskmc.engine.simulate import MAX_REPLICATIONS
 from riskmc.hazard import sample_hazard
 from riskmc.hazard.bench import hazard_throughput
 from riskmc.scenario import (
@@ -104,27 +117,204 @@ def schema() -> None:
 def run(
     scenario_file: Annotated[
         Path | None,
-        typer.Argument(metavar="[SCENARIO]", help="Scenario file; the default when omitted."),
+        typer.Argument(
+            metavar="[SCENARIO]",
+            help="Scenario file; the default when omitted (with --resume: the run's own).",
+        ),
     ] = None,
     replications: Annotated[
-        int, typer.Option("-n", "--replications", min=1, help="Number of replications.")
-    ] = 1000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 0,
+        int | None,
+        typer.Option(
+            "-n",
+            "--replications",
+            min=1,
+            help="Number of replications (with --precision: the first batch). "
+            "Default: 1000, or the run's with --resume.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, help="Seed of every random stream. Default: 0, or the run's."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Folder for checkpoints (one Parquet file per chunk) and the results.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Local worker processes. Default: every core."),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask", metavar="ADDRESS", help="Run on the Dask scheduler at ADDRESS instead."
+        ),
+    ] = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            metavar="P",
+            help="Run batches until the standard error of every P90 is at most P times "
+            "its value (0.01: 1 %).",
+        ),
+    ] = None,
+    max_replications: Annotated[
+        int | None,
+        typer.Option(help="With --precision: stop there at the latest. Default: 1,000,000."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish the interrupted run in --out DIR.")
+    ] = False,
+    chunk_size: Annotated[
+        int, typer.Option(help="Replications per unit of work; results do not depend on it.")
+    ] = 256,
 ) -> None:
     """Run a scenario (the Balochistan default when none is given)."""
-    with _bad_input_exits():
-        scenario = default_scenario() if scenario_file is None else load_scenario(scenario_file)
-    _print_overview(scenario)
+    with _run_errors_exit():
+        if resume and out_dir is None:
+            raise ExecutionError("--resume: needs --out DIR, the folder of the run to finish")
+        manifest = read_manifest(out_dir) if resume and out_dir is not None else None
+        if resume and manifest is None:
+            raise ExecutionError(f"--resume: {out_dir} holds no run to finish (no manifest.json)")
+        if scenario_file is not None:
+            scenario = load_scenario(scenario_file)
+        elif manifest is not None and out_dir is not None:
+            scenario = read_run_scenario(out_dir)
+        else:
+            scenario = default_scenario()
+        if manifest is not None:
+            replications = manifest.replications if replications is None else replications
+            seed = manifest.seed if seed is None else seed
+            precision = manifest.precision if precision is None else precision
+            if max_replications is None:
+                max_replications = manifest.max_replications
+    n = 1000 if replications is None else replications
+    seed = 0 if seed is None else seed
+    cap = MAX_REPLICATIONS if max_replications is None else max_replications
     t0 = time.perf_counter()
-    result = simulate(scenario, replications, seed=seed)
+    # The overview is printed once the settings are checked, before any work.
+    bar = _ProgressBar(on_start=lambda: _print_overview(scenario))
+    with _run_errors_exit(), bar:
+        try:
+            result = simulate(
+                scenario,
+                n,
+                seed=seed,
+                workers=workers,
+                chunk_size=chunk_size,
+                address=dask,
+                out=out_dir,
+                resume=resume,
+                precision=precision,
+                max_replications=cap,
+                progress=bar,
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            kept = read_manifest(out_dir) if out_dir is not None else None
+            n_saved = sum(b - a for a, b in kept.done) if kept is not None else 0
+            saved = f"{n_saved} of {bar.total} replications are saved in {out_dir}; "
+            again = f"finish with: riskmc run --out {out_dir} --resume"
+            err.print(
+                "interrupted: " + (saved + again if out_dir else "nothing saved (use --out DIR)"),
+                markup=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     seconds = time.perf_counter() - t0
-    out.print(f"\n{replications} replications (seed {seed}) simulated in {seconds:.1f} s.")
+    used = result.n_replications
+    out.print(
+        f"\n{used} replications (seed {seed}) simulated in {seconds:.1f} s "
+        f"({used / max(seconds, 1e-9):,.0f} replications/s)."
+    )
+    if precision is not None:
+        worst = float(p90_errors(result.summary())["relative_se"].max())
+        verdict = (
+            "reached" if worst <= precision else f"NOT reached at the cap of {cap:,} replications"
+        )
+        out.print(
+            f"Precision {precision:g}: {verdict}; the largest standard error of a P90 is "
+            f"{worst:.2%} of its value."
+        )
+    if out_dir is not None:
+        out.print(f"Outcomes saved in {out_dir / 'outcomes.parquet'}", markup=False)
     _print_summary(result)
     out.print(
         "\nNot built yet: operations (production, exports, lost output and revenue, NPV), "
         "so operating projects have no row and delays stop at first production; damage and "
         "escorts are not in the capex overrun yet."
     )
+
+
+EXIT_INTERRUPTED = 130
+
+
+@contextmanager
+def _run_errors_exit() -> Iterator[None]:
+    try:
+        yield
+    except (ScenarioError, ExecutionError) as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+class _RateColumn(ProgressColumn):
+    """Replications per second since the start, and the time left at that rate."""
+
+    def render(self, task: Task) -> Text:
+        rate = float(task.fields.get("rate", 0.0))
+        if rate <= 0:
+            return Text("-- rep/s  ETA --:--", style="progress.data.speed")
+        eta = timedelta(seconds=round((task.remaining or 0) / rate))
+        return Text(f"{rate:,.0f} rep/s  ETA {eta}", style="progress.data.speed")
+
+
+class _ProgressBar:
+    """``simulate``'s progress callback, drawn by rich on standard error.
+
+    It refreshes on each finished chunk rather than from a timer thread, so
+    the local pool can fork its workers from a process with a single thread.
+    """
+
+    def __init__(self, on_start: Callable[[], object]) -> None:
+        self.done = self.total = 0
+        self._on_start = on_start
+        self._bar = Progress(
+            TextColumn("simulating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(),
+            console=err,
+            auto_refresh=False,
+        )
+        self._task: TaskID | None = None
+        self._t0, self._done0 = 0.0, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        if self._task is None:
+            self._on_start()
+            self._bar.start()
+            self._task = self._bar.add_task("simulating", total=total, completed=done, rate=0.0)
+            self._t0, self._done0 = time.perf_counter(), done
+        seconds = time.perf_counter() - self._t0
+        rate = (done - self._done0) / seconds if seconds > 0 else 0.0
+        self._bar.update(self._task, total=total, completed=done, rate=rate)
+        self._bar.refresh()
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._bar.stop()
 
 
 @app.command()

@@ -1,21 +1,54 @@
 """``simulate``: hazard, then each project's supply chain, one row per (replication, project).
 
-The work is done chunk by chunk by :class:`riskmc.engine.propagate.ChunkModel`;
-see :data:`~riskmc.engine.propagate.OUTCOME_COLUMNS` for the columns.
+The work is done chunk by chunk by :class:`riskmc.engine.propagate.ChunkModel`
+(see :data:`~riskmc.engine.propagate.OUTCOME_COLUMNS` for the columns), on the
+backend of :mod:`riskmc.engine.execute`, with checkpoints
+(:mod:`riskmc.engine.checkpoint`) and precision stopping
+(:mod:`riskmc.engine.precision`) when asked for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from riskmc.analysis.summary import summarize
-from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS, ChunkModel
+from riskmc.engine.checkpoint import (
+    ExecutionError,
+    Manifest,
+    RunFolder,
+    covered,
+    read_result,
+    write_result,
+)
+from riskmc.engine.execute import (
+    Backend,
+    Chunk,
+    DaskBackend,
+    InProcess,
+    LocalPool,
+    available_cores,
+    plan_chunks,
+)
+from riskmc.engine.precision import next_target, precision_reached
+from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS
 from riskmc.scenario.schema import Scenario
 
-__all__ = ["SimulationResult", "simulate"]
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["ProgressCallback", "SimulationResult", "simulate"]
+
+#: ``progress(done, total)``: replications finished, and replications wanted so
+#: far (with ``precision``, ``total`` grows batch by batch).
+ProgressCallback = Callable[[int, int], object]
+#: The cap of a run with ``precision`` when none is given.
+MAX_REPLICATIONS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -34,37 +67,268 @@ class SimulationResult:
     def n_replications(self) -> int:
         return int(self.outcomes["replication"].nunique())
 
+    def to_parquet(self, folder: str | Path) -> Path:
+        """Save the result in a folder (created if needed).
+
+        It holds ``outcomes.parquet``, ``scenario.json`` (the scenario
+        document) and ``result.json`` (seed, fingerprint); each file is written
+        atomically. :meth:`from_parquet` reads it back exactly.
+
+        Returns
+        -------
+        Path
+            The folder.
+        """
+        return write_result(folder, self.scenario, self.seed, self.outcomes)
+
+    @classmethod
+    def from_parquet(cls, folder: str | Path) -> SimulationResult:
+        """Read a result saved by :meth:`to_parquet`, or the folder of a finished run.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from riskmc.scenario import load_scenario, shipped_scenarios
+        >>> tiny = load_scenario(shipped_scenarios()["tiny.yaml"])
+        >>> result = simulate(tiny, 3, seed=1, workers=1)
+        >>> again = SimulationResult.from_parquet(result.to_parquet(tempfile.mkdtemp()))
+        >>> again.outcomes.equals(result.outcomes), again.scenario == tiny, again.seed
+        (True, True, 1)
+        """
+        scenario, seed, outcomes = read_result(folder)
+        return cls(scenario=scenario, seed=seed, outcomes=outcomes)
+
 
 def simulate(
-    scenario: Scenario, replications: int = 1000, seed: int = 0, *, chunk_size: int = 256
+    scenario: Scenario,
+    replications: int = 1000,
+    seed: int = 0,
+    *,
+    workers: int | None = None,
+    chunk_size: int = 256,
+    backend: Literal["local", "dask"] | None = None,
+    address: str | None = None,
+    client: Client | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    precision: float | None = None,
+    max_replications: int = MAX_REPLICATIONS,
+    progress: ProgressCallback | None = None,
 ) -> SimulationResult:
-    """Simulate ``replications`` replications of a scenario.
+    """Simulate replications of a scenario, on every core or on a Dask cluster.
+
+    The outcomes depend on the scenario, ``replications`` and ``seed`` only
+    (and, with ``precision``, on ``precision`` and ``max_replications``):
+    they are bit-identical whatever the workers, the chunk size, the backend,
+    and whether the run was interrupted and resumed.
 
     Parameters
     ----------
     scenario : Scenario
     replications : int
-        Number of replications, ``0 .. replications - 1``.
+        Number of replications, ``0 .. replications - 1``; with ``precision``,
+        the size of the first batch.
     seed : int
-        Seed of every random stream; the same seed gives the same outcomes.
+        Seed of every random stream.
+    workers : int, optional
+        Local worker processes; default: every core. With 1 (or a single
+        chunk to run) the chunks run in this process, without a pool.
     chunk_size : int
-        Replications whose hazard is held in memory at once; the outcomes do
-        not depend on it.
+        Replications per unit of work; a chunk's hazard events are held in
+        memory only until it is propagated.
+    backend : {"local", "dask"}, optional
+        Default: ``"dask"`` when ``address`` or ``client`` is given, else
+        ``"local"``.
+    address : str, optional
+        Dask scheduler address, e.g. ``"tcp://10.0.0.5:8786"``.
+    client : distributed.Client, optional
+        An existing Dask client (left open).
+    out : str or Path, optional
+        Run folder: each finished chunk is checkpointed there, and the
+        result is saved there at the end (see :mod:`riskmc.engine.checkpoint`).
+    resume : bool
+        Take up the run recorded in ``out`` (same scenario and seed): the
+        chunks on disk are read back, the others are run.
+    precision : float, optional
+        Run batches until the standard error of every reported P90 is at
+        most ``precision`` times its value (a fraction: 0.01 is 1 %); see
+        :mod:`riskmc.engine.precision`.
+    max_replications : int
+        With ``precision``: stop there even if the precision is not reached.
+    progress : callable, optional
+        ``progress(done, total)``, called in this process as chunks finish.
 
     Returns
     -------
     SimulationResult
+
+    Raises
+    ------
+    ExecutionError
+        Settings that cannot be used (a ``ValueError``), with a one-line message.
+
+    Examples
+    --------
+    >>> from riskmc.scenario import load_scenario, shipped_scenarios
+    >>> tiny = load_scenario(shipped_scenarios()["tiny.yaml"])
+    >>> a = simulate(tiny, 6, seed=4, workers=1, chunk_size=4)
+    >>> b = simulate(tiny, 6, seed=4, workers=1, chunk_size=5)
+    >>> a.outcomes.equals(b.outcomes), a.n_replications
+    (True, 6)
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    model = ChunkModel(scenario)
-    chunks = [
-        model.run(seed, first, min(first + chunk_size, replications))
-        for first in range(0, replications, chunk_size)
-    ]
-    outcomes = (
-        pd.concat(chunks, ignore_index=True)
-        if chunks
-        else pd.DataFrame(columns=list(OUTCOME_COLUMNS))
-    )
+    kind = _check(
+        replications, seed, workers, chunk_size, backend, address, client, out, resume,
+        precision, max_replications,
+    )  # fmt: skip
+    n_workers = available_cores() if workers is None else workers
+    folder = None
+    if out is not None:
+        folder = RunFolder.open(
+            out,
+            scenario,
+            Manifest(
+                scenario=scenario.fingerprint(),
+                seed=seed,
+                replications=replications,
+                precision=precision,
+                max_replications=max_replications if precision is not None else None,
+            ),
+            resume=resume,
+        )
+    frames: dict[Chunk, pd.DataFrame] = {} if folder is None else folder.read(folder.done)
+    runner = _Runner(scenario, kind, n_workers, address, client)
+    try:
+        target = replications
+        while True:
+            _run_batch(runner, seed, target, chunk_size, frames, folder, progress)
+            outcomes = _assemble(frames, target)
+            if precision is None or target >= max_replications:
+                break
+            summary = summarize(outcomes, METRICS)
+            if precision_reached(summary, precision):
+                break
+            target = next_target(target, summary, precision, max_replications)
+    except BaseException:
+        runner.abort()
+        raise
+    runner.close()
+    frames.clear()
+    if folder is not None:
+        folder.finish(scenario, seed, outcomes)
     return SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
+
+
+def _check(
+    replications: int,
+    seed: int,
+    workers: int | None,
+    chunk_size: int,
+    backend: str | None,
+    address: str | None,
+    client: object,
+    out: str | Path | None,
+    resume: bool,
+    precision: float | None,
+    max_replications: int,
+) -> Literal["local", "dask"]:
+    def whole(name: str, value: object, least: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ExecutionError(f"{name}: must be an integer >= {least}, got {value!r}")
+
+    whole("replications", replications, 0)
+    whole("seed", seed, 0)
+    whole("chunk_size", chunk_size, 1)
+    if workers is not None:
+        whole("workers", workers, 1)
+    if precision is not None:
+        if not isinstance(precision, int | float) or not 0 < precision < 1:
+            raise ExecutionError(
+                f"precision: must be a fraction between 0 and 1 (exclusive), got {precision!r}"
+            )
+        whole("replications", replications, 1)
+        whole("max_replications", max_replications, replications)
+    if resume and out is None:
+        raise ExecutionError("resume: needs out= (--out DIR), the folder of the run to finish")
+    dask = address is not None or client is not None
+    kind = backend if backend is not None else ("dask" if dask else "local")
+    if kind not in ("local", "dask"):
+        raise ExecutionError(f"backend: must be 'local' or 'dask', got {kind!r}")
+    if kind == "local" and dask:
+        raise ExecutionError("backend 'local': address= and client= are for backend 'dask'")
+    if kind == "dask" and not dask:
+        raise ExecutionError("backend 'dask': needs address= (--dask ADDRESS) or client=")
+    if address is not None and client is not None:
+        raise ExecutionError("backend 'dask': give address= or client=, not both")
+    return "dask" if kind == "dask" else "local"
+
+
+class _Runner:
+    """Opens a backend the first time there is work, and keeps it for later batches."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        kind: Literal["local", "dask"],
+        workers: int,
+        address: str | None,
+        client: Client | None,
+    ) -> None:
+        self.scenario, self.kind, self.workers = scenario, kind, workers
+        self.address, self.client = address, client
+        self.backend: Backend | None = None
+        if kind == "dask":  # connect now: a bad address fails before any work
+            self.backend = DaskBackend(scenario, client=client, address=address)
+
+    def get(self, n_chunks: int) -> Backend:
+        if self.backend is None or (isinstance(self.backend, InProcess) and n_chunks > 1):
+            if self.kind == "local" and (self.workers == 1 or n_chunks == 1):
+                if self.backend is None:
+                    self.backend = InProcess(self.scenario)
+            else:
+                self.backend = LocalPool(self.scenario, self.workers)
+        return self.backend
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
+
+    def abort(self) -> None:
+        if isinstance(self.backend, LocalPool):
+            self.backend.terminate()
+        else:
+            self.close()
+
+
+def _run_batch(
+    runner: _Runner,
+    seed: int,
+    target: int,
+    chunk_size: int,
+    frames: dict[Chunk, pd.DataFrame],
+    folder: RunFolder | None,
+    progress: ProgressCallback | None,
+) -> None:
+    done = sum(min(b, target) - a for a, b in covered(list(frames)) if a < target)
+    if progress is not None:
+        progress(done, target)
+    chunks = plan_chunks(target, chunk_size, done=list(frames))
+    if not chunks:
+        return
+    for first, stop, rows in runner.get(len(chunks)).run(chunks, seed):
+        if folder is not None:
+            folder.add(first, stop, rows)
+        frames[(first, stop)] = rows
+        done += stop - first
+        if progress is not None:
+            progress(done, target)
+
+
+def _assemble(frames: Mapping[Chunk, pd.DataFrame], target: int) -> pd.DataFrame:
+    parts = []
+    for (first, stop), rows in sorted(frames.items()):
+        if first >= target:
+            continue
+        parts.append(rows if stop <= target else rows[rows["replication"] < target])
+    if not parts:
+        return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,371 @@
+"""Run folders on disk: checkpointed chunks, their manifest, and saved results.
+
+A run folder (``simulate(..., out=DIR)``, ``riskmc run --out DIR``) holds::
+
+    DIR/manifest.json           scenario fingerprint, seed, settings, the chunks done
+    DIR/scenario.json           the scenario document, to rebuild the scenario
+    DIR/chunks/<first>-<stop>.parquet
+                                outcome rows of replications first .. stop - 1
+    DIR/outcomes.parquet        all the outcomes, once the run is complete
+    DIR/result.json             seed and replication count of the complete result
+
+A folder with only the last three files is a saved result
+(:meth:`SimulationResult.to_parquet <riskmc.engine.SimulationResult.to_parquet>`).
+
+Every file is written atomically: to a temporary file in the same folder,
+flushed to disk, then renamed over the final name with :func:`os.replace`.
+A run killed at any instant therefore leaves each file either complete or
+absent; what it can leave is a temporary file (``.*.tmp``), which
+:meth:`RunFolder.open` deletes. A chunk is written before the manifest lists
+it, so the manifest never names a chunk that is not on disk; a chunk on disk
+that the manifest does not list is simply run again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from riskmc.scenario import Scenario, ScenarioError, scenario_from_dict
+
+__all__ = [
+    "MANIFEST",
+    "ExecutionError",
+    "Manifest",
+    "RunFolder",
+    "atomic_write",
+    "read_manifest",
+    "read_result",
+    "read_run_scenario",
+    "write_result",
+]
+
+MANIFEST = "manifest.json"
+SCENARIO = "scenario.json"
+OUTCOMES = "outcomes.parquet"
+RESULT = "result.json"
+CHUNKS = "chunks"
+_RUN_FORMAT = "riskmc-run/1"
+_RESULT_FORMAT = "riskmc-result/1"
+
+
+class ExecutionError(ValueError):
+    """Settings of a run that cannot be used; ``str(error)`` is one line.
+
+    It names the setting and the rule, e.g.
+    ``precision: must be between 0 and 1 (exclusive), got 0``.
+    """
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write a file all at once: a temporary file beside it, then a rename.
+
+    Parameters
+    ----------
+    path : Path
+        The final file; its folder must exist.
+    write : callable
+        Called with a binary file object open for writing.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> atomic_write(folder / "a.txt", lambda f: f.write(b"hello"))
+    >>> (folder / "a.txt").read_bytes(), [p.name for p in folder.iterdir()]
+    (b'hello', ['a.txt'])
+    """
+    # A name no other writer uses, created exclusively; unlike mkstemp's, its
+    # permissions follow the umask like any other output file.
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "xb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        # KeyboardInterrupt included: an interrupted write leaves nothing behind.
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_json(path: Path, doc: object) -> None:
+    text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
+    atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    atomic_write(path, lambda f: frame.to_parquet(f, index=False))
+
+
+def _scenario_doc(scenario: Scenario) -> dict[str, Any]:
+    return scenario.model_dump(mode="json", by_alias=True)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ExecutionError(f"{path}: cannot be read ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ExecutionError(f"{path}: must hold a JSON object")
+    return doc
+
+
+def _read_scenario(path: Path, fingerprint: str) -> Scenario:
+    try:
+        scenario = scenario_from_dict(_read_json(path), str(path))
+    except ScenarioError as exc:
+        raise ExecutionError(str(exc)) from None
+    if scenario.fingerprint() != fingerprint:
+        raise ExecutionError(
+            f"{path}: the scenario's fingerprint {scenario.fingerprint()[:12]} differs from "
+            f"the recorded {fingerprint[:12]}: the file was edited, or written by a riskmc "
+            "whose scenario schema differs from this one"
+        )
+    return scenario
+
+
+# -- saved results ---------------------------------------------------------------------------
+
+
+def write_result(folder: str | Path, scenario: Scenario, seed: int, outcomes: pd.DataFrame) -> Path:
+    """Save a result: ``outcomes.parquet``, ``scenario.json`` and ``result.json``.
+
+    Returns the folder, created if needed.
+    """
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    _write_json(path / SCENARIO, _scenario_doc(scenario))
+    _write_parquet(path / OUTCOMES, outcomes)
+    n = int(outcomes["replication"].nunique()) if len(outcomes) else 0
+    _write_json(
+        path / RESULT,
+        {
+            "format": _RESULT_FORMAT,
+            "scenario": scenario.fingerprint(),
+            "seed": int(seed),
+            "replications": n,
+        },
+    )
+    return path
+
+
+def read_result(folder: str | Path) -> tuple[Scenario, int, pd.DataFrame]:
+    """Read a result saved by :func:`write_result`: ``(scenario, seed, outcomes)``."""
+    path = Path(folder)
+    meta = _read_json(path / RESULT)
+    if meta.get("format") != _RESULT_FORMAT:
+        raise ExecutionError(f"{path / RESULT}: format must be {_RESULT_FORMAT!r}")
+    scenario = _read_scenario(path / SCENARIO, str(meta["scenario"]))
+    outcomes = pd.read_parquet(path / OUTCOMES)
+    return scenario, int(meta["seed"]), outcomes
+
+
+# -- run folders ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a run folder records about its run.
+
+    Attributes
+    ----------
+    scenario : str
+        Fingerprint of the scenario (:meth:`Scenario.fingerprint`).
+    seed : int
+    replications : int
+        Replications asked for (with ``precision``: the size of the first batch).
+    precision : float or None
+    max_replications : int or None
+        The cap of a run with ``precision``.
+    done : tuple of (int, int)
+        ``(first, stop)`` of each chunk on disk, in the order they finished.
+    complete : bool
+        Whether ``outcomes.parquet`` holds the finished run.
+    """
+
+    scenario: str
+    seed: int
+    replications: int
+    precision: float | None = None
+    max_replications: int | None = None
+    done: tuple[tuple[int, int], ...] = field(default=())
+    complete: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": _RUN_FORMAT,
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "replications": self.replications,
+            "precision": self.precision,
+            "max_replications": self.max_replications,
+            "done": [list(c) for c in self.done],
+            "complete": self.complete,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any], path: Path) -> Manifest:
+        if doc.get("format") != _RUN_FORMAT:
+            raise ExecutionError(f"{path}: format must be {_RUN_FORMAT!r}")
+        try:
+            return cls(
+                scenario=str(doc["scenario"]),
+                seed=int(doc["seed"]),
+                replications=int(doc["replications"]),
+                precision=None if doc.get("precision") is None else float(doc["precision"]),
+                max_replications=(
+                    None if doc.get("max_replications") is None else int(doc["max_replications"])
+                ),
+                done=tuple((int(a), int(b)) for a, b in doc["done"]),
+                complete=bool(doc.get("complete", False)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ExecutionError(f"{path}: malformed manifest ({exc!r})") from None
+
+
+def read_manifest(folder: str | Path) -> Manifest | None:
+    """The manifest of a run folder, or None if the folder holds no run."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return None
+    return Manifest.from_json(_read_json(path), path)
+
+
+def read_run_scenario(folder: str | Path) -> Scenario:
+    """The scenario of the run recorded in a folder (to resume it without its file)."""
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise ExecutionError(f"resume: {folder} holds no run (no {MANIFEST})")
+    return _read_scenario(Path(folder) / SCENARIO, manifest.scenario)
+
+
+def _chunk_name(first: int, stop: int) -> str:
+    return f"{first:012d}-{stop:012d}.parquet"
+
+
+class RunFolder:
+    """The checkpoints of one run: chunk files and a manifest kept in step.
+
+    Use :meth:`open`; then :meth:`add` each finished chunk and
+    :meth:`finish` with the whole result.
+    """
+
+    def __init__(self, path: Path, manifest: Manifest) -> None:
+        self.path = path
+        self.manifest = manifest
+
+    @classmethod
+    def open(
+        cls,
+        folder: str | Path,
+        scenario: Scenario,
+        manifest: Manifest,
+        *,
+        resume: bool,
+    ) -> RunFolder:
+        """Start a run in ``folder``, or take up the one recorded there.
+
+        Parameters
+        ----------
+        folder : str or Path
+            Created if missing. Without ``resume`` it must hold no run.
+        scenario : Scenario
+        manifest : Manifest
+            The settings of this run (its ``done`` is ignored).
+        resume : bool
+            Take up the run recorded in the folder, which must be for the
+            same scenario and seed; its finished chunks are kept.
+
+        Raises
+        ------
+        ExecutionError
+            A run already in the folder without ``resume``, or one for
+            another scenario or seed with it.
+        """
+        path = Path(folder)
+        if path.exists() and not path.is_dir():
+            raise ExecutionError(f"out: {path} is a file, not a folder")
+        old = read_manifest(path)
+        if old is None and not resume and path.is_dir() and (path / OUTCOMES).exists():
+            raise ExecutionError(
+                f"out: {path} already holds a result; choose an empty or new folder"
+            )
+        if old is not None and not resume:
+            raise ExecutionError(
+                f"out: {path} already holds a run ({MANIFEST}); pass resume (--resume) to "
+                "finish it, or choose an empty or new folder"
+            )
+        if old is not None:
+            if old.scenario != manifest.scenario:
+                raise ExecutionError(
+                    f"resume: {path / MANIFEST} is for scenario {old.scenario[:12]}, not "
+                    f"{manifest.scenario[:12]}: the scenario must be the one of the run"
+                )
+            if old.seed != manifest.seed:
+                raise ExecutionError(
+                    f"resume: {path / MANIFEST} is for seed {old.seed}, not {manifest.seed}: "
+                    "the seed must be the one of the run"
+                )
+        chunks = path / CHUNKS
+        chunks.mkdir(parents=True, exist_ok=True)
+        kept = () if old is None else old.done
+        listed = {_chunk_name(a, b) for a, b in kept}
+        # Leftovers of a killed run: temporary files, and chunks finished after
+        # the last manifest update (they are run again, with the same rows).
+        for leftover in [*path.glob(".*.tmp"), *chunks.iterdir()]:
+            if leftover.name not in listed:
+                leftover.unlink()
+        kept = tuple(c for c in kept if (chunks / _chunk_name(*c)).is_file())
+        folder_ = cls(path, replace(manifest, done=kept, complete=False))
+        if old is None or old.done != kept or old.complete:
+            _write_json(path / SCENARIO, _scenario_doc(scenario))
+        folder_._save()
+        return folder_
+
+    def _save(self) -> None:
+        _write_json(self.path / MANIFEST, self.manifest.to_json())
+
+    @property
+    def done(self) -> tuple[tuple[int, int], ...]:
+        return self.manifest.done
+
+    def read(self, chunks: Iterable[tuple[int, int]]) -> dict[tuple[int, int], pd.DataFrame]:
+        """Outcome rows of finished chunks, read back from disk."""
+        return {c: pd.read_parquet(self.path / CHUNKS / _chunk_name(*c)) for c in chunks}
+
+    def add(self, first: int, stop: int, rows: pd.DataFrame) -> None:
+        """Checkpoint a finished chunk: its file first, then the manifest."""
+        _write_parquet(self.path / CHUNKS / _chunk_name(first, stop), rows)
+        self.manifest = replace(self.manifest, done=(*self.manifest.done, (first, stop)))
+        self._save()
+
+    def finish(self, scenario: Scenario, seed: int, outcomes: pd.DataFrame) -> None:
+        """Write the whole result beside the chunks and mark the run complete."""
+        write_result(self.path, scenario, seed, outcomes)
+        self.manifest = replace(self.manifest, complete=True)
+        self._save()
+
+
+def covered(done: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge ``(first, stop)`` ranges into disjoint ascending ones.
+
+    >>> covered([(5, 8), (0, 3), (3, 5), (10, 12)])
+    [(0, 8), (10, 12)]
+    """
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(done):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged

@@ -1,0 +1,308 @@
+"""Where chunks run: in this process, in a local process pool, or on Dask.
+
+Every backend runs the same unit of work, :meth:`ChunkModel.run
+<riskmc.engine.propagate.ChunkModel.run>` on a range of replications, and
+hands back ``(first, stop, rows)`` as chunks finish, in any order. Because a
+chunk's rows depend only on (scenario, seed, replication indices), the
+caller puts them in replication order and gets the same table whatever ran
+them.
+
+Each worker process builds its :class:`ChunkModel` once per scenario (the
+network, routes and plans) and keeps it for the chunks that follow.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pandas as pd
+
+from riskmc.engine.checkpoint import ExecutionError
+from riskmc.engine.propagate import ChunkModel
+from riskmc.hazard import sample_hazard
+from riskmc.scenario import Scenario, scenario_from_dict
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = [
+    "Backend",
+    "DaskBackend",
+    "InProcess",
+    "LocalPool",
+    "available_cores",
+    "plan_chunks",
+]
+
+Chunk = tuple[int, int]
+#: Chunks in flight per worker: enough to keep every worker busy while the
+#: caller writes a checkpoint, few enough that finished rows do not pile up.
+_IN_FLIGHT_PER_WORKER = 2
+#: How long to wait for a Dask scheduler [s].
+DASK_CONNECT_TIMEOUT = 10
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def plan_chunks(
+    stop: int, chunk_size: int, done: Sequence[Chunk] = (), start: int = 0
+) -> list[Chunk]:
+    """Chunks that cover replications ``start .. stop - 1`` minus those ``done``.
+
+    Each gap between finished ranges is cut into chunks of ``chunk_size``
+    (the last one of a gap may be shorter).
+
+    Examples
+    --------
+    >>> plan_chunks(10, 4)
+    [(0, 4), (4, 8), (8, 10)]
+    >>> plan_chunks(10, 4, done=[(2, 5)])
+    [(0, 2), (5, 9), (9, 10)]
+    """
+    chunks: list[Chunk] = []
+    at = start
+    for a, b in sorted([*done, (stop, stop)]):
+        gap_end = min(a, stop)
+        chunks.extend((f, min(f + chunk_size, gap_end)) for f in range(at, gap_end, chunk_size))
+        at = max(at, b)
+        if at >= stop:
+            break
+    return chunks
+
+
+class Backend(Protocol):
+    """Runs chunks of one scenario and seed; yields them as they finish."""
+
+    @property
+    def workers(self) -> int:
+        """Chunks that can run at the same time."""
+        ...
+
+    def run(self, chunks: Sequence[Chunk], seed: int) -> Iterator[tuple[int, int, pd.DataFrame]]:
+        """Yield ``(first, stop, rows)`` for every chunk, in the order they finish."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections that the backend opened."""
+        ...
+
+
+class InProcess:
+    """Chunks one after the other in this process: no start-up cost."""
+
+    workers = 1
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.model = ChunkModel(scenario)
+
+    def run(self, chunks: Sequence[Chunk], seed: int) -> Iterator[tuple[int, int, pd.DataFrame]]:
+        for first, stop in chunks:
+            yield first, stop, self.model.run(seed, first, stop)
+
+    def close(self) -> None:
+        pass
+
+
+# -- local process pool ----------------------------------------------------------------------
+
+_worker_model: ChunkModel | None = None
+
+
+def _start_worker(scenario: Scenario) -> None:
+    """Initializer of a pool process: build the model, load the compiled kernels."""
+    global _worker_model  # one model per worker process, built once
+    # Ctrl-C reaches the whole process group; the parent alone decides what to do.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_model = ChunkModel(scenario)
+    _worker_model.run(0, 0, 1)  # Numba cache and the plan runs, before any timing counts
+
+
+def _pool_chunk(seed: int, first: int, stop: int) -> tuple[int, int, pd.DataFrame]:
+    if _worker_model is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("pool worker started without its model")
+    return first, stop, _worker_model.run(seed, first, stop)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork when this process runs no other thread: workers start at once, with
+    # the kernels already loaded, and scripts need no ``if __name__ ==
+    # "__main__"`` guard. With other threads alive (a Dask client, Jupyter),
+    # forking could copy a lock held by one of them, so workers fork from a
+    # clean server process instead, which imports riskmc once for all of them.
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["riskmc.engine.execute"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class LocalPool:
+    """A pool of worker processes on this machine, one chunk at a time each.
+
+    The compiled kernels are loaded into the Numba cache by this process first,
+    so the workers read them from the cache instead of each compiling them.
+    """
+
+    def __init__(self, scenario: Scenario, workers: int) -> None:
+        self.workers = workers
+        sample_hazard(scenario, 1, seed=0, threads=1)  # compile once, into the cache
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_context(),
+            initializer=_start_worker,
+            initargs=(scenario,),
+        )
+
+    def run(self, chunks: Sequence[Chunk], seed: int) -> Iterator[tuple[int, int, pd.DataFrame]]:
+        todo = list(reversed(chunks))
+        running: set[Future[tuple[int, int, pd.DataFrame]]] = set()
+        try:
+            while todo or running:
+                while todo and len(running) < _IN_FLIGHT_PER_WORKER * self.workers:
+                    first, stop = todo.pop()
+                    running.add(self._pool.submit(_pool_chunk, seed, first, stop))
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    yield fut.result()
+        finally:
+            for fut in running:
+                fut.cancel()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        """Stop now: kill the workers, whatever they are doing (after Ctrl-C)."""
+        # ProcessPoolExecutor has no public way to stop a running task before
+        # Python 3.14 (terminate_workers); its process table is the only handle.
+        processes: dict[int, Any] = dict(getattr(self._pool, "_processes", None) or {})
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes.values():
+            proc.terminate()
+        for proc in processes.values():
+            proc.join(timeout=5)
+
+
+# -- Dask ------------------------------------------------------------------------------------
+
+_dask_models: dict[str, ChunkModel] = {}
+
+
+def _dask_chunk(
+    fingerprint: str, document: dict[str, Any], seed: int, first: int, stop: int
+) -> pd.DataFrame:
+    """A chunk on a Dask worker, with the worker's model for this scenario."""
+    model = _dask_models.get(fingerprint)
+    if model is None:
+        # A worker keeps the models of the last few scenarios it has run.
+        while len(_dask_models) >= 4:
+            _dask_models.pop(next(iter(_dask_models)))
+        model = _dask_models[fingerprint] = ChunkModel(scenario_from_dict(document))
+    return model.run(seed, first, stop)
+
+
+def _distributed() -> Any:
+    # Imported on use: the local backends do not need it. Typed as Any because
+    # much of distributed's API is unannotated, which strict mypy rejects.
+    import distributed
+
+    return distributed
+
+
+def connect(address: str, timeout: float | None = None) -> Client:
+    """A client of the Dask scheduler at ``address``, or an :class:`ExecutionError`.
+
+    ``timeout`` [s] defaults to :data:`DASK_CONNECT_TIMEOUT`.
+    """
+    wait_s = DASK_CONNECT_TIMEOUT if timeout is None else timeout
+    try:
+        client: Client = _distributed().Client(address, timeout=wait_s)
+        return client
+    except (OSError, ValueError, TypeError) as exc:
+        if isinstance(exc, TimeoutError):
+            reason = f"no Dask scheduler answered within {wait_s:g} s"
+        else:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExecutionError(f"dask address {address!r}: {reason}") from None
+
+
+class DaskBackend:
+    """Chunks as tasks on a Dask cluster.
+
+    The scheduler retries the tasks of a worker that dies, on another worker;
+    a retried chunk gives the same rows, so the outcomes do not change.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    client : distributed.Client, optional
+        Used as it is and left open.
+    address : str, optional
+        Scheduler address, when no client is given; the backend then opens a
+        client and closes it in :meth:`close`.
+    """
+
+    def __init__(
+        self, scenario: Scenario, client: Client | None = None, address: str | None = None
+    ) -> None:
+        if client is None:
+            if address is None:
+                raise ExecutionError("backend 'dask': needs address= or client=")
+            client = connect(address)
+            self._owned = True
+        else:
+            self._owned = False
+        self.client: Any = client
+        self.fingerprint = scenario.fingerprint()
+        self.document = scenario.model_dump(mode="json", by_alias=True)
+
+    @property
+    def workers(self) -> int:
+        return max(1, int(sum(self.client.nthreads().values())))
+
+    def run(self, chunks: Sequence[Chunk], seed: int) -> Iterator[tuple[int, int, pd.DataFrame]]:
+        todo = list(reversed(chunks))
+        window = _IN_FLIGHT_PER_WORKER * self.workers
+        pending: dict[str, tuple[Chunk, Any]] = {}
+
+        def submit() -> Any:
+            first, stop = todo.pop()
+            # A key named by its content: the same chunk asked twice is one task.
+            key = f"riskmc-chunk-{self.fingerprint[:16]}-{seed}-{first}-{stop}"
+            fut = self.client.submit(
+                _dask_chunk, self.fingerprint, self.document, seed, first, stop, key=key
+            )
+            pending[key] = ((first, stop), fut)
+            return fut
+
+        futures = _distributed().as_completed([submit() for _ in range(min(window, len(todo)))])
+        try:
+            for fut in futures:
+                (first, stop), _ = pending.pop(fut.key)
+                rows = fut.result()
+                fut.release()
+                if todo:
+                    futures.add(submit())
+                yield first, stop, rows
+        finally:
+            if pending:
+                self.client.cancel([f for _, f in pending.values()])
+
+    def close(self) -> None:
+        if self._owned:
+            self.client.close()

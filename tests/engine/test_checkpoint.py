@@ -1,0 +1,167 @@
+"""Run folders: saved results round-trip exactly, interrupted runs resume exactly."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import riskmc
+from riskmc.engine import SimulationResult
+from riskmc.engine.checkpoint import ExecutionError, atomic_write, read_manifest
+from riskmc.scenario import scenario_from_dict, shipped_scenarios
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return riskmc.load_scenario(shipped_scenarios()["tiny.yaml"])
+
+
+@pytest.fixture(scope="module")
+def reference(tiny):
+    return riskmc.simulate(tiny, 200, seed=21, workers=1).outcomes
+
+
+def _leftovers(folder):
+    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".tmp"))
+
+
+def test_to_parquet_round_trip_is_exact(tiny, tmp_path):
+    r = riskmc.simulate(tiny, 25, seed=3, workers=1)
+    back = SimulationResult.from_parquet(r.to_parquet(tmp_path / "res"))
+    pd.testing.assert_frame_equal(back.outcomes, r.outcomes, check_exact=True)
+    assert back.outcomes.dtypes.equals(r.outcomes.dtypes)
+    assert back.scenario == r.scenario
+    assert back.scenario.fingerprint() == r.scenario.fingerprint()
+    assert back.seed == 3
+    pd.testing.assert_frame_equal(back.summary(), r.summary(), check_exact=True)
+    assert _leftovers(tmp_path) == []
+
+
+def test_round_trip_of_the_default_scenario_and_of_no_rows(tmp_path):
+    s = riskmc.default_scenario()
+    r = riskmc.simulate(s, 2, seed=8, workers=1)
+    back = SimulationResult.from_parquet(r.to_parquet(tmp_path / "a"))
+    pd.testing.assert_frame_equal(back.outcomes, r.outcomes, check_exact=True)
+    assert back.scenario == s
+    empty = SimulationResult(s, 8, r.outcomes.iloc[:0])
+    again = SimulationResult.from_parquet(empty.to_parquet(tmp_path / "b"))
+    pd.testing.assert_frame_equal(again.outcomes, empty.outcomes, check_exact=True)
+
+
+def test_edited_scenario_file_is_refused(tiny, tmp_path):
+    folder = riskmc.simulate(tiny, 3, seed=3, workers=1).to_parquet(tmp_path)
+    doc = json.loads((folder / "scenario.json").read_text())
+    doc["districts"][0]["attacks_per_year"] = 99
+    (folder / "scenario.json").write_text(json.dumps(doc))
+    with pytest.raises(ExecutionError, match=r"scenario\.json: the scenario's fingerprint"):
+        SimulationResult.from_parquet(folder)
+
+
+def test_atomic_write_leaves_the_old_file_or_the_new_one(tmp_path):
+    target = tmp_path / "f.bin"
+    atomic_write(target, lambda f: f.write(b"old"))
+
+    def fails(f):
+        f.write(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, fails)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+
+
+def test_a_run_folder_holds_the_chunks_and_the_result(tiny, reference, tmp_path):
+    out = tmp_path / "run"
+    r = riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=64, out=out)
+    pd.testing.assert_frame_equal(r.outcomes, reference, check_exact=True)
+    m = read_manifest(out)
+    assert m is not None
+    assert m.complete
+    assert (m.scenario, m.seed, m.replications) == (tiny.fingerprint(), 21, 200)
+    assert sorted(m.done) == [(0, 64), (64, 128), (128, 192), (192, 200)]
+    assert len(list((out / "chunks").iterdir())) == 4
+    back = SimulationResult.from_parquet(out)
+    pd.testing.assert_frame_equal(back.outcomes, reference, check_exact=True)
+    # a finished run cannot be overwritten by accident
+    with pytest.raises(ExecutionError, match="already holds a run"):
+        riskmc.simulate(tiny, 200, seed=21, workers=1, out=out)
+
+
+def _interrupt_after(chunks):
+    seen = []
+
+    def progress(done, total):
+        seen.append(done)
+        if len(seen) > chunks:  # the first call is before any chunk
+            raise KeyboardInterrupt
+
+    return progress
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_interrupted_run_resumes_to_the_same_outcomes(tiny, reference, tmp_path, workers):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        riskmc.simulate(
+            tiny, 200, seed=21, workers=workers, chunk_size=30, out=out,
+            progress=_interrupt_after(2),
+        )  # fmt: skip
+    m = read_manifest(out)
+    assert m is not None
+    assert not m.complete
+    assert 2 <= len(m.done) < 7
+    assert not (out / "outcomes.parquet").exists()
+    # resume with another chunk size: the remaining gaps are cut differently
+    calls = []
+    r = riskmc.simulate(
+        tiny, 200, seed=21, workers=workers, chunk_size=45, out=out, resume=True,
+        progress=lambda d, t: calls.append(d),
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(r.outcomes, reference, check_exact=True)
+    assert calls[0] == sum(b - a for a, b in m.done)  # the saved chunks are not run again
+    done = read_manifest(out).done
+    reps = [i for a, b in done for i in range(a, b)]
+    assert sorted(reps) == list(range(200))  # none missing, none twice
+    assert _leftovers(out) == []
+
+
+def test_resume_clears_what_a_killed_run_leaves(tiny, reference, tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=50, out=out,
+                        progress=_interrupt_after(1))  # fmt: skip
+    # what SIGKILL can leave: a temporary file, and a chunk written but not yet listed
+    (out / ".manifest.json.123.ab.tmp").write_text("{")
+    (out / "chunks" / ".000000000050-000000000100.parquet.9.cd.tmp").write_bytes(b"PAR")
+    reference.iloc[:0].to_parquet(out / "chunks" / "000000000050-000000000100.parquet")
+    r = riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=50, out=out, resume=True)
+    pd.testing.assert_frame_equal(r.outcomes, reference, check_exact=True)
+    assert _leftovers(out) == []
+    assert len(list((out / "chunks").iterdir())) == 4
+
+
+def test_resume_can_ask_for_more_or_fewer_replications(tiny, reference, tmp_path):
+    out = tmp_path / "run"
+    riskmc.simulate(tiny, 120, seed=21, workers=1, chunk_size=50, out=out)
+    more = riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=50, out=out, resume=True)
+    pd.testing.assert_frame_equal(more.outcomes, reference, check_exact=True)
+    fewer = riskmc.simulate(tiny, 75, seed=21, workers=1, out=out, resume=True)
+    # one project: one row a replication
+    pd.testing.assert_frame_equal(fewer.outcomes, reference.iloc[:75], check_exact=True)
+
+
+def test_resume_refuses_another_seed_or_scenario(tiny, tiny_doc, tmp_path):
+    out = tmp_path / "run"
+    riskmc.simulate(tiny, 10, seed=21, workers=1, out=out)
+    with pytest.raises(ExecutionError, match="is for seed 21, not 22: the seed must be"):
+        riskmc.simulate(tiny, 10, seed=22, workers=1, out=out, resume=True)
+    tiny_doc["districts"][0]["attacks_per_year"] = 30
+    other = scenario_from_dict(tiny_doc)
+    with pytest.raises(ExecutionError, match=r"is for scenario .* the scenario must be"):
+        riskmc.simulate(other, 10, seed=21, workers=1, out=out, resume=True)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ExecutionError, match="is a file, not a folder"):
+        riskmc.simulate(tiny, 10, seed=21, workers=1, out=tmp_path / "file")
