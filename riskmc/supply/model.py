@@ -38,7 +38,10 @@ Operations (from first production, or day 0 for an operating mine, to the horizo
     that moment (the flow's tonnes between the segment's ends); a road convoy
     loses that share of its cargo per attack on its segment while it is on it.
     Revenue is booked when concentrate leaves the site, net of what attacks
-    destroy on the way. ``turnaround_days`` does not enter this flow model.
+    destroy on the way. Road export convoys wait at the site (their load stays
+    in storage) while the first segment of their route is closed; further on
+    they wait or detour like any shipment. ``turnaround_days`` does not enter
+    this flow model.
 """
 
 from __future__ import annotations
@@ -486,7 +489,7 @@ def _operate(
         share, ramp_next = _ramp(plan, first, now) if ramped else (1.0, math.inf)
         full_q = plan.output_t_per_day * share
         can_dispatch = not (plan.dispatch_needs_comms and mask & _BLOCKED)
-        road_out = not rail and can_dispatch
+        road_out = not rail and can_dispatch and not mask & _EXPORT_CLOSED
         if road_out and storage >= load - _EPS:
             ready = math.floor((storage + _EPS) / load)
             _export_convoys(run, plan, np.full(ready, now), load)
@@ -615,12 +618,15 @@ def simulate_project(
         _BLOCKED: sched.dispatch_blocked,
         _OPS_STANDDOWN: sched.standdowns if sched.ops_standdowns is None else sched.ops_standdowns,
     }
-    if operations is not None and operations.export_mode == "rail":
-        route = net._route(operations.site, operations.port, ("rail",)).segments
+    if operations is not None:
+        # rail: the flow stops while any segment of the export route is closed;
+        # road: convoys wait at the site (in storage) while its first segment is closed
+        mode = operations.export_mode
+        route = net._route(operations.site, operations.port, (mode,)).segments
         c = hazard.closures
         flags[_EXPORT_CLOSED] = [
             (float(c.start[i]), float(c.end[i]))
-            for j in set(route)
+            for j in (set(route) if mode == "rail" else {route[0]})
             for i in range(c.ptr[j], c.ptr[j + 1])
         ]
     run = _Run(hazard, net.arrays, base.port, base.site, flags)

@@ -37,6 +37,8 @@ def test_zero_hazard_is_the_plan():
     assert (o["delay_days"] == 0).all()
     assert (o["stall_days"] == 0).all()
     assert (o["capex_overrun_usd"] == 0).all()
+    for column in ("lost_output_t", "lost_revenue_usd", "npv_loss_usd", "site_isolated_days"):
+        assert (o[column] == 0).all(), column
     assert (o["first_production"] == pd.Timestamp("2028-01-01").date()).all()
 
 
