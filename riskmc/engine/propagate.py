@@ -230,17 +230,15 @@ def _money(
     )
     tkm = value("costs.transport_usd_per_tkm", c.transport_usd_per_tkm)
     rate = ops.discount_rate
-    built = r.finish if not math.isnan(r.finish) else -math.inf
     stall = r.material_stall_days + r.standdown_days
     delay = r.finish - plan.finish if not math.isnan(r.finish) else 0.0
-    build_tkm = sum(x for t, x in r.detours if t < built)
-    capex = standby * stall + carry * delay + tkm * build_tkm
+    capex = standby * stall + carry * delay + tkm * r.build_detour_tkm
     pv = standby * sum(present_value(rate, a, b) for a, b in r.stall_spans)
     if delay > 0:
         pv += carry * present_value(rate, plan.finish, r.finish)
     elif delay < 0:
         pv -= carry * present_value(rate, r.finish, plan.finish)
-    pv += tkm * sum(x * present_value(rate, t) for t, x in r.detours)
+    pv += tkm * r.detour_pv_tkm
     pv += plan.export_pv_usd - r.export_pv_usd
     return _Money(capex, pv)
 

@@ -4,7 +4,7 @@ Between two changes of regime (a blackout, a stand-down, a lost cargo coming
 in, a stock-out, the end of a phase), a stockpile is drawn down at a constant
 rate, and a base-stock policy sends a convoy each time the stock position
 (stock plus cargo on the road) falls one convoy below the level. The
-departure days of a regime are therefore known in advance; :func:`feed_batch`
+departure days of a regime are therefore known in advance; :func:`stockpile_plan`
 works them out, ships each convoy (:func:`riskmc.network.compiled.ship`), and
 shortens the regime when something inside it changes the rules: a convoy hit
 on the road (its lost cargo lowers the position when it arrives) or the
@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from riskmc.network.compiled import ship, unpack
 
-__all__ = ["feed_batch", "stockout"]
+__all__ = ["N_SLOTS", "stockout", "stockpile_advance", "stockpile_plan"]
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -52,55 +52,63 @@ def stockout(
     return prev + s / rate
 
 
+# Slots of a stockpile's state vector (see riskmc.supply.model._Stockpile).
+STOCK, LEVEL, CONVOY_T, LOSS, RHO, N_PEND, DISPATCHED, DELIVERED, CONSUMED, LOST = range(10)
+CONVOYS, LOSSES, DELAYED, DETOUR_TKM, DETOUR_PV, INITIAL, PLANNED_KM = range(10, 17)
+NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT = range(17, 20)
+N_SLOTS = 20
+
+
 @nb.njit(cache=True, error_model="numpy")
-def feed_batch(
+def _next_events(st: NDArray[np.float64], pend: NDArray[np.float64]) -> None:
+    lossy = np.inf
+    first = np.inf
+    for k in range(int(st[N_PEND])):
+        t = pend[k, 0]
+        first = min(first, t)
+        if pend[k, 1] < pend[k, 2]:
+            lossy = min(lossy, t)
+    st[NEXT_LOSSY] = lossy
+    st[NEXT_ARRIVAL] = first
+
+
+@nb.njit(cache=True, error_model="numpy")
+def stockpile_plan(
     floats: NDArray[np.float64],
     ints: NDArray[np.int64],
     allow: NDArray[np.bool_],
     plan: NDArray[np.int64],
     source: int,
     target: int,
+    st: NDArray[np.float64],
+    pend: NDArray[np.float64],
     now: float,
-    stock: float,
-    position: float,
-    level: float,
-    convoy_t: float,
-    loss_share: float,
     rate: float,
     until: float,
     can_dispatch: bool,
-    pending_t: NDArray[np.float64],
-    pending_q: NDArray[np.float64],
-) -> tuple[
-    float,
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.int64],
-]:
-    """Convoys sent in the regime starting ``now`` and where the regime ends.
+) -> float:
+    """Send a regime's convoys into a stockpile's state; returns when the regime ends.
 
-    ``floats`` and ``ints`` are the network, closures and attacks packed by
-    :func:`riskmc.network.compiled.pack`.
-
-    Returns ``(end, departs, arrive, waited, km, hits)``: the regime ends at
-    ``until`` or earlier, at the arrival of a convoy that was hit or at a
-    stock-out; the arrays hold the convoys that leave before ``end``.
+    ``st`` is the state vector (slots above) and ``pend`` the convoys on the
+    road, one row ``(arrival day, tonnes arriving, tonnes loaded)`` each, the
+    first ``st[N_PEND]`` rows valid; both are updated in place. The regime
+    ends at ``until``, at the earliest arrival of a hit convoy, or at a
+    stock-out, whichever comes first; convoys leaving before that are kept.
     """
     net, closures, attacks = unpack(floats, ints)
-    cap = 16
-    departs = np.empty(cap)
-    arrive = np.empty(cap)
-    waited = np.empty(cap)
-    km = np.empty(cap)
-    hits = np.empty(cap, dtype=np.int64)
+    c = st[CONVOY_T]
+    n_pend = int(st[N_PEND])
+    cap = pend.shape[0]
+    end = min(until, st[NEXT_LOSSY])
+    position = st[STOCK] + st[IN_TRANSIT]
+    departs = np.empty(cap - n_pend)
+    waited = np.empty(cap - n_pend)
+    km = np.empty(cap - n_pend)
+    hits = np.empty(cap - n_pend, dtype=np.int64)
     n = 0
-    end = until
     if can_dispatch:
-        k = 1
         while True:
-            short = position + k * convoy_t - level
+            short = position + (n + 1) * c - st[LEVEL]
             if rate > 0.0:
                 t = now + max(0.0, short / rate)
             elif short <= 1e-9:
@@ -109,30 +117,70 @@ def feed_batch(
                 break
             if t >= end:
                 break
-            if n == cap:
-                cap *= 2
-                departs = np.concatenate((departs, np.empty(cap - n)))
-                arrive = np.concatenate((arrive, np.empty(cap - n)))
-                waited = np.concatenate((waited, np.empty(cap - n)))
-                km = np.concatenate((km, np.empty(cap - n)))
-                hits = np.concatenate((hits, np.empty(cap - n, dtype=np.int64)))
+            if n_pend + n == cap:  # no room: end the regime here, the next one goes on
+                end = t
+                break
             a, w, d, h = ship(net, closures, attacks, allow, plan, source, target, t)
+            row = n_pend + n
+            pend[row, 0] = a
+            pend[row, 1] = c * (1.0 - st[LOSS]) ** h
+            pend[row, 2] = c
             departs[n] = t
-            arrive[n] = a
             waited[n] = w
             km[n] = d
             hits[n] = h
             if h > 0 and a < end:
                 end = a
             n += 1
-            k += 1
     if rate > 0.0:
-        times = np.concatenate((pending_t, arrive[:n]))
-        tonnes = np.concatenate((pending_q, convoy_t * (1.0 - loss_share) ** hits[:n]))
-        out = stockout(now, stock, rate, times, tonnes)
+        out = stockout(now, st[STOCK], rate, pend[: n_pend + n, 0], pend[: n_pend + n, 1])
         if out < end:
             end = out
     m = 0
     while m < n and departs[m] < end:
         m += 1
-    return end, departs[:m], arrive[:m], waited[:m], km[:m], hits[:m]
+    for k in range(m):
+        detour = km[k] - st[PLANNED_KM]
+        st[CONVOYS] += 1.0
+        if hits[k] > 0:
+            st[LOSSES] += 1.0
+        if waited[k] > 0.0 or detour != 0.0:
+            st[DELAYED] += 1.0
+        if detour != 0.0:
+            st[DETOUR_TKM] += c * detour
+            st[DETOUR_PV] += c * detour * np.exp(-st[RHO] * departs[k])
+    st[DISPATCHED] += m * c
+    st[IN_TRANSIT] += m * c
+    st[N_PEND] = n_pend + m
+    _next_events(st, pend)
+    return float(end)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def stockpile_advance(
+    st: NDArray[np.float64], pend: NDArray[np.float64], now: float, end: float, rate: float
+) -> float:
+    """Deliveries up to ``end`` and the draw-down at ``rate`` since ``now``; returns tonnes used."""
+    n = int(st[N_PEND])
+    k = 0
+    while k < n:
+        if pend[k, 0] <= end:
+            st[STOCK] += pend[k, 1]
+            st[DELIVERED] += pend[k, 1]
+            st[LOST] += pend[k, 2] - pend[k, 1]
+            st[IN_TRANSIT] -= pend[k, 2]
+            n -= 1
+            pend[k, :] = pend[n, :]
+        else:
+            k += 1
+    st[N_PEND] = n
+    if n == 0:
+        st[IN_TRANSIT] = 0.0  # no rounding residue once nothing is on the road
+    used = rate * (end - now)
+    st[STOCK] -= used
+    if st[STOCK] < 0.0:  # rounding at a stock-out
+        used += st[STOCK]
+        st[STOCK] = 0.0
+    st[CONSUMED] += used
+    _next_events(st, pend)
+    return used

@@ -58,7 +58,7 @@ from numpy.typing import NDArray
 
 from riskmc.network import CorridorNetwork
 from riskmc.network.compiled import NetArrays, SegmentTimes, pack, ship_many_packed
-from riskmc.supply.kernels import feed_batch
+from riskmc.supply import kernels as kern
 
 __all__ = [
     "ConstructionPlan",
@@ -183,11 +183,13 @@ class ProjectResult:
     finish: float = math.nan
     material_stall_days: float = 0.0
     standdown_days: float = 0.0
-    blackout_days: float = 0.0
+    blackout_days: float = 0.0  # of the site's district, over the project's whole run
     convoys: int = 0
     convoys_delayed: int = 0
     convoy_losses: int = 0
-    detour_tkm: float = 0.0
+    detour_tkm: float = 0.0  # extra tonne-km of detours, all convoys
+    build_detour_tkm: float = 0.0  # of construction convoys
+    detour_pv_tkm: float = 0.0  # each detour's t-km discounted to day 0 at the project's rate
     produced_t: float = 0.0
     exported_t: float = 0.0
     export_pv_usd: float = 0.0
@@ -197,7 +199,6 @@ class ProjectResult:
     stockpiles: dict[str, dict[str, float]] = field(default_factory=dict)
     storage_t: float = 0.0
     stall_spans: list[tuple[float, float]] = field(default_factory=list)
-    detours: list[tuple[float, float]] = field(default_factory=list)  # (day, extra t-km)
 
     def balance_t(self, pile: str) -> float:
         """Initial + dispatched - consumed - stock - lost - in transit of a stockpile: ~0."""
@@ -257,94 +258,83 @@ class _Timeline:
 class _Stockpile:
     """A site stock fed by base-stock convoys from the port: the explicit state.
 
-    ``stock`` is on site; ``pending_*`` are convoys on the road (arrival day,
-    tonnes that will arrive, tonnes loaded). The position is stock plus what
-    was loaded and has not arrived.
+    The state is a vector of numbers (stock, totals, the base-stock level;
+    slots in :mod:`riskmc.supply.kernels`) and the convoys on the road, one
+    row ``(arrival day, tonnes arriving, tonnes loaded)`` each. The position
+    is the stock plus what was loaded and has not arrived.
     """
 
     def __init__(
-        self, run: _Run, initial: float, level: float, convoy_t: float, loss_share: float
+        self,
+        run: _Run,
+        initial: float,
+        level: float,
+        convoy_t: float,
+        loss_share: float,
+        rho: float,
     ) -> None:
         self.run = run
-        self.stock = initial
-        self.level = level
-        self.convoy_t = convoy_t
-        self.loss_share = loss_share
-        self.pending_t = np.zeros(0)
-        self.pending_q = np.zeros(0)
-        self.pending_nom = np.zeros(0)
-        self.log = dict.fromkeys(
-            ("initial_t", "dispatched_t", "delivered_t", "consumed_t", "lost_t"), 0.0
-        )
-        self.log["initial_t"] = initial
+        st = np.zeros(kern.N_SLOTS)
+        st[kern.STOCK] = st[kern.INITIAL] = initial
+        st[kern.LEVEL] = level
+        st[kern.CONVOY_T] = convoy_t
+        st[kern.LOSS] = loss_share
+        st[kern.RHO] = rho
+        st[kern.PLANNED_KM] = run.km_planned
+        st[kern.NEXT_LOSSY] = st[kern.NEXT_ARRIVAL] = math.inf
+        self.st = st
+        # the position never exceeds the level plus one convoy: that many rows suffice
+        self.pend = np.zeros((math.ceil(level / convoy_t) + 4, 3))
 
     @property
-    def position(self) -> float:
-        return self.stock + float(self.pending_nom.sum())
+    def stock(self) -> float:
+        return float(self.st[kern.STOCK])
 
     def next_lossy(self) -> float:
-        lossy = self.pending_q < self.pending_nom
-        return float(self.pending_t[lossy].min()) if lossy.any() else math.inf
+        return float(self.st[kern.NEXT_LOSSY])
 
     def next_arrival(self) -> float:
-        return float(self.pending_t.min()) if len(self.pending_t) else math.inf
+        return float(self.st[kern.NEXT_ARRIVAL])
 
     def plan(self, now: float, rate: float, until: float, can_dispatch: bool) -> float:
         """Send this regime's convoys; returns when the regime ends."""
         run = self.run
-        end, departs, arrive, waited, km, hits = feed_batch(
-            run.floats,
-            run.ints,
-            run.road_mask,
-            run.inbound_route,
-            run.port,
-            run.site,
-            now,
-            self.stock,
-            self.position,
-            self.level,
-            self.convoy_t,
-            self.loss_share,
-            rate,
-            until,
-            can_dispatch,
-            self.pending_t,
-            self.pending_q,
+        return float(
+            kern.stockpile_plan(
+                run.floats,
+                run.ints,
+                run.road_mask,
+                run.inbound_route,
+                run.port,
+                run.site,
+                self.st,
+                self.pend,
+                now,
+                rate,
+                until,
+                can_dispatch,
+            )
         )
-        n = len(departs)
-        if n:
-            q = self.convoy_t * (1.0 - self.loss_share) ** hits
-            self.pending_t = np.concatenate((self.pending_t, arrive))
-            self.pending_q = np.concatenate((self.pending_q, q))
-            self.pending_nom = np.concatenate((self.pending_nom, np.full(n, self.convoy_t)))
-            self.log["dispatched_t"] += n * self.convoy_t
-            run.note_convoys(departs, waited, km, hits, self.convoy_t)
-        return float(end)
 
     def advance(self, now: float, end: float, rate: float) -> float:
         """Deliveries up to ``end`` and the draw-down; returns the tonnes consumed."""
-        used = rate * (end - now)
-        arrived = self.pending_t <= end
-        if arrived.any():
-            q, nom = self.pending_q[arrived], self.pending_nom[arrived]
-            self.stock += float(q.sum())
-            self.log["delivered_t"] += float(q.sum())
-            self.log["lost_t"] += float((nom - q).sum())
-            keep = ~arrived
-            self.pending_t = self.pending_t[keep]
-            self.pending_q = self.pending_q[keep]
-            self.pending_nom = self.pending_nom[keep]
-        self.stock -= used
-        if self.stock < 0.0:  # rounding at a stock-out
-            used += self.stock
-            self.stock = 0.0
-        self.log["consumed_t"] += used
-        return used
+        return float(kern.stockpile_advance(self.st, self.pend, now, end, rate))
 
     def summary(self) -> dict[str, float]:
-        return self.log | {
-            "stock_t": self.stock,
-            "in_transit_t": float(self.pending_nom.sum()),
+        st = self.st
+        return {
+            "initial_t": float(st[kern.INITIAL]),
+            "dispatched_t": float(st[kern.DISPATCHED]),
+            "delivered_t": float(st[kern.DELIVERED]),
+            "consumed_t": float(st[kern.CONSUMED]),
+            "lost_t": float(st[kern.LOST]),
+            "stock_t": float(st[kern.STOCK]),
+            "in_transit_t": float(self.pend[: int(st[kern.N_PEND]), 2].sum()),
+            "convoys": float(st[kern.CONVOYS]),
+            "convoy_losses": float(st[kern.LOSSES]),
+            "convoys_delayed": float(st[kern.DELAYED]),
+            "detour_tkm": float(st[kern.DETOUR_TKM]),
+            "detour_pv_tkm": float(st[kern.DETOUR_PV]),
         }
 
 
@@ -367,7 +357,10 @@ class _Run:
         self.road_mask = net.road.copy()
         self.inbound_route = np.array(net._route(port, site, ("road",)).segments, dtype=np.int64)
         self.inbound_lead = net.arrival_open(port, site, 0.25) - 0.25
-        self.timeline = _Timeline(schedule_flags)
+        # one timeline per phase, with only the flags that phase reads, so that a
+        # change of an irrelevant flag does not cut a regime
+        self.flags = schedule_flags
+        self.timeline = self.phase_timeline((_STANDDOWN, _BLACKOUT, _BLOCKED))
         self.result = ProjectResult()
         self.km_planned = float(net.km[self.inbound_route].sum())
         self.piles: dict[str, _Stockpile] = {}
@@ -375,28 +368,14 @@ class _Run:
         self.export_km = 0.0
         self.still = 0
 
+    def phase_timeline(self, flags: Sequence[int]) -> _Timeline:
+        return _Timeline({f: self.flags[f] for f in flags if f in self.flags})
+
     def check_progress(self, now: float, end: float) -> None:
         """Guard against a clock that stops: many empty regimes in a row are a bug."""
         self.still = self.still + 1 if end <= now else 0
         if self.still > 10_000:
             raise RuntimeError(f"supply model stuck at day {now}: please report this scenario")
-
-    def note_convoys(
-        self,
-        departs: NDArray[np.float64],
-        waited: NDArray[np.float64],
-        km: NDArray[np.float64],
-        hits: NDArray[np.int64],
-        convoy_t: float,
-    ) -> None:
-        r = self.result
-        r.convoys += len(km)
-        r.convoy_losses += int((hits > 0).sum())
-        detour = km - self.km_planned
-        r.detour_tkm += convoy_t * float(detour.sum())
-        r.convoys_delayed += int(((waited > 0) | (detour != 0)).sum())
-        for k in np.flatnonzero(detour):
-            r.detours.append((float(departs[k]), convoy_t * float(detour[k])))
 
 
 def present_value(rate_per_year: float, a: float, b: float | None = None) -> float:
@@ -426,6 +405,10 @@ def _construct(
     r = run.result
     need = plan.need_t_per_day
     pile = run.piles["material"]
+    used_flags = (
+        (_STANDDOWN, _BLACKOUT, _BLOCKED) if plan.dispatch_needs_comms else (_STANDDOWN, _BLACKOUT)
+    )
+    run.timeline = run.phase_timeline(used_flags)
     progress = 0.0
     while progress < plan.planned_days:
         now = env.now
@@ -476,6 +459,10 @@ def _operate(
     r = run.result
     first = env.now
     pile = run.piles["consumables"]
+    used_flags = (_OPS_STANDDOWN, _EXPORT_CLOSED)
+    run.timeline = run.phase_timeline(
+        (*used_flags, _BLOCKED) if plan.dispatch_needs_comms else used_flags
+    )
     cap = plan.storage_days * plan.output_t_per_day
     rail = plan.export_mode == "rail"
     train_rate = plan.trains_per_day * plan.train_t
@@ -557,9 +544,8 @@ def _export_convoys(
     r.convoy_losses += int((hits > 0).sum())
     detour = km - run.export_km
     r.detour_tkm += load * float(detour.sum())
+    r.detour_pv_tkm += load * float((detour * np.exp(-rho * departs)).sum())
     r.convoys_delayed += int(((waited > 0) | (detour != 0)).sum())
-    for k in np.flatnonzero(detour):
-        r.detours.append((float(departs[k]), load * float(detour[k])))
 
 
 def _rail_losses(run: _Run, plan: OperationsPlan, flows: list[tuple[float, float, float]]) -> None:
@@ -632,6 +618,8 @@ def simulate_project(
     run = _Run(hazard, net.arrays, base.port, base.site, flags)
     env = simpy.Environment(initial_time=construction.start if construction else 0.0)
 
+    rho = math.log1p(operations.discount_rate) / 365.25 if operations else 0.0
+
     def project() -> Generator[simpy.Event, Any, None]:
         if construction is not None:
             need = construction.need_t_per_day
@@ -642,11 +630,9 @@ def simulate_project(
                 initial + need * run.inbound_lead,
                 construction.convoy_t,
                 construction.convoy_loss_share,
+                rho,
             )
             yield env.process(_construct(env, run, construction))
-            run.result.blackout_days = run.timeline.time_with(
-                _BLACKOUT, construction.start, env.now
-            )
         if operations is not None:
             use = operations.consumables_t_per_day
             initial = operations.consumables_buffer_days * use
@@ -656,6 +642,7 @@ def simulate_project(
                 initial + use * run.inbound_lead,
                 operations.convoy_t,
                 operations.convoy_loss_share,
+                rho,
             )
             if operations.export_mode == "road":
                 route = net._route(operations.site, operations.port, ("road",)).segments
@@ -673,5 +660,17 @@ def simulate_project(
         steps += 1
     result = run.result
     result.simpy_events = steps
+    first_day = construction.start if construction else 0.0
+    last_day = operations.end if operations else result.finish
+    blackouts = run.phase_timeline((_BLACKOUT,))
+    result.blackout_days = blackouts.time_with(_BLACKOUT, first_day, last_day)
     result.stockpiles = {name: pile.summary() for name, pile in run.piles.items()}
+    for name, pile in result.stockpiles.items():
+        result.convoys += int(pile["convoys"])
+        result.convoy_losses += int(pile["convoy_losses"])
+        result.convoys_delayed += int(pile["convoys_delayed"])
+        result.detour_tkm += pile["detour_tkm"]
+        result.detour_pv_tkm += pile["detour_pv_tkm"]
+        if name == "material":
+            result.build_detour_tkm = pile["detour_tkm"]
     return result
