@@ -142,11 +142,13 @@ class ChunkModel:
                 )
             )
         self._plans: dict[tuple[ConstructionPlan | None, OperationsPlan], ProjectResult] = {}
+        #: SimPy events processed by :meth:`propagate` so far (plans excluded).
+        self.simpy_events = 0
 
     def run(self, seed: int, first: int, stop: int) -> pd.DataFrame:
         """Outcome rows of replications ``first .. stop - 1``, in (replication, project) order."""
         hazard = sample_hazard(self.scenario, range(first, stop), seed=seed, pieces=True)
-        rows = self._propagate(hazard)
+        rows = self.propagate(hazard)
         frame = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
         return frame.astype({"replication": np.int64, "attacks": np.int64})
 
@@ -156,7 +158,11 @@ class ChunkModel:
             self._plans[key] = simulate_project(Hazard.none(self.network), build, ops)
         return self._plans[key]
 
-    def _propagate(self, hazard: HazardSample) -> list[tuple[object, ...]]:
+    def propagate(self, hazard: HazardSample) -> list[tuple[object, ...]]:
+        """Outcome rows of the replications of a hazard sample (taken with ``pieces=True``).
+
+        Adds the SimPy events processed to :attr:`simpy_events`.
+        """
         scenario, net = self.scenario, self.network
         horizon = scenario.horizon_days
         rows: list[tuple[object, ...]] = []
@@ -173,6 +179,7 @@ class ChunkModel:
                 sched = site_schedule(b.site_district, b.port_district, events, b.standdowns)
                 rh = replication_hazard(net, events, sched)
                 r = simulate_project(rh, cplan, oplan)
+                self.simpy_events += r.simpy_events
                 plan = self._plan(cplan, oplan)
                 money = _money(p, ProjectValues(p, hazard, events.theta), r, plan, oplan)
                 attacks = events.attacks

@@ -230,14 +230,15 @@ class _Timeline:
         count: dict[int, int] = dict.fromkeys(spans, 0)
         self.bounds: list[float] = []
         self.masks: list[int] = []
-        i = 0
-        while i < len(events):
-            t = events[i][0]
-            while i < len(events) and events[i][0] == t:
-                count[events[i][1]] += events[i][2]
-                i += 1
-            self.bounds.append(t)
-            self.masks.append(sum(f for f, c in count.items() if c > 0))
+        mask = 0
+        for t, flag, step in events:
+            count[flag] += step
+            mask = mask | flag if count[flag] > 0 else mask & ~flag
+            if self.bounds and self.bounds[-1] == t:
+                self.masks[-1] = mask
+            else:
+                self.bounds.append(t)
+                self.masks.append(mask)
 
     def at(self, t: float) -> tuple[int, float]:
         i = bisect.bisect_right(self.bounds, t) - 1
