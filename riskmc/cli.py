@@ -229,7 +229,8 @@ def run(
     used = result.n_replications
     out.print(
         f"\n{used} replications (seed {seed}) simulated in {seconds:.1f} s "
-        f"({used / max(seconds, 1e-9):,.0f} replications/s)."
+        f"({used / max(seconds, 1e-9):,.0f} replications/s).",
+        soft_wrap=True,
     )
     if precision is not None:
         worst = float(p90_errors(result.summary())["relative_se"].max())
@@ -238,10 +239,11 @@ def run(
         )
         out.print(
             f"Precision {precision:g}: {verdict}; the largest standard error of a P90 is "
-            f"{worst:.2%} of its value."
+            f"{worst:.2%} of its value.",
+            soft_wrap=True,
         )
     if out_dir is not None:
-        out.print(f"Outcomes saved in {out_dir / 'outcomes.parquet'}", markup=False)
+        out.print(f"Outcomes saved in {out_dir / 'outcomes.parquet'}", markup=False, soft_wrap=True)
     _print_summary(result)
     out.print(
         "\nNot built yet: operations (production, exports, lost output and revenue, NPV), "

@@ -234,7 +234,7 @@ def connect(address: str, timeout: float | None = None) -> Client:
         client: Client = _distributed().Client(address, timeout=wait_s)
         return client
     except (OSError, ValueError, TypeError) as exc:
-        if isinstance(exc, TimeoutError):
+        if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
             reason = f"no Dask scheduler answered within {wait_s:g} s"
         else:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
