@@ -82,32 +82,38 @@ def test_chunk_size_changes_nothing(tiny):
 
 def test_tonnes_balance_in_every_default_replication():
     from riskmc.network import CorridorNetwork
-    from riskmc.supply import simulate_construction
+    from riskmc.supply.model import simulate_project
     from riskmc.supply.project import (
-        attack_closures,
         construction_plan,
         district_of,
-        replication_closures,
+        operations_plan,
+        replication_hazard,
         site_schedule,
+        standdown_days,
     )
 
     s = riskmc.default_scenario()
     net = CorridorNetwork.from_scenario(s)
-    reko = s.projects[0]
     hazard = riskmc.sample_hazard(s, 12, seed=2, pieces=True)
-    lost = 0.0
+    lost = {"material": 0.0, "consumables": 0.0, "export": 0.0}
     for rep in range(12):
         ev = hazard.replication(rep)
-        plan = construction_plan(s, reko, net, hazard, ev.theta)
-        r = simulate_construction(
-            plan,
-            net,
-            replication_closures(net, ev),
-            site_schedule(district_of(s, reko.site), district_of(s, reko.port), ev, 3.0),
-            *attack_closures(ev),
-        )
-        # initial + dispatched = consumed + in stock + lost + on the road, to the tonne
-        assert abs(r.balance_t()) < 1e-6
-        assert r.consumed_t == pytest.approx(plan.material_t)
-        lost += r.lost_t
-    assert lost > 0  # attacks on convoys do happen in the default scenario
+        for p in s.projects:
+            build = construction_plan(s, p, net, hazard, ev.theta) if p.construction else None
+            ops = operations_plan(s, p, net, hazard, ev.theta)
+            sched = site_schedule(
+                district_of(s, p.site), district_of(s, p.port), ev, standdown_days(p)
+            )
+            r = simulate_project(replication_hazard(net, ev, sched), build, ops)
+            # initial + dispatched = consumed + in stock + lost + on the road, to the tonne
+            for pile, tally in r.stockpiles.items():
+                assert abs(r.balance_t(pile)) < 1e-6, (rep, p.name, pile)
+                lost[pile] += tally["lost_t"]
+            if build is not None:
+                assert r.stockpiles["material"]["consumed_t"] == pytest.approx(build.material_t)
+            # concentrate: produced = exported + destroyed on the way + in storage
+            assert r.produced_t == pytest.approx(
+                r.exported_t + r.export_lost_t + r.storage_t, abs=1e-6
+            )
+            lost["export"] += r.export_lost_t
+    assert all(v > 0 for v in lost.values()), lost  # attacks on cargo do happen
