@@ -13,7 +13,8 @@ no hazard (the plan, cached). Every outcome is measured against the plan.
 Money (SPEC.md, "Costs")
     ``capex_overrun_usd`` (undiscounted) = standby x stalled days + (overhead
     + interest) x delay days + transport x detour tonne-km of construction
-    convoys + damage of site attacks before first production. Each site
+    convoys + damage of site attacks before first production, each item also
+    in its own column, so that they add up to the cent. Each site
     attack's damage is the quantile of ``site_attack_damage_usd`` at the
     attack's uniform mark (so one replication's attacks differ).
     ``lost_revenue_usd`` = price x ``lost_output_t``.
@@ -21,7 +22,10 @@ Money (SPEC.md, "Costs")
     discounted to the scenario's start at ``discount_rate`` (continuous, from
     the annual rate), plus every extra cost discounted at the day it is
     incurred: the capex overrun items, then, in operations, transport on
-    detours and site-attack damage.
+    detours and site-attack damage (``opex_extra_usd``, undiscounted).
+    ``mitigation_cost_usd`` (escorts per convoy when ``logistics.escorted``,
+    plus ``costs.mitigation_usd``) is the price of a mitigation, kept out of
+    the losses so that a comparison can weigh one against the other.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from numpy.typing import NDArray
 from riskmc.hazard.sample import HazardSample, sample_hazard
 from riskmc.network import CorridorNetwork
 from riskmc.network.compiled import isolated_days_packed
-from riskmc.scenario.distributions import Param, param_quantile
+from riskmc.scenario.distributions import param_quantile
 from riskmc.scenario.schema import Project, Scenario
 from riskmc.supply.model import (
     ConstructionPlan,
@@ -59,7 +63,15 @@ from riskmc.supply.project import (
     standdown_days,
 )
 
-__all__ = ["METRICS", "OUTCOME_COLUMNS", "ChunkModel", "simulate_chunk"]
+__all__ = [
+    "METRICS",
+    "OUTCOME_COLUMNS",
+    "ChunkModel",
+    "Money",
+    "debt_shortfalls",
+    "money",
+    "simulate_chunk",
+]
 
 #: Columns of ``SimulationResult.outcomes`` and what they mean.
 OUTCOME_COLUMNS = {
@@ -80,6 +92,15 @@ OUTCOME_COLUMNS = {
     "attacks": "attacks over the horizon in the districts of the site and its routes",
     "convoys_delayed": "convoys that waited for a closure or took a detour",
     "convoy_losses": "convoys and trains hit by an attack on their segment",
+    "standby_usd": "standby x construction days idle [USD]",
+    "delay_carry_usd": "(overhead + interest) x delay days [USD]",
+    "detour_transport_usd": "transport x extra tonne-km of construction detours [USD]",
+    "damage_usd": "damage of site attacks before first production [USD]",
+    "opex_extra_usd": "transport on operations detours + site-attack damage after first "
+    "production [USD, undiscounted]",
+    "mitigation_cost_usd": "escort x convoys (when escorted) + the one-off mitigation cost [USD]",
+    "debt_shortfall_years": "whole years in which export revenue x cash margin < debt service",
+    "debt_shortfall_mask": "bit k set: a shortfall in year debt.first_year + k",
 }
 #: The numeric outcome columns that ``summary()`` reports.
 METRICS = (
@@ -92,6 +113,7 @@ METRICS = (
     "site_isolated_days",
     "site_blackout_days",
     "attacks",
+    "mitigation_cost_usd",
 )
 
 
@@ -150,7 +172,9 @@ class ChunkModel:
         hazard = sample_hazard(self.scenario, range(first, stop), seed=seed, pieces=True)
         rows = self.propagate(hazard)
         frame = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
-        return frame.astype({"replication": np.int64, "attacks": np.int64})
+        return frame.astype(
+            {"replication": np.int64, "attacks": np.int64, "debt_shortfall_mask": np.int64}
+        )
 
     def _plan(self, build: ConstructionPlan | None, ops: OperationsPlan) -> ProjectResult:
         key = (build, ops)
@@ -181,10 +205,10 @@ class ChunkModel:
                 r = simulate_project(rh, cplan, oplan)
                 self.simpy_events += r.simpy_events
                 plan = self._plan(cplan, oplan)
-                money = _money(p, ProjectValues(p, hazard, events.theta), r, plan, oplan)
+                values = ProjectValues(p, hazard, events.theta)
                 attacks = events.attacks
-                site_hits = site_attacks(b.site_district, events)
-                damage = _damage(p.costs.site_attack_damage_usd, site_hits, r.finish, oplan)
+                m = money(p, values, r, plan, oplan, site_attacks(b.site_district, events))
+                short, short_mask = debt_shortfalls(p, values, r, scenario)
                 iso = isolated_days_packed(
                     *rh.packed(),
                     net.road,
@@ -203,33 +227,57 @@ class ChunkModel:
                         scenario.start_date + timedelta(days=r.finish) if cplan else None,
                         delay,
                         r.material_stall_days + r.standdown_days,
-                        money.capex + damage.capex,
+                        m.capex_overrun,
                         lost_t,
                         oplan.price_usd_per_t * lost_t,
-                        money.npv + damage.pv,
+                        m.npv_loss,
                         iso,
                         r.blackout_days,
                         int(np.isin(attacks["district"], b.exposure).sum()),
                         r.convoys_delayed,
                         r.convoy_losses,
+                        m.standby,
+                        m.delay_carry,
+                        m.build_transport,
+                        m.build_damage,
+                        m.opex_extra,
+                        m.mitigation,
+                        short,
+                        short_mask,
                     )
                 )
         return rows
 
 
-class _Money(NamedTuple):
-    capex: float
-    npv: float
+class Money(NamedTuple):
+    """The money of one run against its plan [USD]; see the module docstring."""
+
+    standby: float  # standby x stalled construction days
+    delay_carry: float  # (overhead + interest) x delay days
+    build_transport: float  # transport on construction detours
+    build_damage: float  # site-attack damage before first production
+    opex_extra: float  # transport on operations detours + damage after first production
+    mitigation: float  # escorts x convoys + one-off mitigation cost
+    npv_loss: float
+
+    @property
+    def capex_overrun(self) -> float:
+        return self.standby + self.delay_carry + self.build_transport + self.build_damage
 
 
-def _money(
+def money(
     project: Project,
     value: ProjectValues,
     r: ProjectResult,
     plan: ProjectResult,
     ops: OperationsPlan,
-) -> _Money:
-    """Capex overrun and NPV loss of one run against its plan (before attack damage)."""
+    site_hits: np.ndarray,
+) -> Money:
+    """Cost items, mitigation cost and NPV loss of run ``r`` against ``plan``.
+
+    ``site_hits`` are the replication's attacks on the site (records with
+    ``day`` and ``mark``).
+    """
     c = project.costs
     standby = value("costs.standby_usd_per_day", c.standby_usd_per_day)
     carry = value("costs.overhead_usd_per_day", c.overhead_usd_per_day) + value(
@@ -237,9 +285,8 @@ def _money(
     )
     tkm = value("costs.transport_usd_per_tkm", c.transport_usd_per_tkm)
     rate = ops.discount_rate
-    stall = r.material_stall_days + r.standdown_days
+    built = r.finish if not math.isnan(r.finish) else -math.inf
     delay = r.finish - plan.finish if not math.isnan(r.finish) else 0.0
-    capex = standby * stall + carry * delay + tkm * r.build_detour_tkm
     pv = standby * sum(present_value(rate, a, b) for a, b in r.stall_spans)
     if delay > 0:
         pv += carry * present_value(rate, plan.finish, r.finish)
@@ -247,24 +294,53 @@ def _money(
         pv -= carry * present_value(rate, r.finish, plan.finish)
     pv += tkm * r.detour_pv_tkm
     pv += plan.export_pv_usd - r.export_pv_usd
-    return _Money(capex, pv)
-
-
-class _Damage(NamedTuple):
-    capex: float
-    pv: float
-
-
-def _damage(amount: Param, hits: np.ndarray, finish: float, ops: OperationsPlan) -> _Damage:
-    """Damage of site attacks: before first production (capex) and all of it discounted."""
-    capex = pv = 0.0
-    built = finish if not math.isnan(finish) else -math.inf
-    for day, mark in zip(hits["day"], hits["mark"], strict=True):
-        usd = param_quantile(amount, float(mark))
+    build_damage = ops_damage = 0.0
+    for day, mark in zip(site_hits["day"], site_hits["mark"], strict=True):
+        usd = param_quantile(c.site_attack_damage_usd, float(mark))
         if day < built:
-            capex += usd
-        pv += usd * present_value(ops.discount_rate, float(day))
-    return _Damage(capex, pv)
+            build_damage += usd
+        else:
+            ops_damage += usd
+        pv += usd * present_value(rate, float(day))
+    escorts = value("costs.escort_usd_per_convoy", c.escort_usd_per_convoy)
+    mitigation = value("costs.mitigation_usd", c.mitigation_usd)
+    if project.logistics.escorted:
+        mitigation += escorts * r.convoys
+    return Money(
+        standby=standby * (r.material_stall_days + r.standdown_days),
+        delay_carry=carry * delay,
+        build_transport=tkm * r.build_detour_tkm,
+        build_damage=build_damage,
+        opex_extra=tkm * (r.detour_tkm - r.build_detour_tkm) + ops_damage,
+        mitigation=mitigation,
+        npv_loss=pv,
+    )
+
+
+def debt_shortfalls(
+    project: Project, value: ProjectValues, r: ProjectResult, scenario: Scenario
+) -> tuple[int, int]:
+    """Years of the horizon whose export revenue x cash margin falls short of debt service.
+
+    Returns ``(count, mask)``: bit ``k`` of ``mask`` is year ``debt.first_year + k``.
+    Only whole calendar years inside the horizon count.
+    """
+    debt = project.debt
+    if debt is None:
+        return 0, 0
+    price = value("costs.price_usd_per_t", project.costs.price_usd_per_t)
+    service = value("debt.service_usd_per_year", debt.service_usd_per_year)
+    margin = value("debt.cash_margin", debt.cash_margin)
+    first = scenario.start_date.year + (scenario.start_date.timetuple().tm_yday > 1)
+    count = mask = 0
+    for k, tonnes in enumerate(r.exported_by_year):
+        year = scenario.start_date.year + k
+        if year < max(debt.first_year, first) or k + 1 >= len(r.exported_by_year):
+            continue  # before the first service, or the last (partial) year of the horizon
+        if margin * price * tonnes < service:
+            count += 1
+            mask |= 1 << (year - debt.first_year)
+    return count, mask
 
 
 def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> pd.DataFrame:

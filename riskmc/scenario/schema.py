@@ -323,6 +323,12 @@ class Logistics(_Model):
     dispatch_needs_comms: bool = Field(
         strict=True, description="Convoys wait while origin or site district is blacked out."
     )
+    escorted: bool = Field(
+        default=False,
+        strict=True,
+        description="Convoys travel under escort, each at costs.escort_usd_per_convoy; the "
+        "escorts' effect on attack closures is set in the hazard block of the same scenario.",
+    )
 
 
 class Costs(_Model):
@@ -335,6 +341,25 @@ class Costs(_Model):
     convoy_loss_share: Probability = 0.0
     price_usd_per_t: NonNegative = 0.0
     discount_rate: Annotated[Param, Bounds(ge=0, le=1)] = 0.0
+    mitigation_usd: NonNegative = Field(
+        default=0.0,
+        description="One-off cost of the scenario's mitigations other than escorts (e.g. a "
+        "larger laydown yard, satellite terminals), spent on the project's first day.",
+    )
+
+
+class Debt(_Model):
+    """A simple lender's view: yearly debt service against the year's export revenue."""
+
+    service_usd_per_year: NonNegative = Field(description="Debt service due each year.")
+    first_year: Annotated[int, Field(strict=True, ge=1900, le=2200)] = Field(
+        description="Calendar year of the first debt service."
+    )
+    cash_margin: Probability = Field(
+        default=1.0,
+        description="Share of export revenue available for debt service (after operating "
+        "costs and taxes).",
+    )
 
 
 class Project(_Model):
@@ -349,6 +374,9 @@ class Project(_Model):
     operations: Operations
     logistics: Logistics
     costs: Costs
+    debt: Debt | None = Field(
+        default=None, description="Yearly debt service, for the shortfall probability."
+    )
     source: str | None = None
 
 

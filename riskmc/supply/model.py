@@ -137,6 +137,7 @@ class OperationsPlan:
     site: int
     price_usd_per_t: float
     discount_rate: float
+    year_starts: tuple[float, ...] = ()  # days of 1 January of each year of the horizon
 
 
 @dataclass
@@ -199,6 +200,7 @@ class ProjectResult:
     stockpiles: dict[str, dict[str, float]] = field(default_factory=dict)
     storage_t: float = 0.0
     stall_spans: list[tuple[float, float]] = field(default_factory=list)
+    exported_by_year: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     def balance_t(self, pile: str) -> float:
         """Initial + dispatched - consumed - stock - lost - in transit of a stockpile: ~0."""
@@ -522,6 +524,13 @@ def _operate(
             r.export_pv_usd += price * out * present_value(rate_y, now, end)
             flows.append((now, end, out))
     r.storage_t = storage
+    years = np.asarray(plan.year_starts, dtype=np.float64)
+    if len(years) and flows:
+        t0, t1, rate = (np.array(x) for x in zip(*flows, strict=True))
+        # tonnes of each flow piece that fall in each calendar year
+        ends = np.append(years[1:], np.inf)
+        overlap = np.minimum(t1[:, None], ends) - np.maximum(t0[:, None], years)
+        r.exported_by_year += (np.clip(overlap, 0.0, None) * rate[:, None]).sum(axis=0)
     if rail and flows:
         _rail_losses(run, plan, flows)
 
@@ -539,6 +548,7 @@ def _export_convoys(
     delivered = load * (1.0 - plan.convoy_loss_share) ** hits
     r.exported_t += float(delivered.sum())
     r.export_lost_t += float((load - delivered).sum())
+    _book_by_year(r, plan, departs, np.asarray(delivered, dtype=np.float64))
     rho = math.log1p(plan.discount_rate) / 365.25
     r.export_pv_usd += plan.price_usd_per_t * float((delivered * np.exp(-rho * departs)).sum())
     r.convoys += len(departs)
@@ -547,6 +557,16 @@ def _export_convoys(
     r.detour_tkm += load * float(detour.sum())
     r.detour_pv_tkm += load * float((detour * np.exp(-rho * departs)).sum())
     r.convoys_delayed += int(((waited > 0) | (detour != 0)).sum())
+
+
+def _book_by_year(
+    r: ProjectResult, plan: OperationsPlan, days: NDArray[np.float64], tonnes: NDArray[np.float64]
+) -> None:
+    """Add ``tonnes`` exported on ``days`` to their calendar years."""
+    if len(plan.year_starts):
+        k = np.searchsorted(np.asarray(plan.year_starts), days, side="right") - 1
+        ok = k >= 0
+        np.add.at(r.exported_by_year, k[ok], tonnes[ok])
 
 
 def _rail_losses(run: _Run, plan: OperationsPlan, flows: list[tuple[float, float, float]]) -> None:
@@ -568,6 +588,7 @@ def _rail_losses(run: _Run, plan: OperationsPlan, flows: list[tuple[float, float
                 lost = plan.convoy_loss_share * tonnes
                 r.exported_t -= lost
                 r.export_lost_t += lost
+                _book_by_year(r, plan, np.array([tau]), np.array([-lost]))
                 r.export_pv_usd -= (
                     plan.price_usd_per_t * lost * present_value(plan.discount_rate, tau)
                 )
@@ -620,6 +641,8 @@ def simulate_project(
     env = simpy.Environment(initial_time=construction.start if construction else 0.0)
 
     rho = math.log1p(operations.discount_rate) / 365.25 if operations else 0.0
+    if operations is not None:
+        run.result.exported_by_year = np.zeros(len(operations.year_starts))
 
     def project() -> Generator[simpy.Event, Any, None]:
         if construction is not None:

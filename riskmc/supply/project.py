@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 
@@ -26,6 +27,7 @@ __all__ = [
     "site_attacks",
     "site_schedule",
     "standdown_days",
+    "year_starts",
 ]
 
 _ATTACK = CAUSES.index("attack")
@@ -102,7 +104,22 @@ def operations_plan(
         site=network.index(project.site),
         price_usd_per_t=v("costs.price_usd_per_t", project.costs.price_usd_per_t),
         discount_rate=v("costs.discount_rate", project.costs.discount_rate),
+        year_starts=year_starts(scenario),
     )
+
+
+def year_starts(scenario: Scenario) -> tuple[float, ...]:
+    """Day (from the scenario's start) of 1 January of each calendar year of the horizon.
+
+    The first entry is the start itself when it is not a 1 January.
+    """
+    first = scenario.start_date
+    out = [0.0]
+    year = first.year + 1
+    while (day := scenario.day_of(date(year, 1, 1))) < scenario.horizon_days:
+        out.append(day)
+        year += 1
+    return tuple(out)
 
 
 def standdown_days(project: Project) -> tuple[float, float]:

@@ -1,0 +1,105 @@
+"""Money by hand on the tiny project: cost items add up, NPV of a pure delay, debt service."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import riskmc
+from riskmc.scenario import read_document, scenario_from_dict, shipped_scenarios
+from riskmc.supply.model import present_value
+
+
+def _quiet(**changes):
+    """tiny.yaml with no random hazard, plus ``stress`` and cost changes."""
+    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    doc["districts"][0]["attacks_per_year"] = 0
+    h = doc["hazard"]
+    h["closures"]["protests"]["rate_per_year"] = 0
+    h["blackouts"]["province_wide"]["rate_per_year"] = 0
+    doc["stress"] = changes.pop("stress", [])
+    doc["projects"][0]["costs"].update(changes.pop("costs", {}))
+    doc["projects"][0].update(changes)
+    return scenario_from_dict(doc)
+
+
+def test_cost_items_add_up_to_the_cent():
+    s = _quiet(
+        stress=[
+            {"kind": "closure", "segment": "R1", "start": "2026-04-10", "days": 70},
+            {"kind": "attack", "district": "Alpha", "target": "site", "start": "2026-09-01"},
+        ]
+    )
+    o = riskmc.simulate(s, 2, seed=4).outcomes.iloc[0]
+    items = ["standby_usd", "delay_carry_usd", "detour_transport_usd", "damage_usd"]
+    assert sum(o[c] for c in items) == pytest.approx(o["capex_overrun_usd"], abs=0.005)
+    # by hand: standby 400,000 a stalled day, overhead 700,000 a day of delay, one road
+    assert o["standby_usd"] == pytest.approx(400_000 * o["stall_days"], abs=0.005)
+    assert o["delay_carry_usd"] == pytest.approx(700_000 * o["delay_days"], abs=0.005)
+    assert o["detour_transport_usd"] == 0
+    # the closure costs 70 - 30 days, give or take the stock it met (within one convoy,
+    # 600 t / 685 t a day) and the trip once the road reopens (7.5 h from 06:00);
+    # the stand-down 3 more
+    convoy_days = 600 / (500_000 / 730)
+    assert 43.0 - convoy_days <= o["delay_days"] <= 43.0 + 13.5 / 24 + convoy_days
+    # damage: the lognormal (median 2e6, sigma 1) at the attack's uniform mark
+    hazard = riskmc.sample_hazard(s, 1, seed=4)
+    mark = float(hazard.attacks["mark"].iloc[0])
+    from scipy.special import ndtri
+
+    assert o["damage_usd"] == pytest.approx(2e6 * math.exp(float(ndtri(mark))), rel=1e-12)
+    assert o["mitigation_cost_usd"] == 0
+
+
+def test_npv_of_a_pure_delay_is_the_discounted_revenue_shift():
+    # a site attack in construction stands the work down 3 days: first production 3 days
+    # late, nothing else changes; with standby, overhead and damage at 0, the NPV loss is
+    # the shift of the export revenue, computed here convoy by convoy
+    s = _quiet(
+        stress=[{"kind": "attack", "district": "Alpha", "target": "site", "start": "2026-09-01"}],
+        costs={"standby_usd_per_day": 0, "overhead_usd_per_day": 0, "site_attack_damage_usd": 0},
+    )
+    o = riskmc.simulate(s, 1, seed=1).outcomes.iloc[0]
+    assert o["delay_days"] == pytest.approx(3.0)
+    fp, horizon, d = 730.0, s.horizon_days, 3.0
+    load, rate, price = 600.0, 650.0, 9500.0
+    k = np.arange(1, 10_000)
+    t = fp + k * load / rate  # a road convoy leaves each time storage holds a load
+    plan = sum(present_value(0.08, x) for x in t[t < horizon])
+    late = sum(present_value(0.08, x + d) for x in t[t + d < horizon])
+    assert o["npv_loss_usd"] == pytest.approx(price * load * (plan - late), rel=1e-9)
+    # undiscounted: the loads that no longer leave within the horizon
+    lost_loads = int((t < horizon).sum() - (t + d < horizon).sum())
+    assert o["lost_output_t"] == pytest.approx(lost_loads * load)
+    assert o["lost_revenue_usd"] == pytest.approx(price * lost_loads * load)
+
+
+def test_escorts_cost_per_convoy():
+    s = _quiet(
+        logistics={"convoy_t": 600, "dispatch_needs_comms": True, "escorted": True},
+        costs={"mitigation_usd": 1_000_000},
+    )
+    r = riskmc.simulate(s, 1, seed=1)
+    o = r.outcomes.iloc[0]
+    base = riskmc.simulate(_quiet(), 1, seed=1).outcomes.iloc[0]
+    assert base["mitigation_cost_usd"] == 0
+    # 5,000 a convoy: construction material, consumables, and road exports
+    assert o["mitigation_cost_usd"] > 1_000_000
+    assert (o["mitigation_cost_usd"] - 1_000_000) % 5_000 == pytest.approx(0.0, abs=1e-6)
+
+
+def test_debt_shortfall_years_by_hand():
+    # 650 t a day at 9,500 USD: about 2.26 bn USD a year of exports once operating (2028-)
+    s = _quiet(debt={"service_usd_per_year": 1.0e9, "first_year": 2027, "cash_margin": 0.5})
+    o = riskmc.simulate(s, 1, seed=1).outcomes.iloc[0]
+    # 2027: no production yet (short); 2028, 2029, 2030: 0.5 x 2.26 bn > 1 bn (fine);
+    # 2031 is the horizon's last, partial year (not counted)
+    assert o["debt_shortfall_years"] == 1
+    assert o["debt_shortfall_mask"] == 0b1
+    s = _quiet(debt={"service_usd_per_year": 1.2e9, "first_year": 2028, "cash_margin": 0.5})
+    o = riskmc.simulate(s, 1, seed=1).outcomes.iloc[0]
+    assert o["debt_shortfall_years"] == 3  # 2028, 2029, 2030: 1.13 bn < 1.2 bn
+    assert o["debt_shortfall_mask"] == 0b111
