@@ -170,8 +170,12 @@ def run(
         bool, typer.Option("--resume", help="Finish the interrupted run in --out DIR.")
     ] = False,
     chunk_size: Annotated[
-        int, typer.Option(help="Replications per unit of work; results do not depend on it.")
-    ] = 256,
+        int | None,
+        typer.Option(
+            help="Replications per unit of work (default: about 8 chunks per worker, "
+            "16 to 256); the outcomes do not depend on it."
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario (the Balochistan default when none is given)."""
     with _run_errors_exit():

@@ -105,7 +105,7 @@ def simulate(
     seed: int = 0,
     *,
     workers: int | None = None,
-    chunk_size: int = 256,
+    chunk_size: int | None = None,
     backend: Literal["local", "dask"] | None = None,
     address: str | None = None,
     client: Client | None = None,
@@ -133,9 +133,11 @@ def simulate(
     workers : int, optional
         Local worker processes; default: every core. With 1 (or a single
         chunk to run) the chunks run in this process, without a pool.
-    chunk_size : int
+    chunk_size : int, optional
         Replications per unit of work; a chunk's hazard events are held in
-        memory only until it is propagated.
+        memory only until it is propagated. Default: about eight chunks per
+        worker, between 16 and 256 replications each, so that the workers
+        finish together.
     backend : {"local", "dask"}, optional
         Default: ``"dask"`` when ``address`` or ``client`` is given, else
         ``"local"``.
@@ -222,7 +224,7 @@ def _check(
     replications: int,
     seed: int,
     workers: int | None,
-    chunk_size: int,
+    chunk_size: int | None,
     backend: str | None,
     address: str | None,
     client: object,
@@ -237,7 +239,8 @@ def _check(
 
     whole("replications", replications, 0)
     whole("seed", seed, 0)
-    whole("chunk_size", chunk_size, 1)
+    if chunk_size is not None:
+        whole("chunk_size", chunk_size, 1)
     if workers is not None:
         whole("workers", workers, 1)
     if precision is not None:
@@ -273,19 +276,26 @@ class _Runner:
         address: str | None,
         client: Client | None,
     ) -> None:
-        self.scenario, self.kind, self.workers = scenario, kind, workers
+        self.scenario, self.kind, self.local_workers = scenario, kind, workers
         self.address, self.client = address, client
         self.backend: Backend | None = None
         if kind == "dask":  # connect now: a bad address fails before any work
             self.backend = DaskBackend(scenario, client=client, address=address)
 
+    @property
+    def workers(self) -> int:
+        """Chunks that can run at once."""
+        if isinstance(self.backend, DaskBackend):
+            return self.backend.workers
+        return self.local_workers
+
     def get(self, n_chunks: int) -> Backend:
         if self.backend is None or (isinstance(self.backend, InProcess) and n_chunks > 1):
-            if self.kind == "local" and (self.workers == 1 or n_chunks == 1):
+            if self.kind == "local" and (self.local_workers == 1 or n_chunks == 1):
                 if self.backend is None:
                     self.backend = InProcess(self.scenario)
             else:
-                self.backend = LocalPool(self.scenario, self.workers)
+                self.backend = LocalPool(self.scenario, self.local_workers)
         return self.backend
 
     def close(self) -> None:
@@ -303,7 +313,7 @@ def _run_batch(
     runner: _Runner,
     seed: int,
     target: int,
-    chunk_size: int,
+    chunk_size: int | None,
     frames: dict[Chunk, pd.DataFrame],
     folder: RunFolder | None,
     progress: ProgressCallback | None,
@@ -311,9 +321,10 @@ def _run_batch(
     done = sum(min(b, target) - a for a, b in covered(list(frames)) if a < target)
     if progress is not None:
         progress(done, target)
-    chunks = plan_chunks(target, chunk_size, done=list(frames))
-    if not chunks:
+    if done >= target:
         return
+    size = chunk_size or auto_chunk_size(target - done, runner.workers)
+    chunks = plan_chunks(target, size, done=list(frames))
     for first, stop, rows in runner.get(len(chunks)).run(chunks, seed):
         if folder is not None:
             folder.add(first, stop, rows)
@@ -321,6 +332,20 @@ def _run_batch(
         done += stop - first
         if progress is not None:
             progress(done, target)
+
+
+def auto_chunk_size(replications: int, workers: int) -> int:
+    """Replications per chunk when none is given: about eight chunks per worker.
+
+    Small enough that the workers end together (a Dask scheduler hands a
+    worker its next task before it is free, so the last chunks can wait
+    behind one another), within 16 and 256 so that the cost of a chunk (a
+    task, its hazard call, its table) stays small.
+
+    >>> auto_chunk_size(20_000, 2), auto_chunk_size(1000, 2), auto_chunk_size(10, 8)
+    (256, 63, 16)
+    """
+    return min(256, max(16, -(-replications // (8 * workers))))
 
 
 def _assemble(frames: Mapping[Chunk, pd.DataFrame], target: int) -> pd.DataFrame:
