@@ -43,8 +43,10 @@ import numba as nb
 import numpy as np
 
 from riskmc.hazard.rng import (
+    LOGNORMAL,
     fill_uniforms,
     gamma_draw,
+    ndtri_fast,
     next_uniform,
     sample_dist,
     seq_start,
@@ -122,6 +124,9 @@ def _event_draw(
     index: int,
     sub: int,
 ) -> float:
+    code = int(ed[row, 0])
+    if code == LOGNORMAL:  # the common case, inline: no call
+        return ed[row, 1] * math.exp(ed[row, 2] * ndtri_fast(u))
     # "+ 0" turns integer literals into plain int64, so that sample_dist is
     # compiled once rather than once per constant a caller passes.
     return sample_dist(
@@ -185,47 +190,110 @@ def draw_theta(
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _write_span(out, n, rep, loc, q):  # type: ignore[no-untyped-def]
-    """Write scratch piece ``loc[q]`` (key, start, end, cause) as record ``out[n]``."""
-    out = _room1(out, n)
-    rec = out[n]
-    rec.replication = rep
-    rec.key = int(loc[q, 0])
-    rec.start = loc[q, 1]
-    rec.end = loc[q, 2]
-    rec.cause = int(loc[q, 3])
-    return out
+def _grow1(a: np.ndarray, n: int) -> np.ndarray:
+    """``a`` itself if ``n`` elements fit, else a copy with room for ``2 n`` (1-D)."""
+    if n <= a.shape[0]:
+        return a
+    b = np.empty(max(2 * n, 2 * a.shape[0]), dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _order_spans(loc, n, horizon, counts, kcnt, by_day, order):  # type: ignore[no-untyped-def]
+    """Order of pieces ``loc[:n]`` by key, then start; ties keep the order made.
+
+    Two stable counting sorts (least significant first): by whole day of the
+    start, with one insertion pass for the pieces that share a day, then by
+    key. Linear in the pieces, where a comparison sort was the costliest step
+    of a replication. The order is left in ``order[:n]``.
+    """
+    n_days = int(horizon) + 1
+    counts[: n_days + 1] = 0
+    max_key = 0
+    for q in range(n):
+        b = min(max(int(loc[q, 1]), 0), n_days - 1)
+        counts[b + 1] += 1
+        max_key = max(max_key, int(loc[q, 0]))
+    for b in range(n_days):
+        counts[b + 1] += counts[b]
+    for q in range(n):
+        b = min(max(int(loc[q, 1]), 0), n_days - 1)
+        by_day[counts[b]] = q
+        counts[b] += 1
+    for i in range(1, n):
+        x = by_day[i]
+        sx = loc[x, 1]
+        j = i - 1
+        while j >= 0 and loc[by_day[j], 1] > sx:
+            by_day[j + 1] = by_day[j]
+            j -= 1
+        by_day[j + 1] = x
+    if kcnt.shape[0] < max_key + 2:
+        kcnt = np.empty(2 * (max_key + 2), dtype=np.int64)
+    kcnt[: max_key + 2] = 0
+    for q in range(n):
+        kcnt[int(loc[q, 0]) + 1] += 1
+    for k in range(max_key + 1):
+        kcnt[k + 1] += kcnt[k]
+    for i in range(n):
+        q = by_day[i]
+        k = int(loc[q, 0])
+        order[kcnt[k]] = q
+        kcnt[k] += 1
+    return kcnt
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _merge_spans(  # type: ignore[no-untyped-def]
-    loc, n, rep, horizon, keep_pieces, pieces, n_p, merged, n_m
+    loc, n, rep, horizon, keep_pieces, pieces, n_p, merged, n_m, scratch
 ):
     """Append a replication's pieces (key, start, end, cause) and their merge.
 
     Both are ordered by key, then start. Pieces of one key that overlap or
-    touch merge into one span with the cause of its first piece.
+    touch merge into one span with the cause of its first piece. ``scratch``
+    is (day counts, key counts, two index arrays), grown here if short.
     """
+    counts, kcnt, by_day, order = scratch
     if n == 0:
-        return pieces, n_p, merged, n_m
-    order = np.argsort(loc[:n, 0] * (horizon + 1.0) + loc[:n, 1], kind="mergesort")
+        return pieces, n_p, merged, n_m, scratch
+    by_day = _grow1(by_day, n)
+    order = _grow1(order, n)
+    kcnt = _order_spans(loc, n, horizon, counts, kcnt, by_day, order)
     if keep_pieces:
-        for q in order:
-            pieces = _write_span(pieces, n_p, rep, loc, q)
-            n_p += 1
+        pieces = _grow1(pieces, n_p + n)
+        for i in range(n):
+            q = order[i]
+            rec = pieces[n_p + i]
+            rec.replication = rep
+            rec.key = int(loc[q, 0])
+            rec.start = loc[q, 1]
+            rec.end = loc[q, 2]
+            rec.cause = int(loc[q, 3])
+        n_p += n
+    merged = _grow1(merged, n_m + n)
     open_key = -1.0
     open_end = 0.0
-    for q in order:
-        if open_key == loc[q, 0] and loc[q, 1] <= open_end:
-            if loc[q, 2] > open_end:
-                open_end = loc[q, 2]
+    for i in range(n):
+        q = order[i]
+        key = loc[q, 0]
+        start = loc[q, 1]
+        end = loc[q, 2]
+        if open_key == key and start <= open_end:
+            if end > open_end:
+                open_end = end
                 merged[n_m - 1].end = open_end
             continue
-        merged = _write_span(merged, n_m, rep, loc, q)
-        open_key = loc[q, 0]
-        open_end = loc[q, 2]
+        rec = merged[n_m]
+        rec.replication = rep
+        rec.key = int(key)
+        rec.start = start
+        rec.end = end
+        rec.cause = int(loc[q, 3])
+        open_key = key
+        open_end = end
         n_m += 1
-    return pieces, n_p, merged, n_m
+    return pieces, n_p, merged, n_m, (counts, kcnt, by_day, order)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -287,16 +355,32 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost):  # type: igno
     """
     spill = th[G_SPILL]
     p_zero = math.exp(-n_br)
+    cap = obuf.shape[1] // 4
+    fill = min(64, cap)
+    # ost[d]: next uniform of d's stream, first block held in obuf[d], blocks
+    # held. Plain 2-D indexing: a view per parent (obuf[d]) costs more than
+    # the parent's draws.
     for d in range(a.n_districts):
-        seq_start(ost[d], 64, obuf.shape[1])
+        ost[d, 0] = 0
+        ost[d, 1] = 0
+        ost[d, 2] = 0
+    horizon = a.horizon
     q = 0
     while q < nl:
         tp = loc[q, 0]
         dp = int(loc[q, 1])
-        buf = obuf[dp]
-        st = ost[dp]
         stream = a.s_offspring[dp]
-        cu = next_uniform(buf, st, k0, k1, rep, stream)
+        pos = ost[dp, 0]
+        b0 = ost[dp, 1]
+        nh = ost[dp, 2]
+        local = pos - 4 * b0
+        if local >= 4 * nh:
+            b0 = pos // 4
+            nh = fill
+            fill_uniforms(obuf[dp], k0, k1, rep, stream, b0, nh)
+            local = pos - 4 * b0
+        cu = obuf[dp, local]
+        pos += 1
         cnt = 0
         p = p_zero
         cdf = p
@@ -305,17 +389,27 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost):  # type: igno
             p *= n_br / cnt
             cdf += p
         for _ in range(cnt):
-            du = next_uniform(buf, st, k0, k1, rep, stream)
-            su = next_uniform(buf, st, k0, k1, rep, stream)
-            nu = next_uniform(buf, st, k0, k1, rep, stream)
+            local = pos - 4 * b0
+            if local + 3 > 4 * nh:
+                b0 = pos // 4
+                nh = fill
+                fill_uniforms(obuf[dp], k0, k1, rep, stream, b0, nh)
+                local = pos - 4 * b0
+            du = obuf[dp, local]
+            su = obuf[dp, local + 1]
+            nu = obuf[dp, local + 2]
+            pos += 3
             tc = tp - tau * math.log(du)
-            if tc >= a.horizon:
+            if tc >= horizon:
                 continue
             dc = dp
             n_nb = a.nb_ptr[dp + 1] - a.nb_ptr[dp]
             if su < spill and n_nb > 0:
                 dc = a.nb_idx[a.nb_ptr[dp] + min(int(nu * n_nb), n_nb - 1)]
             loc, nl = _attack(loc, nl, tc, dc, K_TRIGGERED, -1, -1)
+        ost[dp, 0] = pos
+        ost[dp, 1] = b0
+        ost[dp, 2] = nh
         q += 1
     return loc, nl
 
@@ -442,13 +536,17 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
             mark[q] = (tu - lo) / (hi - lo) if hi > lo else tu
         tgt[q] = target
         if target <= RAIL:  # road (0) or rail (1)
+            # Scalars only: binding a.road_idx or a.rail_idx to one variable
+            # would count references on every attack.
             if target == ROAD:
-                p_close, ptr, idx, e_row = p_road, a.road_ptr, a.road_idx, E_ROAD
+                p_close, first, e_row = p_road, a.road_ptr[d], E_ROAD
+                n_seg = a.road_ptr[d + 1] - first
             else:
-                p_close, ptr, idx, e_row = p_rail, a.rail_ptr, a.rail_idx, E_RAIL
-            n_seg = ptr[d + 1] - ptr[d]
+                p_close, first, e_row = p_rail, a.rail_ptr[d], E_RAIL
+                n_seg = a.rail_ptr[d + 1] - first
             if cu < p_close and n_seg > 0:
-                seg = idx[ptr[d] + min(int(cu / p_close * n_seg), n_seg - 1)]
+                w = first + min(int(cu / p_close * n_seg), n_seg - 1)
+                seg = a.road_idx[w] if target == ROAD else a.rail_idx[w]
                 days = _event_draw(ed, e_row, cdu, k0, k1, rep, stream, index, SUB_CLOSE)
                 lc, nlc = _span(lc, nlc, seg, t, t + days, C_ATTACK, horizon)
         if bu < p_blk:
@@ -489,9 +587,9 @@ def _emit_attacks(  # type: ignore[no-untyped-def]
             perm[j + 1] = perm[j]
             j -= 1
         perm[j + 1] = x
+    out = _grow1(out, n_out + n)
     for i in range(n):
         q = perm[i]
-        out = _room1(out, n_out)
         rec = out[n_out]
         rec.replication = r
         rec.day = loc[q, 0]
@@ -619,6 +717,12 @@ def sample_block(  # type: ignore[no-untyped-def]
     obuf = np.empty((max(n_d, 1), 256), dtype=np.float64)
     ost = np.zeros((max(n_d, 1), 4), dtype=np.int64)
     counts = np.empty(int(horizon) + 2, dtype=np.int64)
+    scratch = (
+        np.empty(int(horizon) + 2, dtype=np.int64),
+        np.empty(64, dtype=np.int64),
+        np.empty(2 * cap_s, dtype=np.int64),
+        np.empty(2 * cap_s, dtype=np.int64),
+    )
 
     for i in range(n_rep):
         r = rep0 + i
@@ -652,7 +756,11 @@ def sample_block(  # type: ignore[no-untyped-def]
         )
         att, n_att, perm = _emit_attacks(loc, nl, tgt, mark, r, horizon, counts, perm, att, n_att)
         lc, nlc, lb, nlb = _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st)
-        cp, n_cp, cl, n_cl = _merge_spans(lc, nlc, r, horizon, keep_pieces, cp, n_cp, cl, n_cl)
-        bp, n_bp, bl, n_bl = _merge_spans(lb, nlb, r, horizon, keep_pieces, bp, n_bp, bl, n_bl)
+        cp, n_cp, cl, n_cl, scratch = _merge_spans(
+            lc, nlc, r, horizon, keep_pieces, cp, n_cp, cl, n_cl, scratch
+        )
+        bp, n_bp, bl, n_bl, scratch = _merge_spans(
+            lb, nlb, r, horizon, keep_pieces, bp, n_bp, bl, n_bl, scratch
+        )
 
     return att[:n_att], cp[:n_cp], cl[:n_cl], bp[:n_bp], bl[:n_bl], camps[:n_camp]
