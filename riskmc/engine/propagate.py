@@ -38,12 +38,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from riskmc.hazard.sample import HazardSample, sample_hazard
+from riskmc.hazard.inputs import CAUSES
+from riskmc.hazard.sample import HazardSample, ReplicationEvents, sample_hazard
 from riskmc.network import CorridorNetwork
 from riskmc.network.compiled import isolated_days_packed
 from riskmc.scenario.distributions import param_quantile
 from riskmc.scenario.schema import Project, Scenario
 from riskmc.supply.model import (
+    HELD_BY_BLACKOUT,
+    HELD_BY_BLACKOUT_WORK,
+    HELD_BY_NOTHING,
+    HELD_BY_SITE_ATTACK,
     ConstructionPlan,
     Hazard,
     OperationsPlan,
@@ -64,11 +69,13 @@ from riskmc.supply.project import (
 )
 
 __all__ = [
+    "DRIVER_CAUSES",
     "METRICS",
     "OUTCOME_COLUMNS",
     "ChunkModel",
     "Money",
     "debt_shortfalls",
+    "district_column",
     "money",
     "simulate_chunk",
 ]
@@ -102,6 +109,33 @@ OUTCOME_COLUMNS = {
     "debt_shortfall_years": "whole years in which export revenue x cash margin < debt service",
     "debt_shortfall_mask": "bit k set: a shortfall in year debt.first_year + k",
 }
+#: Causes to which delay is attributed, each with a column ``delay_<cause>_days``.
+DRIVER_CAUSES = (
+    "attack_closure",
+    "seizure",
+    "protest",
+    "stress_closure",
+    "blackout",
+    "site_attack",
+    "other",
+)
+OUTCOME_COLUMNS |= {
+    f"delay_{cause}_days": f"days of delay_days attributed to {cause.replace('_', ' ')}s"
+    for cause in DRIVER_CAUSES
+}
+
+
+def district_column(name: str) -> str:
+    """Column of the delay attributed to district ``name``: ``delay_at_<name>_days``.
+
+    Examples
+    --------
+    >>> district_column("Dera Bugti")
+    'delay_at_dera_bugti_days'
+    """
+    return "delay_at_" + "_".join(name.lower().split()) + "_days"
+
+
 #: The numeric outcome columns that ``summary()`` reports.
 METRICS = (
     "delay_days",
@@ -166,15 +200,75 @@ class ChunkModel:
         self._plans: dict[tuple[ConstructionPlan | None, OperationsPlan], ProjectResult] = {}
         #: SimPy events processed by :meth:`propagate` so far (plans excluded).
         self.simpy_events = 0
+        names = [d.name for d in scenario.districts]
+        self._seg_districts = [
+            [names.index(n) for n in g.districts] for g in scenario.network.segments
+        ]
+        # districts that delay can be attributed to: those of road segments and of sites
+        held = {d for j, ds in enumerate(self._seg_districts) if net.road[j] for d in ds}
+        held |= {b.site_district for b in self.builds if b.site_district is not None}
+        self.driver_districts = sorted(held)
+        self._district_slot = {d: k for k, d in enumerate(self.driver_districts)}
+        #: The columns of :meth:`run`'s table: OUTCOME_COLUMNS, then one per driver district.
+        self.columns = [
+            *OUTCOME_COLUMNS,
+            *(district_column(names[d]) for d in self.driver_districts),
+        ]
 
     def run(self, seed: int, first: int, stop: int) -> pd.DataFrame:
         """Outcome rows of replications ``first .. stop - 1``, in (replication, project) order."""
         hazard = sample_hazard(self.scenario, range(first, stop), seed=seed, pieces=True)
         rows = self.propagate(hazard)
-        frame = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
+        frame = pd.DataFrame(rows, columns=self.columns)
         return frame.astype(
             {"replication": np.int64, "attacks": np.int64, "debt_shortfall_mask": np.int64}
         )
+
+    def _attribute(
+        self, r: ProjectResult, events: ReplicationEvents, site_district: int | None
+    ) -> list[float]:
+        """Delay days by cause (DRIVER_CAUSES), then by driver district.
+
+        Each slice of delay the model recorded (:attr:`ProjectResult.delay_causes`)
+        goes to what held it: the closure piece that ended the longest wait of
+        the convoy that ended a stall (its cause; for an attack, the attack's
+        district, else the districts of the segment, shared equally), a
+        blackout of the site's district (dispatch held, or work slowed), or an
+        attack on the site (stand-down). A stall ended by a convoy that nothing
+        held is the tail of the previous disruption (the stock was still
+        rebuilding) and goes to it; with none before, to "other".
+        """
+        by_cause = [0.0] * len(DRIVER_CAUSES)
+        by_district = [0.0] * len(self.driver_districts)
+        pieces = None
+        last: tuple[str, list[int]] | None = None
+        for held, until, days in r.delay_causes:
+            districts: list[int] = []
+            if held == HELD_BY_NOTHING and last is not None:
+                name, districts = last
+            elif held >= 0:
+                if pieces is None:
+                    pieces = _pieces_by_end(events)
+                cause, start = pieces.get((held, until), (_OTHER, 0.0))
+                name = _CLOSURE_DRIVER.get(cause, "other")
+                if name == "attack_closure":
+                    districts = _attack_district(events, start, self._seg_districts[held])
+                else:
+                    districts = self._seg_districts[held]
+            elif held == HELD_BY_SITE_ATTACK:
+                name = "site_attack"
+            elif held in (HELD_BY_BLACKOUT, HELD_BY_BLACKOUT_WORK):
+                name = "blackout"
+            else:
+                name = "other"
+            if name in ("site_attack", "blackout") and site_district is not None:
+                districts = [site_district]
+            if held >= 0 or held == HELD_BY_BLACKOUT:  # what can leave a stock rebuilding
+                last = (name, districts)
+            by_cause[DRIVER_CAUSES.index(name)] += days
+            for d in districts:
+                by_district[self._district_slot[d]] += days / len(districts)
+        return by_cause + by_district
 
     def _plan(self, build: ConstructionPlan | None, ops: OperationsPlan) -> ProjectResult:
         key = (build, ops)
@@ -244,6 +338,7 @@ class ChunkModel:
                         m.mitigation,
                         short,
                         short_mask,
+                        *self._attribute(r, events, b.site_district),
                     )
                 )
         return rows
@@ -341,6 +436,36 @@ def debt_shortfalls(
             count += 1
             mask |= 1 << (year - debt.first_year)
     return count, mask
+
+
+_OTHER = -1
+#: Closure causes (riskmc.hazard.inputs.CAUSES codes) as driver causes.
+_CLOSURE_DRIVER = {
+    CAUSES.index("attack"): "attack_closure",
+    CAUSES.index("seizure"): "seizure",
+    CAUSES.index("protest"): "protest",
+    CAUSES.index("stress"): "stress_closure",
+}
+
+
+def _pieces_by_end(events: ReplicationEvents) -> dict[tuple[int, float], tuple[int, float]]:
+    """Closure pieces by (segment, end): (cause, start) of the piece that ends there.
+
+    A merged closure ends with one of its pieces, so a convoy held until the
+    closure's end was held by that piece.
+    """
+    p = events.closure_pieces
+    return {
+        (int(k), float(e)): (int(c), float(s))
+        for k, s, e, c in zip(p["key"], p["start"], p["end"], p["cause"], strict=True)
+    }
+
+
+def _attack_district(events: ReplicationEvents, day: float, candidates: list[int]) -> list[int]:
+    """District of the road or rail attack that started a closure on ``day``."""
+    att = events.attacks
+    hit = att[(att["day"] == day) & np.isin(att["district"], candidates)]
+    return [int(hit["district"][0])] if len(hit) else candidates
 
 
 def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> pd.DataFrame:

@@ -29,6 +29,7 @@ __all__ = [
     "isolated_days_packed",
     "pack",
     "ship",
+    "ship_held",
     "ship_many",
     "ship_many_packed",
     "ship_packed",
@@ -218,7 +219,7 @@ def _dijkstra(
 
 
 @nb.njit(cache=True, error_model="numpy")
-def ship(
+def ship_held(
     net: NetArrays,
     closures: SegmentTimes,
     attacks: SegmentTimes,
@@ -227,8 +228,11 @@ def ship(
     source: int,
     target: int,
     depart: float,
-) -> tuple[float, float, float, int]:
-    """``(arrive, waited_days, km, hits)`` of one shipment along planned path ``plan``.
+) -> tuple[float, float, float, int, int, float]:
+    """``(arrive, waited_days, km, hits, held_seg, held_until)`` of one shipment.
+
+    ``held_seg`` is the segment of the longest wait (-1 if none) and
+    ``held_until`` the day that closure ended: what held the shipment most.
 
     The rules of :meth:`riskmc.network.CorridorNetwork.trip`: at departure and
     at each node facing a closed segment, go on (waiting) or take the fastest
@@ -247,6 +251,9 @@ def ship(
     waited = 0.0
     km = 0.0
     hits = 0
+    held_seg = -1
+    held_until = 0.0
+    longest = 0.0
     decide = True
     while node != target:
         seg = route[pos]
@@ -273,6 +280,8 @@ def ship(
                         continue
         if reopen > t:
             waited += reopen - t
+            if reopen - t > longest:
+                longest, held_seg, held_until = reopen - t, seg, reopen
             t = reopen
             continue
         start = t
@@ -287,13 +296,39 @@ def ship(
             share = _share_left(net, seg, start, share, hit)
             held = _reopens(closures, seg, hit)
             waited += held - hit
+            if held - hit > longest:
+                longest, held_seg, held_until = held - hit, seg, held
             start = held
             t = _traverse(net, seg, held, share)
             i = max(i + 1, lo + np.searchsorted(attacks.start[lo:hi], held, side="left"))
         km += net.km[seg]
         node = net.seg_to[seg] if net.seg_from[seg] == node else net.seg_from[seg]
         pos += 1
-    return t, waited, km, hits
+    return t, waited, km, hits, held_seg, held_until
+
+
+@nb.njit(cache=True, error_model="numpy")
+def ship(
+    net: NetArrays,
+    closures: SegmentTimes,
+    attacks: SegmentTimes,
+    allow: NDArray[np.bool_],
+    plan: NDArray[np.int64],
+    source: int,
+    target: int,
+    depart: float,
+) -> tuple[float, float, float, int]:
+    """``(arrive, waited_days, km, hits)`` of one shipment along planned path ``plan``.
+
+    The rules of :meth:`riskmc.network.CorridorNetwork.trip`: at departure and
+    at each node facing a closed segment, go on (waiting) or take the fastest
+    path open now, whichever arrives first; an attack on the segment being
+    driven holds the shipment until the segment reopens.
+    """
+    arrive, waited, km, hits, _, _ = ship_held(
+        net, closures, attacks, allow, plan, source, target, depart
+    )
+    return arrive, waited, km, hits
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -17,9 +17,16 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-from riskmc.network.compiled import ship, unpack
+from riskmc.network.compiled import ship_held, unpack
 
-__all__ = ["N_SLOTS", "stockout", "stockpile_advance", "stockpile_plan"]
+__all__ = [
+    "HELD_BY_BLACKOUT",
+    "N_SLOTS",
+    "PENDING_COLUMNS",
+    "stockout",
+    "stockpile_advance",
+    "stockpile_plan",
+]
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -57,6 +64,10 @@ STOCK, LEVEL, CONVOY_T, LOSS, RHO, N_PEND, DISPATCHED, DELIVERED, CONSUMED, LOST
 CONVOYS, LOSSES, DELAYED, DETOUR_TKM, DETOUR_PV, INITIAL, PLANNED_KM = range(10, 17)
 NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT = range(17, 20)
 N_SLOTS = 20
+#: Columns of a stockpile's rows of convoys on the road.
+PENDING_COLUMNS = 5
+#: "Held by" code of a convoy whose dispatch a blackout held.
+HELD_BY_BLACKOUT = -2
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -86,12 +97,16 @@ def stockpile_plan(
     rate: float,
     until: float,
     can_dispatch: bool,
+    block_hold: float,
 ) -> float:
     """Send a regime's convoys into a stockpile's state; returns when the regime ends.
 
     ``st`` is the state vector (slots above) and ``pend`` the convoys on the
-    road, one row ``(arrival day, tonnes arriving, tonnes loaded)`` each, the
-    first ``st[N_PEND]`` rows valid; both are updated in place. The regime
+    road, one row ``(arrival day, tonnes arriving, tonnes loaded, held by
+    segment, held until)`` each, the first ``st[N_PEND]`` rows valid; both
+    are updated in place. What held a convoy most is the segment and end of
+    its longest wait for a closure, or ``HELD_BY_BLACKOUT`` when the convoy
+    leaves ``now`` after dispatch was blocked ``block_hold`` days, longer. The regime
     ends at ``until``, at the earliest arrival of a hit convoy, or at a
     stock-out, whichever comes first; convoys leaving before that are kept.
     """
@@ -120,11 +135,17 @@ def stockpile_plan(
             if n_pend + n == cap:  # no room: end the regime here, the next one goes on
                 end = t
                 break
-            a, w, d, h = ship(net, closures, attacks, allow, plan, source, target, t)
+            a, w, d, h, held, held_until = ship_held(
+                net, closures, attacks, allow, plan, source, target, t
+            )
             row = n_pend + n
             pend[row, 0] = a
             pend[row, 1] = c * (1.0 - st[LOSS]) ** h
             pend[row, 2] = c
+            if t == now and block_hold > w:
+                held, held_until = HELD_BY_BLACKOUT, now
+            pend[row, 3] = held
+            pend[row, 4] = held_until
             departs[n] = t
             waited[n] = w
             km[n] = d

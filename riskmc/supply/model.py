@@ -61,6 +61,10 @@ from riskmc.network.compiled import NetArrays, SegmentTimes, pack, ship_many_pac
 from riskmc.supply import kernels as kern
 
 __all__ = [
+    "HELD_BY_BLACKOUT",
+    "HELD_BY_BLACKOUT_WORK",
+    "HELD_BY_NOTHING",
+    "HELD_BY_SITE_ATTACK",
     "ConstructionPlan",
     "Hazard",
     "OperationsPlan",
@@ -73,6 +77,11 @@ __all__ = [
 _EPS = 1e-6  # tonnes: a stock below this is empty
 _STANDDOWN, _BLACKOUT, _BLOCKED, _EXPORT_CLOSED, _OPS_STANDDOWN = 1, 2, 4, 8, 16
 _RAMP_STEP_DAYS = 30.0
+#: Codes of what held construction, beside a segment index (see ProjectResult.delay_causes).
+HELD_BY_NOTHING = -1  # a stall ended by a convoy that nothing held (e.g. after a lost cargo)
+HELD_BY_BLACKOUT = kern.HELD_BY_BLACKOUT  # a convoy whose dispatch a blackout held
+HELD_BY_SITE_ATTACK = -3  # a stand-down after an attack on the site
+HELD_BY_BLACKOUT_WORK = -4  # work slowed by a blackout of the site's district
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,9 @@ class ProjectResult:
     stockpiles: dict[str, dict[str, float]] = field(default_factory=dict)
     storage_t: float = 0.0
     stall_spans: list[tuple[float, float]] = field(default_factory=list)
+    # (held by, until, days of delay): a segment index and the end of the closure that held
+    # the convoy ending a stall, or one of the HELD_BY_* codes
+    delay_causes: list[tuple[int, float, float]] = field(default_factory=list)
     exported_by_year: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     def balance_t(self, pile: str) -> float:
@@ -287,7 +299,8 @@ class _Stockpile:
         st[kern.NEXT_LOSSY] = st[kern.NEXT_ARRIVAL] = math.inf
         self.st = st
         # the position never exceeds the level plus one convoy: that many rows suffice
-        self.pend = np.zeros((math.ceil(level / convoy_t) + 4, 3))
+        self.pend = np.zeros((math.ceil(level / convoy_t) + 4, kern.PENDING_COLUMNS))
+        self.block_hold = 0.0  # days dispatch has been blocked, up to now
 
     @property
     def stock(self) -> float:
@@ -299,10 +312,20 @@ class _Stockpile:
     def next_arrival(self) -> float:
         return float(self.st[kern.NEXT_ARRIVAL])
 
+    def held_next(self) -> tuple[int, float]:
+        """What held the next convoy to arrive: (segment or code, until)."""
+        n = int(self.st[kern.N_PEND])
+        if n == 0:
+            return -1, 0.0
+        row = self.pend[int(np.argmin(self.pend[:n, 0]))]
+        return int(row[3]), float(row[4])
+
     def plan(self, now: float, rate: float, until: float, can_dispatch: bool) -> float:
         """Send this regime's convoys; returns when the regime ends."""
         run = self.run
-        return float(
+        hold = self.block_hold
+        self.block_hold = 0.0
+        end = float(
             kern.stockpile_plan(
                 run.floats,
                 run.ints,
@@ -316,8 +339,12 @@ class _Stockpile:
                 rate,
                 until,
                 can_dispatch,
+                hold,
             )
         )
+        if not can_dispatch:
+            self.block_hold = hold + (end - now)
+        return end
 
     def advance(self, now: float, end: float, rate: float) -> float:
         """Deliveries up to ``end`` and the draw-down; returns the tonnes consumed."""
@@ -427,8 +454,17 @@ def _construct(
         blocked = plan.dispatch_needs_comms and bool(mask & _BLOCKED)
         end = pile.plan(now, rate, until, not blocked)
         run.check_progress(now, end)
+        held = pile.held_next() if stalled else (-1, 0.0)
         yield env.timeout(end - now)
         used = pile.advance(now, end, rate)
+        if end > now:
+            # what this regime costs the schedule, and what held it (driver attribution)
+            if stalled:
+                r.delay_causes.append((held[0], held[1], end - now))
+            elif p == 0:
+                r.delay_causes.append((HELD_BY_SITE_ATTACK, now, end - now))
+            elif p < 1:
+                r.delay_causes.append((HELD_BY_BLACKOUT_WORK, now, (1 - p) * (end - now)))
         progress = plan.planned_days if end >= t_done else progress + used / need
         if stalled:
             r.material_stall_days += end - now
