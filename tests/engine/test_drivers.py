@@ -58,3 +58,16 @@ def test_default_scenario_attribution_adds_up():
 def test_operating_mines_have_no_delay_to_attribute(column):
     o = riskmc.simulate(riskmc.default_scenario(), 3, seed=1, workers=1).outcomes
     assert (o.loc[o["project"] == "Saindak", column] == 0).all()
+
+
+def test_driver_shares_add_up_to_one_in_the_default_scenario():
+    from riskmc.analysis.drivers import driver_shares
+
+    o = riskmc.simulate(riskmc.default_scenario(), 40, seed=6, workers=1).outcomes
+    shares = driver_shares(o)
+    assert set(shares["project"]) == {"Reko Diq"}  # Saindak has no construction delay
+    for _, part in shares.groupby("kind"):
+        assert part["share"].sum() == pytest.approx(1.0, abs=1e-12)
+    chagai = shares[(shares["kind"] == "district") & (shares["name"] == "chagai")]
+    assert float(chagai["share"].iloc[0]) > 0.5  # the site's district carries most of it
+    assert (shares["low"] <= shares["share"]).all() and (shares["share"] <= shares["high"]).all()
