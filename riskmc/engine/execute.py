@@ -25,7 +25,6 @@ import pandas as pd
 
 from riskmc.engine.checkpoint import ExecutionError
 from riskmc.engine.propagate import ChunkModel
-from riskmc.hazard import sample_hazard
 from riskmc.scenario import Scenario, scenario_from_dict
 
 if TYPE_CHECKING:
@@ -120,13 +119,16 @@ class InProcess:
 _worker_model: ChunkModel | None = None
 
 
-def _start_worker(scenario: Scenario) -> None:
-    """Initializer of a pool process: build the model, load the compiled kernels."""
+def _start_worker(model: ChunkModel | Scenario) -> None:
+    """Initializer of a pool process: the model, with its kernels loaded."""
     global _worker_model  # one model per worker process, built once
     # Ctrl-C reaches the whole process group; the parent alone decides what to do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_model = ChunkModel(scenario)
-    _worker_model.run(0, 0, 1)  # Numba cache and the plan runs, before any timing counts
+    if isinstance(model, ChunkModel):  # forked: the parent's model, already warm
+        _worker_model = model
+    else:
+        _worker_model = ChunkModel(model)
+        _worker_model.run(0, 0, 1)  # kernels from the Numba cache before any timing counts
 
 
 def _pool_chunk(seed: int, first: int, stop: int) -> tuple[int, int, pd.DataFrame]:
@@ -154,18 +156,24 @@ def _context() -> multiprocessing.context.BaseContext:
 class LocalPool:
     """A pool of worker processes on this machine, one chunk at a time each.
 
-    The compiled kernels are loaded into the Numba cache by this process first,
-    so the workers read them from the cache instead of each compiling them.
+    This process builds the model and runs one replication first, which
+    compiles every kernel of a chunk into the Numba cache (or loads it from
+    there). Forked workers then inherit the warm model as it is; workers
+    started otherwise build their own and load the kernels from the cache,
+    instead of each compiling them.
     """
 
     def __init__(self, scenario: Scenario, workers: int) -> None:
         self.workers = workers
-        sample_hazard(scenario, 1, seed=0, threads=1)  # compile once, into the cache
+        model = ChunkModel(scenario)
+        model.run(0, 0, 1)
+        ctx = _context()
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=_context(),
+            mp_context=ctx,
             initializer=_start_worker,
-            initargs=(scenario,),
+            # fork passes the arguments by memory; the other methods pickle them
+            initargs=(model if ctx.get_start_method() == "fork" else scenario,),
         )
 
     def run(self, chunks: Sequence[Chunk], seed: int) -> Iterator[tuple[int, int, pd.DataFrame]]:
