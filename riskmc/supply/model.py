@@ -508,6 +508,9 @@ def _operate(
     price, rate_y = plan.price_usd_per_t, plan.discount_rate
     storage = 0.0
     load = min(plan.convoy_t, cap)  # a road export convoy
+    # road export convoys change nothing but storage, which counts them as they leave: their
+    # trips are worked out together at the end
+    departures: list[NDArray[np.float64]] = []
     flows: list[tuple[float, float, float]] = []
     while env.now < plan.end - 1e-9:
         now = env.now
@@ -518,7 +521,7 @@ def _operate(
         road_out = not rail and can_dispatch and not mask & _EXPORT_CLOSED
         if road_out and storage >= load - _EPS:
             ready = math.floor((storage + _EPS) / load)
-            _export_convoys(run, plan, np.full(ready, now), load)
+            departures.append(np.full(ready, now))
             storage = max(storage - ready * load, 0.0)
         starved = full_q > 0 and pile.stock <= _EPS
         q = 0.0 if (mask & _OPS_STANDDOWN or starved) else full_q
@@ -550,7 +553,7 @@ def _operate(
             k = np.arange(1, math.ceil(dt * q / load) + 2, dtype=np.float64)
             departs = now + (k * load - start) / q
             departs = departs[departs < end]
-            _export_convoys(run, plan, departs, load)
+            departures.append(departs)
             storage = min(max(start + q * dt - len(departs) * load, 0.0), cap)
         r.produced_t += q * dt
         if q < full_q:
@@ -560,6 +563,8 @@ def _operate(
             r.export_pv_usd += price * out * present_value(rate_y, now, end)
             flows.append((now, end, out))
     r.storage_t = storage
+    if departures:
+        _export_convoys(run, plan, np.concatenate(departures), load)
     years = np.asarray(plan.year_starts, dtype=np.float64)
     if len(years) and flows:
         t0, t1, rate = (np.array(x) for x in zip(*flows, strict=True))
