@@ -30,6 +30,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from riskmc.analysis.curves import exceedance, s_curve
+from riskmc.analysis.drivers import driver_shares
 from riskmc.data import load_table
 from riskmc.scenario import Scenario, param_mean
 
@@ -270,7 +271,7 @@ def driver_bars(
     Parameters
     ----------
     shares : DataFrame
-        Long form: ``driver`` (a district or a cause), ``share`` (a fraction,
+        Long form: ``name`` or ``driver`` (a district or a cause), ``share`` (a fraction,
         0 to 1), and optionally ``kind`` (e.g. ``"district"``, ``"cause"``:
         one panel each) and ``low``, ``high`` (an interval of the share).
     scenario : str
@@ -296,7 +297,7 @@ def driver_bars(
             err = np.vstack([g["share"] - g["low"], g["high"] - g["share"]]) * 100
         ax.barh(y, g["share"] * 100, xerr=err, color="#fdae6b", edgecolor="#e6550d",
                 error_kw={"linewidth": 0.8, "ecolor": "0.3"})  # fmt: skip
-        ax.set_yticks(y, [str(d) for d in g["driver"]])
+        ax.set_yticks(y, [str(d) for d in g[_label_column(g)]])
         ends = g["high"] if "high" in g else g["share"]
         for yi, s, end in zip(y, g["share"], ends, strict=True):
             ax.annotate(f"{100 * s:.1f} %", (100 * end, yi), xytext=(4, 0),
@@ -308,6 +309,10 @@ def driver_bars(
     fig.suptitle(title or f"Drivers of {metric}: {scenario}")
     _footer(fig, f"Scenario: {scenario}; shares {source}")
     return fig
+
+
+def _label_column(frame: pd.DataFrame) -> str:
+    return "name" if "name" in frame else "driver"
 
 
 def attack_shares(scenario: Scenario) -> dict[str, float]:
@@ -589,9 +594,13 @@ def figures(result: SimulationResult, drivers: pd.DataFrame | None = None) -> di
     - ``delay_histogram``, ``s_curve``: when a project has a construction phase;
     - ``exceedance_<metric>`` for delay, capex overrun and NPV loss: for the
       projects where the metric varies;
+    - ``drivers_<project>`` (``drivers`` without a project column): the
+      shares of expected delay by cause and by district, from ``drivers`` or
+      else from :func:`riskmc.analysis.drivers.driver_shares` of the outcome
+      table, for each project with a delay;
     - ``district_map``: when the districts have coordinates, coloured by the
-      district shares of ``drivers`` if given, else by the share of modelled attacks;
-    - ``drivers``: when ``drivers`` is given (see :func:`driver_bars`).
+      district shares of delay of the first such project, or, without
+      attribution, by each district's share of the modelled attacks.
     """
     o, s = result.outcomes, result.scenario
     out: dict[str, Figure] = {}
@@ -611,23 +620,47 @@ def figures(result: SimulationResult, drivers: pd.DataFrame | None = None) -> di
         if varies:
             curve = exceedance(o[o["project"].isin(varies)], metric)
             out[f"exceedance_{metric}"] = exceedance_plot(curve, scenario=s.name, seed=result.seed)
-    try:
-        if drivers is not None and "kind" in drivers and (drivers["kind"] == "district").any():
-            d = drivers[drivers["kind"] == "district"]
-            values = dict(zip(d["driver"], d["share"], strict=True))
-            label, note = "share of expected delay [%]", "colour: driver shares of delay"
-        else:
-            values = attack_shares(s)
-            label = "share of modelled attacks [%]"
-            note = (
-                "colour: each district's long-run attack rate in the scenario (campaigns excluded)"
+    if drivers is None and any(str(c).startswith("delay_at_") for c in o.columns):
+        drivers = driver_shares(o)
+    if drivers is not None and len(drivers):
+        # driver_shares names districts by their column slug: show the scenario's names.
+        names = {_slug(d.name): d.name for d in s.districts}
+        column = _label_column(drivers)
+        drivers = drivers.assign(
+            **{column: [names.get(_slug(str(n)), str(n)) for n in drivers[column]]}
+        )
+        projects = list(drivers["project"].unique()) if "project" in drivers else [None]
+        for project in projects:
+            d = drivers if project is None else drivers[drivers["project"] == project]
+            stem = "drivers" if project is None else f"drivers_{_slug(str(project))}"
+            title = f"Drivers of delay_days: {s.name}"
+            out[stem] = driver_bars(
+                d, scenario=s.name, title=title if project is None else f"{title}, {project}"
             )
+        first = drivers if projects == [None] else drivers[drivers["project"] == projects[0]]
+        shown = first[first["kind"] == "district"] if "kind" in first else first.iloc[:0]
+    else:
+        projects, shown = [], pd.DataFrame()
+    if len(shown):
+        # Districts the attribution found nothing in held none of the delay.
+        values = {d.name: 0.0 for d in s.districts}
+        values.update(zip(shown[_label_column(shown)], shown["share"], strict=True))
+        label = "share of expected delay [%]"
+        note = "colour: share of the expected delay held in each district" + (
+            "" if projects == [None] else f", {projects[0]}"
+        )
+    else:
+        values = attack_shares(s)
+        label = "share of modelled attacks [%]"
+        note = "colour: each district's long-run attack rate in the scenario (campaigns excluded)"
+    coords, _ = _coordinates(s)
+    if any(f"district:{d.name}" in coords for d in s.districts):
         out["district_map"] = district_map(s, values, label=label, source=note)
-    except ValueError:
-        pass  # no coordinates: no map
-    if drivers is not None:
-        out["drivers"] = driver_bars(drivers, scenario=s.name)
     return out
+
+
+def _slug(name: str) -> str:
+    return "_".join(re.sub(r"[^a-z0-9]+", " ", name.lower()).split())
 
 
 def png_bytes(fig: Figure) -> bytes:
@@ -663,8 +696,8 @@ def write_plots(
     >>> tiny = load_scenario(shipped_scenarios()["tiny.yaml"])
     >>> paths = write_plots(simulate(tiny, 20, seed=1, workers=1), tempfile.mkdtemp())
     >>> sorted(p.name for p in paths)  # tiny has no coordinates: no map
-    ['delay_histogram.png', 'exceedance_capex_overrun_usd.png', 'exceedance_delay_days.png', \
-'exceedance_npv_loss_usd.png', 's_curve.png']
+    ['delay_histogram.png', 'drivers_mine.png', 'exceedance_capex_overrun_usd.png', \
+'exceedance_delay_days.png', 'exceedance_npv_loss_usd.png', 's_curve.png']
     """
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)

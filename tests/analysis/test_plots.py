@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection
@@ -16,8 +15,8 @@ from riskmc.analysis.plots import (
     district_map,
     driver_bars,
     exceedance_plot,
+    figures,
     histogram,
-    png_bytes,
     tornado_plot,
     write_plots,
 )
@@ -196,6 +195,7 @@ def test_write_plots_writes_readable_pngs(tiny_result, tmp_path):
     paths = write_plots(tiny_result, tmp_path / "plots")
     assert sorted(p.name for p in paths) == [
         "delay_histogram.png",
+        "drivers_mine.png",
         "exceedance_capex_overrun_usd.png",
         "exceedance_delay_days.png",
         "exceedance_npv_loss_usd.png",
@@ -211,12 +211,25 @@ def test_write_plots_of_the_default_scenario_has_the_map_and_drivers(default_res
     from riskmc.engine import SimulationResult
 
     result = SimulationResult.from_parquet(default_result_dir)
-    drivers = pd.DataFrame(
+    names = {p.name for p in write_plots(result, tmp_path / "auto")}
+    # Drivers from the attribution columns, for Reko Diq only: Saindak operates, no delay.
+    assert {"district_map.png", "drivers_reko_diq.png", "s_curve.png"} <= names
+    assert not any("saindak" in n for n in names)
+    given = pd.DataFrame(
         {"kind": ["district", "district"], "driver": ["Chagai", "Nushki"], "share": [0.6, 0.4]}
     )
-    names = {p.name for p in write_plots(result, tmp_path, drivers=drivers)}
-    assert {"district_map.png", "drivers.png", "s_curve.png", "delay_histogram.png"} <= names
-    assert _png_size(png_bytes(Figure()))[0] > 0
-    # Saindak operates: its delay is 0 in every replication, so it has no delay panel.
-    saindak = result.outcomes[result.outcomes["project"] == "Saindak"]
-    assert np.all(saindak["delay_days"] == 0)
+    figs = figures(result, drivers=given)
+    assert "drivers" in figs
+    assert "drivers_reko_diq" not in figs
+    sizes = {
+        ax_label: float(c.get_sizes()[0])
+        for c, ax_label in zip(
+            [c for c in figs["district_map"].axes[0].collections if isinstance(c, PathCollection)],
+            [d.name for d in result.scenario.districts],
+            strict=False,
+        )
+    }
+    # Chagai has the largest share (60 %): the largest marker; Quetta has none: the smallest.
+    assert sizes["Chagai"] == 960.0
+    assert sizes["Nushki"] == pytest.approx(60 + 900 * 0.4 / 0.6)
+    assert sizes["Quetta"] == 60.0
