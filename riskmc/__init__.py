@@ -5,6 +5,7 @@ The data flow reads like the package: a scenario is loaded and validated
 disruptions are propagated through the supply chain of each project.
 """
 
+from riskmc.analysis.compare import Comparison, compare
 from riskmc.engine import SimulationResult, simulate
 from riskmc.hazard import HazardSample, sample_hazard
 from riskmc.scenario import Scenario, ScenarioError, default_scenario, load_scenario
@@ -12,11 +13,13 @@ from riskmc.scenario import Scenario, ScenarioError, default_scenario, load_scen
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Comparison",
     "HazardSample",
     "Scenario",
     "ScenarioError",
     "SimulationResult",
     "__version__",
+    "compare",
     "default_scenario",
     "load_scenario",
     "sample_hazard",

@@ -30,6 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from riskmc import __version__
+from riskmc.analysis.compare import compare_command
 from riskmc.calibration.cli import calibrate_command
 from riskmc.engine import SimulationResult, simulate
 from riskmc.engine.checkpoint import ExecutionError, read_manifest, read_run_scenario
@@ -424,6 +425,8 @@ def _print_overview(s: Scenario) -> None:
 
 # `riskmc calibrate`: the command lives with the calibration code.
 app.command("calibrate")(calibrate_command)
+# `riskmc compare`: the command lives with the comparison code.
+app.command("compare")(compare_command)
 
 
 def main() -> None:

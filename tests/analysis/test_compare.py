@@ -1,0 +1,145 @@
+"""Comparisons on common random numbers: paired differences, cost-benefit, the CLI."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import riskmc
+from riskmc.analysis.compare import COMPARED, compare, paired_difference, ratio_bootstrap
+from riskmc.cli import app
+from riskmc.scenario import read_document, scenario_from_dict, shipped_scenarios
+
+runner = CliRunner()
+TINY = shipped_scenarios()["tiny.yaml"]
+
+
+def _tiny(**construction: object) -> riskmc.Scenario:
+    doc = copy.deepcopy(read_document(TINY))
+    doc["projects"][0]["construction"].update(construction)
+    return scenario_from_dict(doc)
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero():
+    tiny = riskmc.load_scenario(TINY)
+    cmp = riskmc.compare([tiny, tiny], replications=12, seed=5, workers=1)
+    d = cmp.differences
+    assert len(d) == 12
+    assert set(d["scenario"]) == {"tiny#2"}
+    assert (d[list(COMPARED)].to_numpy() == 0.0).all()
+    s = cmp.summary()
+    diff = s[s["statistic"] == "difference"]
+    assert (diff[["value", "se", "low", "high"]].to_numpy() == 0.0).all()
+    # Nothing spent on either side: no cost-benefit ratio.
+    assert s.loc[s["statistic"] == "benefit_per_usd", "value"].isna().all()
+    # ... although the runs themselves are not trivial.
+    assert cmp.results[0].outcomes["delay_days"].mean() > 1.0
+
+
+def test_common_random_numbers_make_paired_differences_tighter_than_independent_runs():
+    # A bigger buffer on the same seed: the paired standard deviation is far
+    # below that of two independent runs, sqrt(Var A + Var B).
+    cmp = compare([_tiny(), _tiny(site_buffer_days=60)], replications=40, seed=2, workers=1)
+    a = cmp.results[0].outcomes["delay_days"].to_numpy()
+    b = cmp.results[1].outcomes["delay_days"].to_numpy()
+    paired = np.std(b - a, ddof=1)
+    independent = math.sqrt(np.var(a, ddof=1) + np.var(b, ddof=1))
+    assert paired < 0.5 * independent
+    # The differences are the runs' outcomes subtracted replication by replication.
+    np.testing.assert_array_equal(cmp.differences["delay_days"].to_numpy(), b - a)
+
+
+def test_paired_difference_known_answer():
+    mean, se, lo, hi = paired_difference(np.array([1.0, 2.0, 3.0, 6.0]))
+    assert mean == 3.0
+    assert se == pytest.approx(np.std([1, 2, 3, 6], ddof=1) / 2)
+    # Student t with 3 degrees of freedom: 3.182446
+    assert hi - mean == pytest.approx(3.182446305284263 * se)
+    assert mean - lo == pytest.approx(hi - mean)
+    assert all(math.isnan(x) for x in paired_difference(np.array([1.0]))[1:])
+
+
+def test_ratio_bootstrap_is_reproducible_and_covers_a_known_ratio():
+    gen = np.random.default_rng(11)
+    cost = gen.uniform(1.0, 3.0, 400)
+    benefit = 2.5 * cost + gen.normal(0.0, 0.5, 400)
+    a = ratio_bootstrap(benefit, cost, np.random.default_rng(3), 1000)
+    b = ratio_bootstrap(benefit, cost, np.random.default_rng(3), 1000)
+    assert a == b
+    ratio, se, lo, hi = a
+    assert ratio == pytest.approx(benefit.mean() / cost.mean())
+    # The ratio's standard error by the delta method, against the bootstrap's.
+    resid = benefit - ratio * cost
+    delta_se = resid.std(ddof=1) / math.sqrt(400) / cost.mean()
+    assert se == pytest.approx(delta_se, rel=0.15)
+    assert lo < 2.5 < hi
+    assert hi - lo < 6 * delta_se
+    assert all(math.isnan(x) for x in ratio_bootstrap(benefit, -cost, gen))
+
+
+def test_cost_benefit_of_a_costed_mitigation():
+    doc = copy.deepcopy(read_document(TINY))
+    doc["name"] = "buffer"
+    doc["projects"][0]["construction"]["site_buffer_days"] = 60
+    doc["projects"][0]["costs"]["mitigation_usd"] = 2.0e6
+    doc["projects"][0]["logistics"]["escorted"] = True
+    mitigated = scenario_from_dict(doc)
+    cmp = compare([_tiny(), mitigated], replications=30, seed=4, workers=1)
+    out = cmp.results[1].outcomes
+    # What was spent: the one-off plus 5,000 USD for each of the run's convoys.
+    assert (out["mitigation_cost_usd"] > 2.0e6).all()
+    s = cmp.summary().set_index(["metric", "statistic"])
+    npv = s.loc[("npv_loss_usd", "difference")]
+    cost = s.loc[("mitigation_cost_usd", "difference")]
+    ratio = s.loc[("npv_loss_usd", "benefit_per_usd")]
+    assert ratio["value"] == pytest.approx(-npv["value"] / cost["value"])
+    assert ratio["low"] < ratio["value"] < ratio["high"]
+    # The same seed gives the same interval.
+    again = compare([_tiny(), mitigated], replications=30, seed=4, workers=1).summary()
+    assert again.equals(cmp.summary())
+
+
+def test_compare_refuses_one_scenario_and_precision():
+    tiny = riskmc.load_scenario(TINY)
+    with pytest.raises(ValueError, match="at least two"):
+        compare([tiny], replications=2)
+    with pytest.raises(ValueError, match="precision"):
+        compare([tiny, tiny], replications=2, precision=0.01)
+
+
+def test_cli_compare_prints_the_paired_differences():
+    result = runner.invoke(app, ["compare", str(TINY), str(TINY), "-n", "4", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Paired differences against 'tiny'" in result.stdout
+    assert "tiny#2" in result.stdout
+    assert "delay" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [str(TINY)],
+        [str(TINY), "no-such-file.yaml"],
+        [str(TINY), str(TINY), "-n", "1"],
+    ],
+)
+def test_cli_compare_bad_input_one_line_exit_2(args, tmp_path):
+    result = runner.invoke(app, ["compare", *args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    if args[-1] == "no-such-file.yaml":
+        assert result.stderr.strip().splitlines() == ["error: no-such-file.yaml: no such file"]
+
+
+def test_cli_compare_bad_scenario_names_the_field(tiny_doc, write_yaml):
+    tiny_doc["districts"][0]["attacks_per_year"] = -2
+    bad = write_yaml(tiny_doc)
+    result = runner.invoke(app, ["compare", str(TINY), str(bad), "-n", "2"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "districts[0].attacks_per_year" in lines[0]
