@@ -429,6 +429,34 @@ app.command("calibrate")(calibrate_command)
 app.command("compare")(compare_command)
 
 
+@app.command()
+def report(
+    results_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RESULTS_DIR",
+            help="A saved result: the folder of `riskmc run --out DIR` or of "
+            "SimulationResult.to_parquet.",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="The HTML file (RESULTS_DIR/report.html)."
+        ),
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report (summary tables, plots, sources) of a saved result."""
+    from riskmc.analysis.report import ReportError, write_report  # matplotlib: load on use
+
+    try:
+        path = write_report(results_dir, output)
+    except ReportError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    out.print(f"Report written to {path}", markup=False, soft_wrap=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -46,6 +46,7 @@ __all__ = [
     "exceedance_plot",
     "figures",
     "histogram",
+    "plan_dates",
     "png_bytes",
     "s_curve_plot",
     "tornado_plot",
@@ -577,8 +578,11 @@ def comparison_plot(
     return fig
 
 
-def _plan_dates(outcomes: pd.DataFrame) -> dict[str, pd.Timestamp]:
-    """Each construction project's planned first production: first production - delay."""
+def plan_dates(outcomes: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Each construction project's planned first production: first production - delay.
+
+    The median over the replications (the plan varies when the planned days are uncertain).
+    """
     dates = pd.to_datetime(outcomes["first_production"])
     plan = dates - pd.to_timedelta(outcomes["delay_days"], unit="D")
     out = {}
@@ -611,7 +615,7 @@ def figures(result: SimulationResult, drivers: pd.DataFrame | None = None) -> di
             o, "delay_days", scenario=s.name, projects=building, seed=result.seed
         )
         out["s_curve"] = s_curve_plot(
-            s_curve(o), scenario=s.name, plan=_plan_dates(o), seed=result.seed
+            s_curve(o), scenario=s.name, plan=plan_dates(o), seed=result.seed
         )
     for metric in ("delay_days", "capex_overrun_usd", "npv_loss_usd"):
         if metric not in o:

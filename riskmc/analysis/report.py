@@ -1,0 +1,517 @@
+"""A self-contained HTML report of a saved result: ``riskmc report RESULTS_DIR``.
+
+One HTML file with its CSS inline and its plots embedded as base64 PNG
+(``data:`` URIs), so it opens offline, can be mailed as one attachment and
+loads nothing from elsewhere. It holds:
+
+- the scenario: name, description, start, horizon, seed, replications;
+- the summary: mean, P50, P80 and P90 of every reported metric per project,
+  each with its 95 % interval; the contingency (P80 against the plan); the
+  lender's view (probability that first production slips past dates after the
+  plan); the joint confidence of delay and capex overrun;
+- the drivers of delay, when the outcome table has the attribution columns;
+- the plots of :func:`riskmc.analysis.plots.figures`;
+- the assumptions and their sources: the scenario's districts, projects and
+  network with their source notes, and the citation of every source tag
+  (``S1`` ... ``S54``) of the package data (:func:`riskmc.data.sources`).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskmc import __version__
+from riskmc.analysis.curves import contingency, joint_confidence, slip_probability
+from riskmc.analysis.drivers import driver_shares
+from riskmc.analysis.plots import axis_label, figures, plan_dates, png_bytes
+from riskmc.data import sources
+from riskmc.engine.checkpoint import OUTCOMES, RESULT, SCENARIO, ExecutionError
+from riskmc.engine.simulate import SimulationResult
+from riskmc.scenario import Scenario, param_mean
+
+__all__ = ["ReportError", "build_report", "load_results", "write_report"]
+
+#: What each plot shows, under it in the report.
+CAPTIONS = {
+    "delay_histogram": "Delay to first production per replication, with the P50, P80 and P90.",
+    "s_curve": "Probability of first production by each date; dotted: the plan.",
+    "exceedance_delay_days": "Probability that the delay exceeds each number of days.",
+    "exceedance_capex_overrun_usd": "Probability that the capex overrun exceeds each amount.",
+    "exceedance_npv_loss_usd": "Probability that the NPV loss exceeds each amount.",
+    "district_map": "Districts, road and rail segments, sites and ports.",
+}
+#: Days after the plan's first production at which the slip probability is given.
+SLIP_DAYS = (0, 30, 90, 180, 365)
+
+
+class ReportError(ValueError):
+    """A folder that is not a saved result; ``str(error)`` is one line naming it."""
+
+
+def load_results(folder: str | Path) -> SimulationResult:
+    """Read a results folder, refusing with one line what is not one.
+
+    Parameters
+    ----------
+    folder : str or Path
+        What :meth:`SimulationResult.to_parquet` (or ``riskmc run --out``) wrote.
+
+    Raises
+    ------
+    ReportError
+        The folder is missing, is not a folder, lacks ``outcomes.parquet``,
+        ``scenario.json`` or ``result.json``, or one of them cannot be read.
+    """
+    path = Path(folder)
+    if not path.exists():
+        raise ReportError(f"{path}: no such folder (RESULTS_DIR must be a saved result)")
+    if not path.is_dir():
+        raise ReportError(f"{path}: not a folder (RESULTS_DIR must be a saved result)")
+    missing = [name for name in (RESULT, SCENARIO, OUTCOMES) if not (path / name).is_file()]
+    if missing:
+        raise ReportError(
+            f"{path}: not a results folder: {', '.join(missing)} missing (write one with "
+            "SimulationResult.to_parquet or riskmc run --out DIR)"
+        )
+    try:
+        return SimulationResult.from_parquet(path)
+    except ExecutionError as exc:
+        raise ReportError(str(exc)) from None
+    except (OSError, ValueError) as exc:  # a damaged Parquet file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ReportError(f"{path / OUTCOMES}: cannot be read ({first})") from None
+
+
+def write_report(folder: str | Path, output: str | Path | None = None) -> Path:
+    """Write the HTML report of a results folder.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A saved result (see :func:`load_results`).
+    output : str or Path, optional
+        The HTML file; default ``report.html`` in ``folder``.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ReportError
+        The folder is not a saved result (:func:`load_results`), or the file
+        cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from riskmc.engine import simulate
+    >>> from riskmc.scenario import load_scenario, shipped_scenarios
+    >>> tiny = load_scenario(shipped_scenarios()["tiny.yaml"])
+    >>> folder = simulate(tiny, 20, seed=1, workers=1).to_parquet(tempfile.mkdtemp())
+    >>> path = write_report(folder)
+    >>> path.name, "<table id=\\"summary\\"" in path.read_text()
+    ('report.html', True)
+    """
+    result = load_results(folder)
+    path = Path(output) if output is not None else Path(folder) / "report.html"
+    text = build_report(result)
+    # All at once: a temporary file beside it, then a rename.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ReportError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+    return path
+
+
+def build_report(result: SimulationResult, drivers: pd.DataFrame | None = None) -> str:
+    """The HTML text of the report of a result.
+
+    Parameters
+    ----------
+    result : SimulationResult
+    drivers : DataFrame, optional
+        Driver shares to show (see :func:`riskmc.analysis.plots.driver_bars`);
+        default: :func:`~riskmc.analysis.drivers.driver_shares` of the outcome
+        table when it has the attribution columns.
+
+    Returns
+    -------
+    str
+    """
+    s, o = result.scenario, result.outcomes
+    if drivers is None and any(str(c).startswith("delay_at_") for c in o.columns):
+        drivers = driver_shares(o)
+    sections = [
+        _scenario_section(result),
+        _summary_section(result),
+        _decision_section(result),
+    ]
+    if drivers is not None and len(drivers):
+        sections.append(_drivers_section(drivers, s))
+    sections.append(_plots_section(result, drivers))
+    sections.append(_assumptions_section(s))
+    title = f"riskmc report: {s.name}"
+    return _PAGE.format(
+        title=_e(title), css=_CSS, body="\n".join(sections), version=_e(__version__)
+    )
+
+
+# -- sections ----------------------------------------------------------------------------------
+
+
+def _scenario_section(result: SimulationResult) -> str:
+    s = result.scenario
+    rows = [
+        ("name", s.name),
+        ("description", s.description or "(none)"),
+        ("start", str(s.start_date)),
+        ("horizon", f"{s.horizon_years:g} years ({s.horizon_days:,.0f} days)"),
+        ("seed", str(result.seed)),
+        ("replications", f"{result.n_replications:,}"),
+        ("hazard process", s.hazard.process),
+        (
+            "projects",
+            "; ".join(
+                f"{p.name} ({'construction' if p.construction else 'operating'})"
+                for p in s.projects
+            ),
+        ),
+        ("fingerprint", s.fingerprint()[:16]),
+    ]
+    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return f'<section id="scenario"><h2>Scenario</h2><table class="kv">{body}</table></section>'
+
+
+def _summary_section(result: SimulationResult) -> str:
+    summary = result.summary()
+    header = ["project", "metric", "unit", "mean", "P50", "P80", "P90"]
+    rows = []
+    for (project, metric), g in summary.groupby(["project", "metric"], sort=False):
+        label, scale = axis_label(str(metric))
+        unit = label[len(str(metric)) :].strip(" []") or "count"
+        stat = {str(r["statistic"]): r for r in _records(g)}
+        cells = [_e(project), f"<code>{_e(metric)}</code>", _e(unit)]
+        for key in ("mean", "P50", "P80", "P90"):
+            v = stat[key]
+            cells.append(_with_interval(v["value"] / scale, v["low"] / scale, v["high"] / scale))
+        rows.append(cells)
+    note = (
+        "Each value with its 95 % Monte Carlo interval in brackets: for the mean, "
+        "mean -/+ 1.96 standard errors; for a quantile, the distribution-free interval of "
+        "order statistics (binomial ranks). Every metric is measured against the plan, the same "
+        f"model with no hazard. {result.n_replications:,} replications."
+    )
+    return (
+        '<section id="summary-section"><h2>Summary</h2>'
+        f"{_table(header, rows, table_id='summary')}<p class='note'>{_e(note)}</p></section>"
+    )
+
+
+def _decision_section(result: SimulationResult) -> str:
+    o = result.outcomes
+    parts = ['<section id="decisions"><h2>Contingency, lender view and joint confidence</h2>']
+    cont = contingency(
+        o, [m for m in ("delay_days", "capex_overrun_usd", "npv_loss_usd") if m in o]
+    )
+    rows = []
+    for c in _records(cont):
+        label, scale = axis_label(str(c["metric"]))
+        unit = label[len(str(c["metric"])) :].strip(" []")
+        rows.append(
+            [
+                _e(c["project"]),
+                f"<code>{_e(c['metric'])}</code>",
+                _e(unit),
+                _with_interval(c["contingency"] / scale, c["low"] / scale, c["high"] / scale),
+            ]
+        )
+    parts.append("<h3>Contingency: P80 minus plan</h3>")
+    parts.append(_table(["project", "metric", "unit", "P80 contingency [95 % interval]"], rows,
+                        table_id="contingency"))  # fmt: skip
+    parts.append(
+        "<p class='note'>The plan's value is 0 for these columns (they are measured against "
+        "the plan), so the contingency is the P80 itself: it suffices in 80 % of the "
+        "replications.</p>"
+    )
+    plan = plan_dates(o)
+    if plan:
+        rows = []
+        for project, when in plan.items():
+            mine = o[o["project"] == project]
+            for days in SLIP_DAYS:
+                date = (when + pd.Timedelta(days=days)).date()
+                slip = _records(slip_probability(mine, date))[0]
+                rows.append(
+                    [
+                        _e(project),
+                        _e(f"{date} (plan + {days} d)"),
+                        _probability(slip["probability"], slip["low"], slip["high"]),
+                    ]
+                )
+        parts.append("<h3>Lender view: first production later than a date</h3>")
+        parts.append(_table(["project", "date", "probability [95 % interval]"], rows,
+                            table_id="slip"))  # fmt: skip
+        parts.append(
+            "<p class='note'>Share of replications whose first production is after the "
+            "date (an unfinished construction counts as later), with the Wilson score "
+            "interval. Operating mines are left out.</p>"
+        )
+    pair = [m for m in ("delay_days", "capex_overrun_usd") if m in o]
+    if len(pair) == 2:
+        rows = []
+        for name, g in o.groupby("project", sort=False):
+            if g["delay_days"].nunique() < 2:
+                continue
+            limits = {m: float(g[m].quantile(0.8)) for m in pair}
+            joint = _records(joint_confidence(g, limits))[0]
+            rows.append(
+                [
+                    _e(name),
+                    _e(f"{limits['delay_days']:,.1f} d"),
+                    _e(f"{limits['capex_overrun_usd'] / 1e6:,.1f} M USD"),
+                    _probability(joint["probability"], joint["low"], joint["high"]),
+                ]
+            )
+        if rows:
+            parts.append("<h3>Joint confidence: delay and capex overrun both within their P80</h3>")
+            header = ["project", "delay within", "capex overrun within", "probability"]
+            parts.append(_table(header, rows, table_id="joint"))
+            parts.append(
+                "<p class='note'>Each limit alone holds in 80 % of the replications; both "
+                "hold together less often unless delay and cost move together. Wilson "
+                "interval.</p>"
+            )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _drivers_section(drivers: pd.DataFrame, s: Scenario) -> str:
+    names = {"_".join(d.name.lower().split()): d.name for d in s.districts}
+    label = "name" if "name" in drivers else "driver"
+    rows = []
+    for r in _records(drivers):
+        name = str(r[label])
+        shown = names.get(name, name)
+        rows.append(
+            [
+                _e(r.get("project", "")),
+                _e(r.get("kind", "")),
+                _e(shown),
+                _probability(r["share"], r.get("low", math.nan), r.get("high", math.nan)),
+            ]
+        )
+    note = (
+        "Share of the expected delay held by each cause and each district, measured from the "
+        "replications (ratio of means, delta-method 95 % interval)."
+    )
+    return (
+        '<section id="drivers"><h2>Drivers of delay</h2>'
+        f"{_table(['project', 'kind', 'driver', 'share [95 % interval]'], rows, 'drivers')}"
+        f"<p class='note'>{_e(note)}</p></section>"
+    )
+
+
+def _plots_section(result: SimulationResult, drivers: pd.DataFrame | None) -> str:
+    items = []
+    for name, fig in figures(result, drivers).items():
+        data = base64.b64encode(png_bytes(fig)).decode("ascii")
+        title = fig.axes[0].get_title() if fig.axes else name
+        sup = fig.get_suptitle()
+        alt = sup or title or name
+        caption = CAPTIONS.get(name, "Share of the expected delay by cause and by district.")
+        items.append(
+            f'<figure id="plot-{_e(name)}"><img src="data:image/png;base64,{data}" '
+            f'alt="{_e(alt)}"><figcaption>{_e(caption)}</figcaption></figure>'
+        )
+    return '<section id="plots"><h2>Plots</h2>' + "\n".join(items) + "</section>"
+
+
+def _assumptions_section(s: Scenario) -> str:
+    parts = ['<section id="assumptions"><h2>Assumptions and sources</h2>']
+    parts.append(
+        "<p class='note'>The scenario's inputs as simulated. Numbers that are not published "
+        "facts are the scenario author's estimates (marked ESTIMATE in the source notes; the "
+        "reasoning is in the comments of the scenario file). Source tags (S1 ...) refer to "
+        "the package data's sources, listed below.</p>"
+    )
+    rows = [
+        [
+            _e(d.name),
+            _e(f"{param_mean(d.attacks_per_year):.1f}"),
+            _e(_describe(d.attacks_per_year)),
+            _e("" if d.lat is None else f"{d.lat:.2f}, {d.lon:.2f}"),
+            _e(d.source or ""),
+        ]
+        for d in s.districts
+    ]
+    parts.append("<h3>Districts</h3>")
+    parts.append(_table(["district", "attacks / year (mean)", "as given", "lat, lon", "source"],
+                        rows, "districts"))  # fmt: skip
+    rows = []
+    for p in s.projects:
+        c = p.construction
+        plan = (
+            f"from {c.start}, {_describe(c.planned_days)} days, {c.material_t:,.0f} t, buffer "
+            f"{c.site_buffer_days:g} days"
+            if c
+            else "operating"
+        )
+        ops = p.operations
+        rows.append(
+            [
+                _e(p.name),
+                _e(f"{p.site} / {p.port}"),
+                _e(plan),
+                _e(f"{ops.output_t_per_day:,.0f} t/day by {ops.export_mode}"),
+                _e(p.source or ""),
+            ]
+        )
+    parts.append("<h3>Projects</h3>")
+    header = ["project", "site / port", "construction", "operations", "source"]
+    parts.append(_table(header, rows, "projects"))
+    rows = [
+        [
+            _e(g.name),
+            _e(g.mode),
+            _e(f"{g.from_} - {g.to}"),
+            _e(f"{g.km:g}"),
+            _e(f"{g.kmh:g}"),
+            _e(", ".join(g.districts)),
+            _e(g.source or ""),
+        ]
+        for g in s.network.segments
+    ]
+    parts.append("<h3>Network segments</h3>")
+    header = ["segment", "mode", "from - to", "km", "km/h", "districts", "source"]
+    parts.append(_table(header, rows, "segments"))
+    h = s.hazard
+    hazard = h.model_dump(mode="json", exclude_none=True)
+    parts.append("<h3>Hazard</h3><pre>" + _e(_flat(hazard)) + "</pre>")
+    cited = _tags(
+        [d.source for d in s.districts]
+        + [p.source for p in s.network.places]
+        + [g.source for g in s.network.segments]
+        + [p.source for p in s.projects]
+    )
+    table = sources()
+    rows = [[_e(tag), _e(table.get(tag, "(not in the package data)"))] for tag in cited]
+    parts.append("<h3>Sources cited by the scenario</h3>")
+    parts.append(_table(["tag", "source"], rows, "cited"))
+    rows = [[_e(tag), _e(text)] for tag, text in table.items()]
+    parts.append(
+        f"<details><summary>All {len(table)} sources of the package data "
+        "(riskmc/data/balochistan/SOURCES.md)</summary>"
+        f"{_table(['tag', 'source'], rows, 'sources')}</details>"
+    )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], table_id: str) -> str:
+    """An HTML table; the cells of ``rows`` are already escaped HTML."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _number(x: float) -> str:
+    if not math.isfinite(x):
+        return "-"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:,.1f}" if abs(x) >= 1 else f"{x:.3g}"
+
+
+def _with_interval(value: float, low: float, high: float) -> str:
+    return (
+        f"{_e(_number(value))} <span class='ci'>[{_e(_number(low))} - {_e(_number(high))}]</span>"
+    )
+
+
+def _probability(p: float, low: float, high: float) -> str:
+    if not math.isfinite(low):
+        return _e(f"{100 * p:.1f} %")
+    return f"{100 * p:.1f} % <span class='ci'>[{100 * low:.1f} - {100 * high:.1f}]</span>"
+
+
+def _describe(value: object) -> str:
+    """A parameter as written: a number, or a distribution with its settings."""
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    dump = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+    if isinstance(dump, dict):
+        return ", ".join(f"{k} {v}" for k, v in dump.items())
+    return str(dump)
+
+
+def _flat(doc: object, prefix: str = "") -> str:
+    if isinstance(doc, dict):
+        return "\n".join(_flat(v, f"{prefix}{k}.") for k, v in doc.items()).strip("\n")
+    return f"{prefix.rstrip('.')}: {doc}"
+
+
+def _tags(notes: Iterable[str | None]) -> list[str]:
+    found = {m for note in notes if note for m in re.findall(r"\bS\d+[a-z]?\b", note)}
+    return sorted(found, key=lambda t: (int(re.sub(r"\D", "", t)), t))
+
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto;
+       max-width: 1100px; padding: 1.5em; color: #222; line-height: 1.4; }
+h1 { font-size: 1.6em; border-bottom: 2px solid #3182bd; padding-bottom: .2em; }
+h2 { font-size: 1.3em; margin-top: 1.8em; color: #08519c; }
+h3 { font-size: 1.05em; margin-top: 1.2em; }
+table { border-collapse: collapse; margin: .5em 0; font-size: .88em; }
+th, td { border: 1px solid #ddd; padding: .25em .55em; text-align: left; vertical-align: top; }
+thead th { background: #f0f5fa; }
+table.kv th { background: #f7f7f7; width: 11em; }
+td .ci { color: #777; font-size: .9em; }
+.note { color: #555; font-size: .88em; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .88em; }
+pre { background: #f7f7f7; padding: .6em; font-size: .82em; overflow-x: auto; }
+footer { margin-top: 2em; color: #888; font-size: .8em; }
+"""
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{css}</style>
+</head>
+<body>
+<h1>{title}</h1>
+{body}
+<footer>Written by riskmc {version}. Self-contained: the plots are embedded; nothing is
+loaded from elsewhere.</footer>
+</body>
+</html>
+"""

@@ -1,0 +1,169 @@
+"""The HTML report: its content against the result, and ``riskmc report`` on bad input."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from riskmc.analysis.curves import contingency
+from riskmc.analysis.report import ReportError, build_report, load_results, write_report
+from riskmc.cli import app
+from riskmc.data import sources
+from riskmc.engine import SimulationResult
+from riskmc.engine.propagate import METRICS
+
+runner = CliRunner()
+
+
+def _cells(html: str, table_id: str) -> list[list[str]]:
+    """The text of each body cell of a table, row by row."""
+    table = re.search(rf'<table id="{table_id}">(.*?)</table>', html, flags=re.S)
+    assert table is not None, table_id
+    body = table.group(1).split("<tbody>")[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    return [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", r)] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def report_html(default_result_dir) -> str:
+    return build_report(SimulationResult.from_parquet(default_result_dir))
+
+
+def test_report_holds_the_scenario_and_a_summary_row_per_project_and_metric(
+    report_html, default_result_dir
+):
+    result = SimulationResult.from_parquet(default_result_dir)
+    scenario = {r[0]: r[1] for r in _kv(report_html)}
+    assert scenario["name"] == "balochistan"
+    assert scenario["seed"] == "5"
+    assert scenario["replications"] == "24"
+    assert scenario["horizon"].startswith("10 years")
+    assert "Reko Diq phase 1" in scenario["description"]
+    rows = _cells(report_html, "summary")
+    assert [(r[0], r[1]) for r in rows] == [
+        (p, m) for p in ("Reko Diq", "Saindak") for m in METRICS
+    ]
+    # The P80 delay of Reko Diq, with its interval, as in result.summary().
+    s = result.summary()
+    p80 = s[
+        (s["project"] == "Reko Diq") & (s["metric"] == "delay_days") & (s["statistic"] == "P80")
+    ]
+    value, low, high = p80[["value", "low", "high"]].to_numpy()[0]
+    delay = next(r for r in rows if r[:2] == ["Reko Diq", "delay_days"])
+    assert delay[2] == "days"
+    assert delay[5] == f"{value:,.1f} [{low:,.1f} - {high:,.1f}]"
+    capex = next(r for r in rows if r[:2] == ["Reko Diq", "capex_overrun_usd"])
+    assert capex[2] == "million USD"
+
+
+def _kv(html: str) -> list[tuple[str, str]]:
+    block = re.search(r'<table class="kv">(.*?)</table>', html, flags=re.S)
+    assert block is not None
+    return re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", block.group(1))
+
+
+def test_report_contingency_slip_and_joint_tables(report_html, default_result_dir):
+    outcomes = SimulationResult.from_parquet(default_result_dir).outcomes
+    cont = _cells(report_html, "contingency")
+    expected = contingency(outcomes[outcomes["project"] == "Reko Diq"], ["delay_days"]).iloc[0]
+    assert cont[0][:3] == ["Reko Diq", "delay_days", "days"]
+    assert cont[0][3].startswith(f"{expected['contingency']:,.1f} [")
+    slip = _cells(report_html, "slip")
+    assert [r[0] for r in slip] == ["Reko Diq"] * 5  # Saindak operates: no row
+    assert slip[-1][1].endswith("(plan + 365 d)")
+    joint = _cells(report_html, "joint")
+    assert joint[0][0] == "Reko Diq"
+
+
+def test_report_cites_the_scenario_sources_and_embeds_every_plot(report_html):
+    cited = dict(r for r in _cells(report_html, "cited"))
+    # districts of the default scenario cite S51, Quetta's rate S28 in the file's comments only
+    table = sources()
+    assert cited["S51"] == table["S51"]
+    assert "S25" in cited
+    assert len(_cells(report_html, "sources")) == len(table)
+    images = re.findall(r'<img src="([^"]+)"', report_html)
+    assert len(images) >= 6
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    # Self-contained: nothing is loaded from elsewhere.
+    assert not re.search(r'(?:src|href)="(?!data:)', report_html)
+    assert "<link" not in report_html
+    assert "<script" not in report_html
+    assert 'id="plot-district_map"' in report_html
+    assert 'id="plot-drivers_reko_diq"' in report_html
+
+
+def test_report_escapes_the_scenario_text(tiny_result, tmp_path):
+    scenario = tiny_result.scenario.model_copy(update={"description": "<b>bold</b> & co"})
+    html = build_report(SimulationResult(scenario, tiny_result.seed, tiny_result.outcomes))
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in html
+    assert "<b>bold</b>" not in html
+
+
+def test_cli_report_writes_the_file(default_result_dir, tmp_path):
+    folder = tmp_path / "results"
+    shutil.copytree(default_result_dir, folder)
+    out = runner.invoke(app, ["report", str(folder)])
+    assert out.exit_code == 0, out.output
+    assert (folder / "report.html").is_file()
+    assert str(folder / "report.html") in out.output
+    other = tmp_path / "elsewhere.html"
+    assert runner.invoke(app, ["report", str(folder), "-o", str(other)]).exit_code == 0
+    assert '<table id="summary">' in other.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def _bad(args: list[str]) -> str:
+    """Run the command, expecting bad input: exit 2 and one line on standard error."""
+    out = runner.invoke(app, args)
+    assert out.exit_code == 2, out.output
+    assert isinstance(out.exception, SystemExit)  # not an error raised from deep inside
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    return lines[0]
+
+
+def test_cli_report_bad_input_is_one_line_and_exit_2(tmp_path, default_result_dir):
+    missing = tmp_path / "missing"
+    assert _bad(["report", str(missing)]) == (
+        f"error: {missing}: no such folder (RESULTS_DIR must be a saved result)"
+    )
+    (tmp_path / "empty").mkdir()
+    line = _bad(["report", str(tmp_path / "empty")])
+    assert line.startswith(f"error: {tmp_path / 'empty'}: not a results folder")
+    assert "result.json" in line
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    assert "not a folder" in _bad(["report", str(a_file)])
+    broken = tmp_path / "broken"
+    shutil.copytree(default_result_dir, broken)
+    (broken / "outcomes.parquet").write_bytes(b"not parquet")
+    assert _bad(["report", str(broken)]).startswith(f"error: {broken / 'outcomes.parquet'}:")
+    assert "cannot be written" in _bad(
+        ["report", str(default_result_dir), "-o", str(tmp_path / "no" / "r.html")]
+    )
+
+
+def test_load_results_refuses_a_result_json_of_another_format(tmp_path, default_result_dir):
+    folder = tmp_path / "r"
+    shutil.copytree(default_result_dir, folder)
+    (folder / "result.json").write_text('{"format": "other"}')
+    with pytest.raises(ReportError, match="format must be"):
+        load_results(folder)
+    with pytest.raises(ReportError, match="no such folder"):
+        write_report(tmp_path / "nothing")
+
+
+def test_report_of_a_result_is_deterministic(tiny_result, tmp_path):
+    folder = tiny_result.to_parquet(tmp_path / "t")
+    a = write_report(folder, tmp_path / "a.html").read_text()
+    b = write_report(folder, tmp_path / "b.html").read_text()
+    assert a == b
+    assert Path(folder / "report.html").exists() is False
