@@ -143,3 +143,86 @@ def test_cli_compare_bad_scenario_names_the_field(tiny_doc, write_yaml):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "districts[0].attacks_per_year" in lines[0]
+
+
+# ----------------------------------------------------------------------------- shipped variants
+
+VARIANTS = ("escorts.yaml", "buffer_60d.yaml", "satcomms.yaml", "herof_replay.yaml")
+
+
+@pytest.fixture(scope="module")
+def variants() -> riskmc.Comparison:
+    """The default scenario and its shipped variants, 30 replications on one seed (about 3 s)."""
+    scenarios = [riskmc.default_scenario()]
+    scenarios += [riskmc.load_scenario(shipped_scenarios()[name]) for name in VARIANTS]
+    return compare(scenarios, replications=30, seed=0, workers=1)
+
+
+def _diff(cmp: riskmc.Comparison, scenario: str, project: str, metric: str) -> dict:
+    s = cmp.summary()
+    pick = (
+        (s["scenario"] == scenario)
+        & (s["project"] == project)
+        & (s["metric"] == metric)
+        & (s["statistic"] == "difference")
+    )
+    (row,) = s[pick].to_dict("records")
+    return row
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_shipped_variants_extend_the_default_and_run(name, variants):
+    doc = read_document(shipped_scenarios()[name])
+    assert doc["extends"] == "balochistan.yaml"
+    result = variants.results[1 + VARIANTS.index(name)]
+    assert result.scenario.name == name.removesuffix(".yaml")
+    assert result.n_replications == 30
+    assert set(result.outcomes["project"]) == {"Reko Diq", "Saindak"}
+
+
+def test_escorts_cut_convoy_delays_and_isolation_but_not_reko_diq_delay(variants):
+    # Escorts act on road-attack closures, which last hours (median 0.5 day in the base):
+    # they hold convoys, not the 30-day site stockpile, so the convoys wait less and the
+    # site is cut off less often, while first production hardly moves.
+    convoys = _diff(variants, "escorts", "Reko Diq", "convoys_delayed")
+    isolated = _diff(variants, "escorts", "Reko Diq", "site_isolated_days")
+    assert convoys["high"] < 0
+    assert isolated["high"] < 0
+    delay = _diff(variants, "escorts", "Reko Diq", "delay_days")
+    assert -0.1 < delay["low"] <= delay["high"] < 0.1
+    # What they cost: 5,000 USD for each convoy of both projects.
+    cost = _diff(variants, "escorts", "Reko Diq", "mitigation_cost_usd")
+    assert 5e6 < cost["value"] < 1e7
+
+
+def test_satcomms_cut_reko_diq_delay(variants):
+    delay = _diff(variants, "satcomms", "Reko Diq", "delay_days")
+    assert delay["high"] < 0
+    cost = _diff(variants, "satcomms", "Reko Diq", "mitigation_cost_usd")
+    assert cost["value"] == 4.5e6
+    assert cost["se"] == 0.0
+
+
+def test_a_60_day_buffer_cuts_saindak_lost_output_at_its_stated_cost(variants):
+    lost = _diff(variants, "buffer_60d", "Saindak", "lost_output_t")
+    assert lost["high"] < 0
+    s = variants.summary()
+    ratio = s[
+        (s["scenario"] == "buffer_60d")
+        & (s["project"] == "Saindak")
+        & (s["metric"] == "npv_loss_usd")
+        & (s["statistic"] == "benefit_per_usd")
+    ].iloc[0]
+    assert ratio["low"] > 1.0  # each dollar of stock saves more than a dollar of NPV
+
+
+def test_herof_replay_raises_the_p50_delay(variants):
+    base, herof = variants.results[0], variants.results[1 + VARIANTS.index("herof_replay.yaml")]
+    p50 = [
+        float(np.median(r.outcomes.loc[r.outcomes["project"] == "Reko Diq", "delay_days"]))
+        for r in (base, herof)
+    ]
+    assert p50[1] > p50[0]
+    # Paired: seven days of blackout in Chagai at 0.8 productivity cost about 1.4 days.
+    delay = _diff(variants, "herof_replay", "Reko Diq", "delay_days")
+    assert 0.5 < delay["low"] <= delay["high"] < 3.0
