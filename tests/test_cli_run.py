@@ -57,17 +57,17 @@ def test_killed_run_resumes_to_the_uninterrupted_outcomes(tmp_path, reference, s
     os.killpg(proc.pid, sig)
     _, stderr = proc.communicate(timeout=60)
     if sig == signal.SIGINT:
-        assert proc.returncode == 130
-        assert stderr.strip().splitlines()[-1].startswith("interrupted: ")
+        assert proc.returncode == 130, stderr
+        assert stderr.strip().splitlines()[-1].startswith("interrupted: "), stderr
         assert f"riskmc run --out {out} --resume" in stderr
         assert "Traceback" not in stderr
     else:
-        assert proc.returncode == -signal.SIGKILL
+        assert proc.returncode == -signal.SIGKILL, stderr
     assert not [p for p in psutil.process_iter() if _in_group(p, proc.pid)]  # no orphans left
     m = read_manifest(out)
     assert m is not None
-    assert not m.complete
-    assert 3 <= len(m.done) < N // 20
+    assert not m.complete, stderr
+    assert 3 <= len(m.done) < N // 20, stderr
     assert not (out / "outcomes.parquet").exists()
 
     again = subprocess.run(

@@ -4,11 +4,13 @@ The target (SPEC, "Performance targets"): a million replications' outcomes in
 under 2 GiB peak. Memory should grow with the replication count only through
 the outcome table; each chunk's hazard events are dropped once propagated.
 
-Each count runs in a fresh child process, watched from here: every 50 ms the
-resident memory of the child and of each of its worker processes is read, and
-the peaks are kept, both of the main process alone and of the whole process
-tree summed (which ``/usr/bin/time -v`` does not give: it reports the largest
-single process). The child also reports the outcome table's own size.
+A first child of 2 replications fills the Numba cache, so that no measured
+run pays for compiling. Each count then runs in a fresh child process,
+watched from here: every 50 ms the resident memory of the child and of each
+of its worker processes is read, and the peaks are kept, both of the main
+process alone and of the whole process tree summed (which ``/usr/bin/time -v``
+does not give: it reports the largest single process). The child also
+reports the outcome table's own size.
 
 Usage::
 
@@ -90,6 +92,9 @@ def main() -> None:
     if args.child is not None:
         child(args.child, args.workers)
         return
+    # Compile the kernels into the Numba cache first: compiling takes memory
+    # of its own (LLVM), once, which would blur how memory grows with the count.
+    measure(2, 1)
     rows = []
     print(
         f"{'replications':>12} {'seconds':>8} {'rep/s':>7} {'table MiB':>10} "

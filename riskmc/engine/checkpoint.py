@@ -322,7 +322,12 @@ class RunFolder:
         listed = {_chunk_name(a, b) for a, b in kept}
         # Leftovers of a killed run: temporary files, and chunks finished after
         # the last manifest update (they are run again, with the same rows).
-        for leftover in [*path.glob(".*.tmp"), *chunks.iterdir()]:
+        ours = [
+            f
+            for name in (MANIFEST, SCENARIO, OUTCOMES, RESULT)
+            for f in path.glob(f".{name}.*.tmp")
+        ]
+        for leftover in [*ours, *chunks.iterdir()]:
             if leftover.name not in listed:
                 leftover.unlink()
         kept = tuple(c for c in kept if (chunks / _chunk_name(*c)).is_file())

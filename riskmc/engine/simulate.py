@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -182,7 +183,8 @@ def simulate(
         replications, seed, workers, chunk_size, backend, address, client, out, resume,
         precision, max_replications,
     )  # fmt: skip
-    n_workers = available_cores() if workers is None else workers
+    replications, seed = int(replications), int(seed)  # NumPy integers too
+    n_workers = available_cores() if workers is None else int(workers)
     folder = None
     if out is not None:
         folder = RunFolder.open(
@@ -234,7 +236,7 @@ def _check(
     max_replications: int,
 ) -> Literal["local", "dask"]:
     def whole(name: str, value: object, least: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
             raise ExecutionError(f"{name}: must be an integer >= {least}, got {value!r}")
 
     whole("replications", replications, 0)
