@@ -185,22 +185,23 @@ def simulate(
     )  # fmt: skip
     replications, seed = int(replications), int(seed)  # NumPy integers too
     n_workers = available_cores() if workers is None else int(workers)
+    # Connect first: a bad Dask address must not leave a run folder behind.
+    runner = _Runner(scenario, kind, n_workers, address, client)
     folder = None
-    if out is not None:
-        folder = RunFolder.open(
-            out,
-            scenario,
-            Manifest(
+    try:
+        if out is not None:
+            manifest = Manifest(
                 scenario=scenario.fingerprint(),
                 seed=seed,
                 replications=replications,
                 precision=precision,
                 max_replications=max_replications if precision is not None else None,
-            ),
-            resume=resume,
-        )
-    frames: dict[Chunk, pd.DataFrame] = {} if folder is None else folder.read(folder.done)
-    runner = _Runner(scenario, kind, n_workers, address, client)
+            )
+            folder = RunFolder.open(out, scenario, manifest, resume=resume)
+        frames: dict[Chunk, pd.DataFrame] = {} if folder is None else folder.read(folder.done)
+    except BaseException:
+        runner.close()
+        raise
     try:
         target = replications
         while True:

@@ -66,11 +66,12 @@ def test_dask_address_with_checkpoints(tiny, reference, cluster, tmp_path):
     assert read_manifest(out).complete
 
 
-def test_unreachable_scheduler_is_one_line(tiny):
+def test_unreachable_scheduler_is_one_line(tiny, tmp_path):
     with pytest.raises(ExecutionError, match=r"dask address 'tcp://127\.0\.0\.1:9': no Dask"):
         connect("tcp://127.0.0.1:9", timeout=1)
     with pytest.raises(ExecutionError, match="dask address 'nonsense://x'"):
-        riskmc.simulate(tiny, 5, address="nonsense://x")
+        riskmc.simulate(tiny, 5, address="nonsense://x", out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # no run folder to --resume by mistake
 
 
 def test_a_killed_worker_changes_nothing(tiny, reference, client):
