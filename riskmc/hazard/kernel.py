@@ -102,6 +102,14 @@ def _room(a: np.ndarray, n: int) -> np.ndarray:
     return b
 
 
+@nb.njit(cache=True, error_model="numpy")
+def _grow_rows(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` (2-D) with twice the rows; a call, kept out of hot loops."""
+    b = np.empty((2 * a.shape[0], a.shape[1]), dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _room1(a: np.ndarray, n: int) -> np.ndarray:
     """``a`` itself if element ``n`` fits, else a copy twice as long (1-D)."""
@@ -126,7 +134,7 @@ def _event_draw(
 ) -> float:
     code = int(ed[row, 0])
     if code == LOGNORMAL:  # the common case, inline: no call
-        return ed[row, 1] * math.exp(ed[row, 2] * ndtri_fast(u))
+        return float(ed[row, 1]) * math.exp(ed[row, 2] * ndtri_fast(u))
     # "+ 0" turns integer literals into plain int64, so that sample_dist is
     # compiled once rather than once per constant a caller passes.
     return sample_dist(
@@ -509,49 +517,99 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
         if cnt[row] > 0:
             fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (5 * cnt[row] + 3) // 4)
     cnt[:] = 0  # from here: the ordinal of the next attack of each stream
+    # Scalars only in the loop below: binding an array (a field of ``a``, or
+    # an argument of an inlined helper) counts references on every attack.
+    rc, r0, r1, r2, r3 = ed[E_ROAD, 0], ed[E_ROAD, 1], ed[E_ROAD, 2], ed[E_ROAD, 3], ed[E_ROAD, 4]
+    lc_, l0, l1, l2, l3 = ed[E_RAIL, 0], ed[E_RAIL, 1], ed[E_RAIL, 2], ed[E_RAIL, 3], ed[E_RAIL, 4]
+    bc, b0, b1, b2, b3 = ed[E_BLK, 0], ed[E_BLK, 1], ed[E_BLK, 2], ed[E_BLK, 3], ed[E_BLK, 4]
+    # Fields of `a` bound once: reading one inside the loop counts references.
+    targets_cum, s_marks = a.targets_cum, a.s_marks
+    road_ptr, road_idx, rail_ptr, rail_idx = a.road_ptr, a.road_idx, a.rail_ptr, a.rail_idx
     for q in range(nl):
         row = tgt[q]
         if row < 0:
             continue
         t = loc[q, 0]
         d = int(loc[q, 1])
-        stream = a.s_marks[row]
         index = cnt[row]
         cnt[row] += 1
         base = off[row] + 5 * index
         tu = mk[base]
         cu = mk[base + 1]
-        cdu = mk[base + 2]
         bu = mk[base + 3]
-        bdu = mk[base + 4]
         target = int(loc[q, 4])
         if target >= 0:
             mark[q] = tu
         else:
-            target = 0
-            while target < 3 and tu >= a.targets_cum[d, target]:
-                target += 1
-            lo = a.targets_cum[d, target - 1] if target > 0 else 0.0
-            hi = a.targets_cum[d, target]
+            # Shares ascend: count the thresholds passed, without branches
+            # (the target is random, so a branch on it is mispredicted).
+            c0 = targets_cum[d, 0]
+            c1 = targets_cum[d, 1]
+            c2 = targets_cum[d, 2]
+            target = int(tu >= c0) + int(tu >= c1) + int(tu >= c2)
+            lo = 0.0 if target == 0 else c0 if target == 1 else c1 if target == 2 else c2
+            hi = targets_cum[d, target]
             mark[q] = (tu - lo) / (hi - lo) if hi > lo else tu
         tgt[q] = target
         if target <= RAIL:  # road (0) or rail (1)
-            # Scalars only: binding a.road_idx or a.rail_idx to one variable
-            # would count references on every attack.
             if target == ROAD:
-                p_close, first, e_row = p_road, a.road_ptr[d], E_ROAD
-                n_seg = a.road_ptr[d + 1] - first
+                p_close, first = p_road, road_ptr[d]
+                n_seg = road_ptr[d + 1] - first
             else:
-                p_close, first, e_row = p_rail, a.rail_ptr[d], E_RAIL
-                n_seg = a.rail_ptr[d + 1] - first
+                p_close, first = p_rail, rail_ptr[d]
+                n_seg = rail_ptr[d + 1] - first
             if cu < p_close and n_seg > 0:
                 w = first + min(int(cu / p_close * n_seg), n_seg - 1)
-                seg = a.road_idx[w] if target == ROAD else a.rail_idx[w]
-                days = _event_draw(ed, e_row, cdu, k0, k1, rep, stream, index, SUB_CLOSE)
-                lc, nlc = _span(lc, nlc, seg, t, t + days, C_ATTACK, horizon)
+                cdu = mk[base + 2]
+                if target == ROAD:
+                    seg = road_idx[w]
+                    code, p0, p1, p2, p3 = rc, r0, r1, r2, r3
+                else:
+                    seg = rail_idx[w]
+                    code, p0, p1, p2, p3 = lc_, l0, l1, l2, l3
+                if code == LOGNORMAL:
+                    days = p0 * math.exp(p1 * ndtri_fast(cdu))
+                else:
+                    days = sample_dist(
+                        int(code),
+                        p0,
+                        p1,
+                        p2,
+                        p3,
+                        cdu,
+                        k0,
+                        k1,
+                        rep,
+                        s_marks[row],
+                        index,
+                        SUB_CLOSE + 0,
+                    )
+                end = min(t + days, horizon)
+                if t < horizon and end > t:
+                    if nlc >= lc.shape[0]:
+                        lc = _grow_rows(lc)
+                    lc[nlc, 0] = seg
+                    lc[nlc, 1] = t
+                    lc[nlc, 2] = end
+                    lc[nlc, 3] = C_ATTACK
+                    nlc += 1
         if bu < p_blk:
-            days = _event_draw(ed, E_BLK, bdu, k0, k1, rep, stream, index, SUB_BLACKOUT)
-            lb, nlb = _span(lb, nlb, d, t, t + days, C_ATTACK, horizon)
+            bdu = mk[base + 4]
+            if bc == LOGNORMAL:
+                days = b0 * math.exp(b1 * ndtri_fast(bdu))
+            else:
+                days = sample_dist(
+                    int(bc), b0, b1, b2, b3, bdu, k0, k1, rep, s_marks[row], index, SUB_BLACKOUT + 0
+                )
+            end = min(t + days, horizon)
+            if t < horizon and end > t:
+                if nlb >= lb.shape[0]:
+                    lb = _grow_rows(lb)
+                lb[nlb, 0] = d
+                lb[nlb, 1] = t
+                lb[nlb, 2] = end
+                lb[nlb, 3] = C_ATTACK
+                nlb += 1
     return mk, lc, nlc, lb, nlb
 
 

@@ -128,3 +128,32 @@ def test_zero_rates_and_no_stress_give_no_events(years, process, seed):
     doc["hazard"].update(process=process, dispersion=1.0, branching_ratio=0.5, decay_days=5)
     h = riskmc.sample_hazard(build(doc), 5, seed=seed)
     assert h.n_events == 0
+
+
+def _merge_reference(pieces: np.ndarray) -> list[tuple]:
+    """Merge of one replication's pieces by a plain stable sort, as the spec states it."""
+    order = sorted(range(len(pieces)), key=lambda i: (pieces["key"][i], pieces["start"][i]))
+    out: list[list] = []
+    for i in order:
+        p = pieces[i]
+        if out and out[-1][0] == p["key"] and p["start"] <= out[-1][2]:
+            out[-1][2] = max(out[-1][2], p["end"])
+        else:
+            out.append([p["key"], p["start"], p["end"], p["cause"]])
+    return [tuple(x) for x in out]
+
+
+@SETTINGS
+@given(scenarios(), st.integers(0, 2**40))
+def test_spans_ordered_and_merged_as_a_plain_sort_would(scenario, seed):
+    h = riskmc.sample_hazard(scenario, 6, seed=seed, pieces=True)
+    for rep in range(6):
+        ev = h.replication(rep)
+        for pieces, merged in (
+            (ev.closure_pieces, ev.closures),
+            (ev.blackout_pieces, ev.blackouts),
+        ):
+            keys = list(zip(pieces["key"], pieces["start"], strict=True))
+            assert keys == sorted(keys)
+            got = [tuple(x) for x in merged[["key", "start", "end", "cause"]].tolist()]
+            assert got == _merge_reference(pieces)
