@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from riskmc.network.compiled import ship_held, unpack
 
 __all__ = [
+    "EMPTY_T",
     "HELD_BY_BLACKOUT",
     "N_SLOTS",
     "PENDING_COLUMNS",
@@ -66,6 +67,8 @@ NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT = range(17, 20)
 N_SLOTS = 20
 #: Columns of a stockpile's rows of convoys on the road.
 PENDING_COLUMNS = 5
+#: A stock below this many tonnes is empty.
+EMPTY_T = 1e-6
 #: "Held by" code of a convoy whose dispatch a blackout held.
 HELD_BY_BLACKOUT = -2
 
@@ -100,6 +103,9 @@ def stockpile_plan(
     block_hold: float,
 ) -> float:
     """Send a regime's convoys into a stockpile's state; returns when the regime ends.
+
+    With no draw-down and an empty stock, the regime ends at the next
+    delivery at the latest (convoys sent now included).
 
     ``st`` is the state vector (slots above) and ``pend`` the convoys on the
     road, one row ``(arrival day, tonnes arriving, tonnes loaded, held by
@@ -174,6 +180,9 @@ def stockpile_plan(
     st[IN_TRANSIT] += m * c
     st[N_PEND] = n_pend + m
     _next_events(st, pend)
+    if rate <= 0.0 and st[STOCK] <= EMPTY_T:
+        # an empty stock waits for the next delivery, maybe one sent just now
+        end = min(end, st[NEXT_ARRIVAL])
     return float(end)
 
 

@@ -74,7 +74,7 @@ __all__ = [
     "simulate_project",
 ]
 
-_EPS = 1e-6  # tonnes: a stock below this is empty
+_EPS = kern.EMPTY_T  # tonnes: a stock below this is empty
 _STANDDOWN, _BLACKOUT, _BLOCKED, _EXPORT_CLOSED, _OPS_STANDDOWN = 1, 2, 4, 8, 16
 _RAMP_STEP_DAYS = 30.0
 #: Codes of what held construction, beside a segment index (see ProjectResult.delay_causes).

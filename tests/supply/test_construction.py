@@ -107,3 +107,16 @@ def test_attack_on_a_convoy_loses_cargo_and_tonnes_balance(tiny, net):
     assert r.convoy_losses > 0
     assert r.lost_t > 0
     _balanced(r)
+
+
+def test_work_resumes_with_the_first_delivery_after_a_long_dispatch_block(tiny, net):
+    # Dispatch blocked 40 days (a blackout, convoys need comms): the 30-day stock runs
+    # out, and the work waits for the first convoy sent when the block ends (a 7.5-hour
+    # drive in the open hours). Found as a 383-day stall in the default scenario, where
+    # the stalled work slept until the next blackout instead of the next delivery.
+    sched = SiteSchedule(dispatch_blocked=[(100.0, 140.0)])
+    r = simulate_construction(_plan(tiny, net), net, Closures.none(1), sched)
+    delay = r.finish - 730.0
+    assert 10.0 - 1.0 <= delay <= 10.0 + 1.0
+    assert r.material_stall_days == pytest.approx(delay, abs=1e-6)
+    _balanced(r)
