@@ -32,11 +32,13 @@ Operations (from first production, or day 0 for an operating mine, to the horizo
     Export by rail is a flow of ``trains_per_day x train_t`` a day while every
     segment of the export route is open (trains wait out closures); export by
     road sends a convoy of ``convoy_t`` to the port each time storage holds one.
-    With ``dispatch_needs_comms``, nothing leaves while the origin's or the
-    site's district is blacked out. An attack on a segment of the rail export
-    route destroys ``convoy_loss_share`` of the concentrate on that segment at
-    that moment (the flow's tonnes between the segment's ends); a road convoy
-    loses that share of its cargo per attack on its segment while it is on it.
+    With ``dispatch_needs_comms``, no convoy (inbound or road export) leaves
+    while the origin's or the site's district is blacked out; trains run on
+    the railway's own signalling and do not wait for mobile data. An attack on
+    a segment of the rail export route destroys ``convoy_loss_share`` of the
+    concentrate on that segment at that moment (the flow's tonnes between the
+    segment's ends); a road convoy loses that share of its cargo per attack on
+    its segment while it is on it.
     Revenue is booked when concentrate leaves the site, net of what attacks
     destroy on the way. Road export convoys wait at the site (their load stays
     in storage) while the first segment of their route is closed; further on
@@ -525,7 +527,8 @@ def _operate(
             storage = max(storage - ready * load, 0.0)
         starved = full_q > 0 and pile.stock <= _EPS
         q = 0.0 if (mask & _OPS_STANDDOWN or starved) else full_q
-        export = train_rate if (rail and can_dispatch and not mask & _EXPORT_CLOSED) else 0.0
+        # trains run on the railway's own signalling: a mobile-data blackout does not hold them
+        export = train_rate if (rail and not mask & _EXPORT_CLOSED) else 0.0
         if storage >= cap - _EPS and q > export:
             q = export
         out = export if storage > _EPS else min(export, q)

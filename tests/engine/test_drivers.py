@@ -70,4 +70,5 @@ def test_driver_shares_add_up_to_one_in_the_default_scenario():
         assert part["share"].sum() == pytest.approx(1.0, abs=1e-12)
     chagai = shares[(shares["kind"] == "district") & (shares["name"] == "chagai")]
     assert float(chagai["share"].iloc[0]) > 0.5  # the site's district carries most of it
-    assert (shares["low"] <= shares["share"]).all() and (shares["share"] <= shares["high"]).all()
+    assert (shares["low"] <= shares["share"]).all()
+    assert (shares["share"] <= shares["high"]).all()
