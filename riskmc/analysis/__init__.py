@@ -1,5 +1,11 @@
-"""Statistics on outcome tables: pure functions."""
+"""Analysis of outcome tables: statistics, drivers, comparisons and sensitivity.
 
+The statistics are pure functions of ``SimulationResult.outcomes``;
+:func:`compare`, :func:`tornado` and :func:`scenario_sobol` run simulations
+on common random numbers.
+"""
+
+from riskmc.analysis.compare import Comparison, compare
 from riskmc.analysis.curves import (
     AGAINST_PLAN,
     binomial_interval,
@@ -9,17 +15,35 @@ from riskmc.analysis.curves import (
     s_curve,
     slip_probability,
 )
+from riskmc.analysis.drivers import driver_shares
+from riskmc.analysis.sensitivity import (
+    Factor,
+    default_factors,
+    scenario_sobol,
+    sobol_indices,
+    tornado,
+    uncertain_parameters,
+)
 from riskmc.analysis.summary import QUANTILES, quantile_interval, summarize
 
 __all__ = [
     "AGAINST_PLAN",
     "QUANTILES",
+    "Comparison",
+    "Factor",
     "binomial_interval",
+    "compare",
     "contingency",
+    "default_factors",
+    "driver_shares",
     "exceedance",
     "joint_confidence",
     "quantile_interval",
     "s_curve",
+    "scenario_sobol",
     "slip_probability",
+    "sobol_indices",
     "summarize",
+    "tornado",
+    "uncertain_parameters",
 ]
