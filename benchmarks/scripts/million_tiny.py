@@ -4,13 +4,15 @@ The target (SPEC, "Performance targets"): a million replications' outcomes in
 under 2 GiB peak. Memory should grow with the replication count only through
 the outcome table; each chunk's hazard events are dropped once propagated.
 
-A first child of 2 replications fills the Numba cache, so that no measured
-run pays for compiling. Each count then runs in a fresh child process,
-watched from here: every 50 ms the resident memory of the child and of each
-of its worker processes is read, and the peaks are kept, both of the main
+Each count runs in a fresh child process, which first simulates 2
+replications in-process (kernels compiled or loaded: compiling takes memory
+of its own, once, which would blur the growth), then the count on its
+workers. From then on, every 50 ms the resident memory of the child and of
+each of its worker processes is read here, and the peaks are kept: of the main
 process alone and of the whole process tree summed (which ``/usr/bin/time -v``
-does not give: it reports the largest single process). The child also
-reports the outcome table's own size.
+does not give: it reports the largest single process). The child also reports
+its own peak from the kernel (VmHWM, reset after the warm-up) and the outcome
+table's size.
 
 Usage::
 
@@ -28,6 +30,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import threading
 import time
 
 import psutil
@@ -35,11 +38,31 @@ import psutil
 MIB = 2**20
 
 
+def _reset_peak() -> None:
+    # Linux: writing 5 to clear_refs resets this process's peak resident size (VmHWM).
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def _peak_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def child(n: int, workers: int | None) -> None:
     import riskmc
     from riskmc.scenario import shipped_scenarios
 
     tiny = riskmc.load_scenario(shipped_scenarios()["tiny.yaml"])
+    # Warm up in this process (kernels compiled or loaded, model built), then
+    # measure from there: compiling takes memory of its own (LLVM), once,
+    # which would blur how memory grows with the count.
+    riskmc.simulate(tiny, 2, seed=1, workers=1)
+    _reset_peak()
+    print("warm", flush=True)
     t0 = time.perf_counter()
     result = riskmc.simulate(tiny, n, seed=1, workers=workers)
     seconds = time.perf_counter() - t0
@@ -51,6 +74,7 @@ def child(n: int, workers: int | None) -> None:
                 "seconds": seconds,
                 "table_bytes": table,
                 "columns": len(result.outcomes.columns),
+                "main_hwm_mib": _peak_mib(),
             }
         ),
         flush=True,
@@ -62,9 +86,24 @@ def measure(n: int, workers: int | None) -> dict[str, float]:
     if workers is not None:
         cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    warm = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.strip() == "warm":
+                warm.set()
+
+    reader = threading.Thread(target=read)
+    reader.start()
     main = psutil.Process(proc.pid)
     peak_main = peak_tree = 0
     while proc.poll() is None:
+        if not warm.is_set():
+            time.sleep(0.05)
+            continue
         try:
             rss = main.memory_info().rss
             tree = rss
@@ -75,10 +114,10 @@ def measure(n: int, workers: int | None) -> dict[str, float]:
             break
         peak_main, peak_tree = max(peak_main, rss), max(peak_tree, tree)
         time.sleep(0.05)
-    out, _ = proc.communicate()
-    if proc.returncode != 0:
+    reader.join()
+    if proc.wait() != 0:
         raise SystemExit(f"the run of {n} replications failed ({proc.returncode})")
-    report = json.loads(out.strip().splitlines()[-1])
+    report = json.loads(lines[-1])
     report.update(peak_main_mib=peak_main / MIB, peak_tree_mib=peak_tree / MIB)
     return report
 
@@ -92,13 +131,10 @@ def main() -> None:
     if args.child is not None:
         child(args.child, args.workers)
         return
-    # Compile the kernels into the Numba cache first: compiling takes memory
-    # of its own (LLVM), once, which would blur how memory grows with the count.
-    measure(2, 1)
     rows = []
     print(
         f"{'replications':>12} {'seconds':>8} {'rep/s':>7} {'table MiB':>10} "
-        f"{'B/row':>6} {'peak main MiB':>14} {'peak tree MiB':>14}"
+        f"{'B/row':>6} {'peak main MiB':>14} {'main VmHWM':>11} {'peak tree MiB':>14}"
     )
     for n in args.counts:
         r = measure(n, args.workers)
@@ -106,11 +142,12 @@ def main() -> None:
         print(
             f"{n:>12,} {r['seconds']:>8.1f} {n / r['seconds']:>7.0f} "
             f"{r['table_bytes'] / MIB:>10.1f} {r['table_bytes'] / max(n, 1):>6.0f} "
-            f"{r['peak_main_mib']:>14.0f} {r['peak_tree_mib']:>14.0f}",
+            f"{r['peak_main_mib']:>14.0f} {r['main_hwm_mib']:>11.0f} "
+            f"{r['peak_tree_mib']:>14.0f}",
             flush=True,
         )
     if len(rows) >= 2:
-        for key in ("peak_main_mib", "peak_tree_mib"):
+        for key in ("peak_main_mib", "main_hwm_mib", "peak_tree_mib"):
             xs = [r["replications"] for r in rows]
             ys = [r[key] for r in rows]
             mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
