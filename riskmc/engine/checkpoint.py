@@ -332,7 +332,7 @@ class RunFolder:
                 leftover.unlink()
         kept = tuple(c for c in kept if (chunks / _chunk_name(*c)).is_file())
         folder_ = cls(path, replace(manifest, done=kept, complete=False))
-        if old is None or old.done != kept or old.complete:
+        if old is None or not (path / SCENARIO).is_file():
             _write_json(path / SCENARIO, _scenario_doc(scenario))
         folder_._save()
         return folder_
