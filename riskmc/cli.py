@@ -10,6 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -230,6 +231,15 @@ def run(
                 soft_wrap=True,
             )
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenProcessPool:
+            bar.stop()
+            again = f"; finish with: riskmc run --out {out_dir} --resume" if out_dir else ""
+            err.print(
+                "error: a worker process died (killed, or out of memory?)" + again,
+                markup=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from None
     seconds = time.perf_counter() - t0
     used = result.n_replications
     out.print(

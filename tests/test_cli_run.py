@@ -150,3 +150,32 @@ def test_resume_refusals_name_the_rule(tmp_path):
     empty = runner.invoke(app, ["run", "--out", str(tmp_path / "none"), "--resume"])
     assert empty.exit_code == 2
     assert "holds no run to finish (no manifest.json)" in empty.stderr
+
+
+def test_a_killed_pool_worker_ends_the_run_cleanly_and_resume_finishes_it(tmp_path, reference):
+    out = tmp_path / "run"
+    cmd = [str(SCRIPT), "run", TINY, "-n", str(N), "--seed", str(SEED), "--workers", "2"]
+    proc = subprocess.Popen(
+        [*cmd, "--chunk-size", "20", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while _chunks_done(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    workers = psutil.Process(proc.pid).children()
+    assert len(workers) == 2
+    workers[0].kill()  # as the kernel's out-of-memory killer would
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr
+    assert stderr.strip().splitlines()[-1].startswith("error: a worker process died"), stderr
+    assert "Traceback" not in stderr
+    assert not [p for p in psutil.process_iter() if _in_group(p, proc.pid)]
+    again = subprocess.run(
+        [str(SCRIPT), "run", "--out", str(out), "--resume"], capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    result = SimulationResult.from_parquet(out)
+    pd.testing.assert_frame_equal(result.outcomes, reference, check_exact=True)
