@@ -259,12 +259,11 @@ def run(
         )
     if out_dir is not None:
         out.print(f"Outcomes saved in {out_dir / 'outcomes.parquet'}", markup=False, soft_wrap=True)
+        from riskmc.analysis.plots import write_plots
+
+        plots = write_plots(result, out_dir / "plots")
+        out.print(f"{len(plots)} plots written in {out_dir / 'plots'}", markup=False)
     _print_summary(result)
-    out.print(
-        "\nNot built yet: operations (production, exports, lost output and revenue, NPV), "
-        "so operating projects have no row and delays stop at first production; damage and "
-        "escorts are not in the capex overrun yet."
-    )
 
 
 EXIT_INTERRUPTED = 130
@@ -378,31 +377,52 @@ def _counts(s: Scenario) -> str:
 
 def _print_summary(result: SimulationResult) -> None:
     if result.outcomes.empty:
-        out.print("No project has a construction phase: nothing to report yet.")
+        out.print("The scenario has no project: nothing to report.")
         return
     summary = result.summary()
-    table = Table(title="Construction outcomes per project (95 % interval of P90 in brackets)")
+    building = set(result.outcomes.loc[result.outcomes["first_production"].notna(), "project"])
+    table = Table(title="Outcomes per project against the plan (95 % interval of P90 in brackets)")
     for col in ("project", "metric", "mean", "P50", "P80", "P90"):
         table.add_column(col, justify="left" if col in ("project", "metric") else "right")
     units = {
-        "delay_days": ("delay", 1.0, "{:.1f} d"),
-        "stall_days": ("stalled", 1.0, "{:.1f} d"),
-        "capex_overrun_usd": ("capex overrun", 1e6, "{:.1f} M$"),
+        "delay_days": ("delay", 1.0, "{:.1f} d", True),
+        "capex_overrun_usd": ("capex overrun", 1e6, "{:.1f} M$", True),
+        "lost_output_t": ("lost output", 1e3, "{:.1f} kt", False),
+        "lost_revenue_usd": ("lost revenue", 1e6, "{:.0f} M$", False),
+        "npv_loss_usd": ("NPV loss", 1e6, "{:.0f} M$", False),
     }
-    for (project, metric), g in summary.groupby(["project", "metric"], sort=False):
-        if metric not in units:
-            continue
-        label, scale, fmt = units[metric]
-        numbers = g[["value", "low", "high"]].to_numpy(dtype=float) / scale
-        stat = {str(k): tuple(v) for k, v in zip(g["statistic"], numbers, strict=True)}
-        _, lo, hi = stat["P90"]
-        table.add_row(
-            str(project),
-            label,
-            *(fmt.format(stat[k][0]) for k in ("mean", "P50", "P80")),
-            f"{fmt.format(stat['P90'][0])} [{lo:.1f}-{hi:.1f}]",
-        )
+    for project, g in summary.groupby("project", sort=False):
+        for metric, (label, scale, fmt, build_only) in units.items():
+            rows = g[g["metric"] == metric]
+            if rows.empty or (build_only and project not in building):
+                continue
+            numbers = rows[["value", "low", "high"]].to_numpy(dtype=float) / scale
+            stat = {str(k): tuple(v) for k, v in zip(rows["statistic"], numbers, strict=True)}
+            _, lo, hi = stat["P90"]
+            bare = fmt.split("}")[0] + "}"
+            table.add_row(
+                str(project),
+                label,
+                *(fmt.format(stat[k][0]) for k in ("mean", "P50", "P80")),
+                f"{fmt.format(stat['P90'][0])} [{bare.format(lo)}-{bare.format(hi)}]",
+            )
     out.print(table)
+    from riskmc.analysis.drivers import driver_shares
+
+    shares = driver_shares(result.outcomes)
+    for project, g in shares.groupby("project", sort=False):
+        parts = []
+        for kind in ("district", "cause"):
+            top = g[(g["kind"] == kind) & (g["share"] >= 0.05)].nlargest(3, "share")
+            named = zip(top["name"], top["share"], strict=True)
+            nice = (n.replace("_", " ").title() if kind == "district" else n for n, _ in named)
+            shares_k = top["share"].tolist()
+            parts.append(", ".join(f"{n} {v:.0%}" for n, v in zip(nice, shares_k, strict=True)))
+        out.print(
+            f"{project}: delay held in {parts[0]}; by cause: {parts[1]}.",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _print_overview(s: Scenario) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -94,14 +95,21 @@ def test_validate_many_files_fails_if_any_fails(write_yaml):
     assert "malformed YAML" in result.stderr
 
 
-def test_run_default_simulates_and_says_what_is_not_built():
-    result = runner.invoke(app, ["run", "-n", "10"])
+def test_run_default_prints_outcomes_and_drivers_per_project(tmp_path):
+    out = tmp_path / "res"
+    result = runner.invoke(app, ["run", "-n", "10", "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "balochistan" in result.stdout
-    assert "Reko Diq" in result.stdout
-    assert "10 replications (seed 0) simulated" in result.stdout
-    assert "Construction outcomes per project" in result.stdout
-    assert "Not built yet: operations" in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "balochistan" in text
+    assert "10 replications (seed 0) simulated" in text
+    assert "Outcomes per project against the plan" in text
+    for label in ("delay", "capex overrun", "lost output", "lost revenue", "NPV loss"):
+        assert label in text
+    assert "Reko Diq: delay held in" in text
+    # Saindak operates: no delay row, but lost output and NPV rows
+    assert re.search(r"Saindak\s*\W\s*lost output", result.stdout)
+    assert not re.search(r"Saindak\s*\W\s*delay", result.stdout)
+    assert (out / "plots" / "delay_histogram.png").stat().st_size > 0
 
 
 def test_bench_reports_throughput():
