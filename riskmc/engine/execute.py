@@ -129,6 +129,7 @@ def _start_worker(model: ChunkModel | Scenario) -> None:
     else:
         _worker_model = ChunkModel(model)
         _worker_model.run(0, 0, 1)  # kernels from the Numba cache before any timing counts
+    _worker_model.threads = 1  # the pool has a process per core: one thread each
 
 
 def _pool_chunk(seed: int, first: int, stop: int) -> tuple[int, int, pd.DataFrame]:
@@ -166,8 +167,16 @@ class LocalPool:
     def __init__(self, scenario: Scenario, workers: int) -> None:
         self.workers = workers
         model = ChunkModel(scenario)
-        model.run(0, 0, 1)
         ctx = _context()
+        if workers > 1 and ctx.get_start_method() == "fork":
+            # Compile on two cores: a child compiles (or loads) the supply kernels into the
+            # Numba cache while this process compiles the hazard kernels; the warm-up
+            # replication below then finds every kernel compiled or cached.
+            child = multiprocessing.get_context("fork").Process(target=model.warm_supply)
+            child.start()
+            model.warm_hazard()
+            child.join()
+        model.run(0, 0, 1)
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=ctx,
@@ -220,7 +229,7 @@ def _dask_chunk(
         # A worker keeps the models of the last few scenarios it has run.
         while len(_dask_models) >= 4:
             _dask_models.pop(next(iter(_dask_models)))
-        model = _dask_models[fingerprint] = ChunkModel(scenario_from_dict(document))
+        model = _dask_models[fingerprint] = ChunkModel(scenario_from_dict(document), threads=1)
     return model.run(seed, first, stop)
 
 

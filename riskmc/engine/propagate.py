@@ -179,8 +179,10 @@ class ChunkModel:
     [0, 1]
     """
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, threads: int | None = None) -> None:
         self.scenario = scenario
+        #: Numba threads of the hazard sampler (None: every core); 1 in pool workers.
+        self.threads = threads
         self.network = net = CorridorNetwork.from_scenario(scenario)
         self.builds = []
         for p in scenario.projects:
@@ -215,9 +217,31 @@ class ChunkModel:
             *(district_column(names[d]) for d in self.driver_districts),
         ]
 
+    def warm_hazard(self) -> None:
+        """Compile (or load from the Numba cache) the hazard kernels: one replication."""
+        sample_hazard(self.scenario, range(0, 1), seed=0, pieces=True, threads=self.threads)
+
+    def warm_supply(self) -> None:
+        """Compile (or load) the supply kernels: each project's plan, and the isolation sweep.
+
+        Needs no hazard sample, so it can run beside :meth:`warm_hazard`.
+        """
+        net = self.network
+        for b in self.builds:
+            p = b.project
+            build = construction_plan(self.scenario, p, net) if p.construction else None
+            ops = operations_plan(self.scenario, p, net)
+            none = Hazard.none(net)
+            self._plan(build, ops)
+            isolated_days_packed(
+                *none.packed(), net.road, b.road_plan, ops.port, ops.site, 0.0, 1.0
+            )
+
     def run(self, seed: int, first: int, stop: int) -> pd.DataFrame:
         """Outcome rows of replications ``first .. stop - 1``, in (replication, project) order."""
-        hazard = sample_hazard(self.scenario, range(first, stop), seed=seed, pieces=True)
+        hazard = sample_hazard(
+            self.scenario, range(first, stop), seed=seed, pieces=True, threads=self.threads
+        )
         rows = self.propagate(hazard)
         frame = pd.DataFrame(rows, columns=self.columns)
         return frame.astype(

@@ -327,6 +327,19 @@ class _Stockpile:
         run = self.run
         hold = self.block_hold
         self.block_hold = 0.0
+        st = self.st
+        if rate <= 0.0 and (
+            not can_dispatch
+            or st[kern.STOCK] + st[kern.IN_TRANSIT] + st[kern.CONVOY_T] > st[kern.LEVEL] + 1e-9
+        ):
+            # nothing drawn and nothing to send: the regime ends at its limit, at a hit
+            # convoy's arrival, or, with the stock empty, at the next delivery (as the kernel)
+            end = min(until, float(st[kern.NEXT_LOSSY]))
+            if st[kern.STOCK] <= kern.EMPTY_T:
+                end = min(end, float(st[kern.NEXT_ARRIVAL]))
+            if not can_dispatch:
+                self.block_hold = hold + (end - now)
+            return end
         end = float(
             kern.stockpile_plan(
                 run.floats,
