@@ -1,10 +1,22 @@
-"""Supply chain: SimPy models of the mining projects (construction so far)."""
+"""Supply chain: SimPy models of the mining projects, construction then operations."""
 
-from riskmc.supply.construction import (
+from riskmc.supply.construction import ConstructionResult, simulate_construction
+from riskmc.supply.model import (
     ConstructionPlan,
-    ConstructionResult,
+    Hazard,
+    OperationsPlan,
+    ProjectResult,
     SiteSchedule,
-    simulate_construction,
+    simulate_project,
 )
 
-__all__ = ["ConstructionPlan", "ConstructionResult", "SiteSchedule", "simulate_construction"]
+__all__ = [
+    "ConstructionPlan",
+    "ConstructionResult",
+    "Hazard",
+    "OperationsPlan",
+    "ProjectResult",
+    "SiteSchedule",
+    "simulate_construction",
+    "simulate_project",
+]
