@@ -6,7 +6,7 @@ disruptions are propagated through the supply chain of each project.
 """
 
 from riskmc.analysis.compare import Comparison, compare
-from riskmc.engine import SimulationResult, simulate
+from riskmc.engine import ExecutionError, SimulationResult, simulate
 from riskmc.hazard import HazardSample, sample_hazard
 from riskmc.scenario import Scenario, ScenarioError, default_scenario, load_scenario
 
@@ -14,6 +14,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Comparison",
+    "ExecutionError",
     "HazardSample",
     "Scenario",
     "ScenarioError",

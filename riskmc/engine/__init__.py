@@ -1,5 +1,6 @@
 """Running replications: ``simulate``, its result, and the chunk of work behind it."""
 
+from riskmc.engine.checkpoint import ExecutionError, read_manifest
 from riskmc.engine.propagate import (
     DRIVER_CAUSES,
     METRICS,
@@ -15,8 +16,10 @@ __all__ = [
     "METRICS",
     "OUTCOME_COLUMNS",
     "ChunkModel",
+    "ExecutionError",
     "SimulationResult",
     "district_column",
+    "read_manifest",
     "simulate",
     "simulate_chunk",
 ]
