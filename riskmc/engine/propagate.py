@@ -227,11 +227,11 @@ class ChunkModel:
         Needs no hazard sample, so it can run beside :meth:`warm_hazard`.
         """
         net = self.network
+        none = Hazard.none(net)
         for b in self.builds:
             p = b.project
             build = construction_plan(self.scenario, p, net) if p.construction else None
             ops = operations_plan(self.scenario, p, net)
-            none = Hazard.none(net)
             self._plan(build, ops)
             isolated_days_packed(
                 *none.packed(), net.road, b.road_plan, ops.port, ops.site, 0.0, 1.0

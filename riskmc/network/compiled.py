@@ -32,7 +32,6 @@ __all__ = [
     "ship_held",
     "ship_many",
     "ship_many_packed",
-    "ship_packed",
     "unpack",
 ]
 
@@ -511,21 +510,6 @@ def unpack(
     i += n + 1
     attacks = SegmentTimes(ints[i : i + n + 1], floats[f : f + ma], floats[f + ma : f + 2 * ma])
     return net, closures, attacks
-
-
-@nb.njit(cache=True, error_model="numpy")
-def ship_packed(
-    floats: NDArray[np.float64],
-    ints: NDArray[np.int64],
-    allow: NDArray[np.bool_],
-    plan: NDArray[np.int64],
-    source: int,
-    target: int,
-    depart: float,
-) -> tuple[float, float, float, int]:
-    """:func:`ship` on :func:`pack`'s arrays."""
-    net, closures, attacks = unpack(floats, ints)
-    return ship(net, closures, attacks, allow, plan, source, target, depart)
 
 
 @nb.njit(cache=True, error_model="numpy")

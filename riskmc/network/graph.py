@@ -148,40 +148,6 @@ class Closures:
     def _ends(self) -> list[list[float]]:
         return [a.tolist() for a in self.ends]
 
-    @cached_property
-    def _unions(self) -> dict[tuple[int, ...], tuple[list[float], list[float]]]:
-        return {}
-
-    def route_union(self, segs: tuple[int, ...]) -> tuple[list[float], list[float]]:
-        """Times when any of ``segs`` is closed: sorted, disjoint ``(starts, ends)`` lists.
-
-        Cached per route, so that asking whether a shipment's whole window is
-        clear costs one bisection.
-        """
-        got = self._unions.get(segs)
-        if got is None:
-            pairs = sorted(
-                (a, b)
-                for j in set(segs)
-                for a, b in zip(self._starts[j], self._ends[j], strict=True)
-            )
-            starts: list[float] = []
-            ends: list[float] = []
-            for a, b in pairs:
-                if ends and a <= ends[-1]:
-                    ends[-1] = max(ends[-1], b)
-                else:
-                    starts.append(a)
-                    ends.append(b)
-            got = self._unions[segs] = (starts, ends)
-        return got
-
-    def clear(self, segs: tuple[int, ...], start: float, end: float) -> bool:
-        """True if none of ``segs`` is closed at any moment of ``[start, end)``."""
-        starts, ends = self.route_union(segs)
-        i = bisect.bisect_right(ends, start)
-        return i == len(starts) or starts[i] >= end
-
     def closed_at(self, t: float) -> set[int]:
         """Segments closed at day ``t``."""
         return {seg for seg in range(len(self.starts)) if self.reopens(seg, t) > t}
@@ -426,30 +392,6 @@ class CorridorNetwork:
         if route.night_ban:
             return self._road_arrival(depart, route.days)
         return depart + route.days
-
-    def shipment(
-        self,
-        source: int,
-        target: int,
-        depart: float,
-        closures: Closures,
-        modes: tuple[str, ...] = ("road",),
-        attacks: Mapping[int, Sequence[float]] | None = None,
-    ) -> tuple[float, float, float, int]:
-        """``(arrive, waited_days, detour_km, hits)`` of one shipment: :meth:`trip`, made cheap.
-
-        When no segment of the planned path is closed at any moment of the
-        drive, the answer is the open-road arrival, found with one look-up;
-        otherwise :meth:`trip` works it out. The two give the same answer
-        provided that, as in a hazard sample, every attack in ``attacks``
-        starts a closure of its segment in ``closures``.
-        """
-        route = self._route(source, target, modes)
-        arrive = self.arrival_open(source, target, depart, modes)
-        if closures.clear(route.segments, depart, arrive):
-            return arrive, 0.0, 0.0, 0
-        trip = self.trip(source, target, depart, closures, modes, attacks)
-        return trip.arrive, trip.waited_days, trip.detour_km, trip.hits
 
     def trip(
         self,

@@ -423,6 +423,11 @@ class _Run:
             raise RuntimeError(f"supply model stuck at day {now}: please report this scenario")
 
 
+def daily_rate(rate_per_year: float) -> float:
+    """Continuous daily discount rate of an annual rate: ``log(1 + r) / 365.25``."""
+    return math.log1p(rate_per_year) / 365.25
+
+
 def present_value(rate_per_year: float, a: float, b: float | None = None) -> float:
     """Present value at day 0 of 1 a day over days ``[a, b]``, or of 1 on day ``a``.
 
@@ -436,7 +441,7 @@ def present_value(rate_per_year: float, a: float, b: float | None = None) -> flo
     >>> present_value(0.0, 10.0, 40.0)
     30.0
     """
-    rho = math.log1p(rate_per_year) / 365.25
+    rho = daily_rate(rate_per_year)
     if b is None:
         return math.exp(-rho * a)
     if rho == 0.0:
@@ -606,7 +611,7 @@ def _export_convoys(
     r.exported_t += float(delivered.sum())
     r.export_lost_t += float((load - delivered).sum())
     _book_by_year(r, plan, departs, np.asarray(delivered, dtype=np.float64))
-    rho = math.log1p(plan.discount_rate) / 365.25
+    rho = daily_rate(plan.discount_rate)
     r.export_pv_usd += plan.price_usd_per_t * float((delivered * np.exp(-rho * departs)).sum())
     r.convoys += len(departs)
     r.convoy_losses += int((hits > 0).sum())
@@ -697,7 +702,7 @@ def simulate_project(
     run = _Run(hazard, net.arrays, base.port, base.site, flags)
     env = simpy.Environment(initial_time=construction.start if construction else 0.0)
 
-    rho = math.log1p(operations.discount_rate) / 365.25 if operations else 0.0
+    rho = daily_rate(operations.discount_rate) if operations else 0.0
     if operations is not None:
         run.result.exported_by_year = np.zeros(len(operations.year_starts))
 

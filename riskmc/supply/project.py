@@ -9,7 +9,7 @@ import numpy as np
 
 from riskmc.hazard.inputs import CAUSES, TARGETS
 from riskmc.hazard.sample import HazardSample, ReplicationEvents
-from riskmc.network import Closures, CorridorNetwork
+from riskmc.network import CorridorNetwork
 from riskmc.network.compiled import SegmentTimes
 from riskmc.scenario.distributions import Param, param_mean
 from riskmc.scenario.schema import Project, Scenario
@@ -17,12 +17,10 @@ from riskmc.supply.model import ConstructionPlan, Hazard, OperationsPlan, SiteSc
 
 __all__ = [
     "ProjectValues",
-    "attack_closures",
     "construction_plan",
     "district_of",
     "exposure_districts",
     "operations_plan",
-    "replication_closures",
     "replication_hazard",
     "site_attacks",
     "site_schedule",
@@ -207,16 +205,3 @@ def replication_hazard(
         SegmentTimes.of(n, hit["key"], hit["start"]),
         schedule,
     )
-
-
-def replication_closures(network: CorridorNetwork, events: ReplicationEvents) -> Closures:
-    """The replication's merged closures as per-segment intervals."""
-    c = events.closures
-    return Closures.from_arrays(len(network.segments), c["key"], c["start"], c["end"])
-
-
-def attack_closures(events: ReplicationEvents) -> tuple[list[int], list[float]]:
-    """(segment, day) of every closure started by an attack (from the pieces)."""
-    p = events.closure_pieces
-    hit = p[p["cause"] == _ATTACK]
-    return hit["key"].astype(int).tolist(), hit["start"].astype(float).tolist()

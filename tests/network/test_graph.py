@@ -157,27 +157,3 @@ def test_closed_form_traverse_matches_hour_by_hour_driving(tiny):
                 driven += 1
             t += 1
         assert tiny.traverse(0, depart) == pytest.approx(t / 1440, abs=1.5 / 1440)
-
-
-def test_shipment_equals_trip_under_random_closures(default):
-    import numpy as np
-
-    rng = np.random.default_rng(11)
-    src, dst = default.index("Port Qasim"), default.index("Reko Diq")
-    n = len(default.segments)
-    quiet = 0
-    for _ in range(300):
-        k = int(rng.integers(0, 20))
-        keys = rng.integers(0, n, k)
-        starts = rng.uniform(0, 40, k)
-        closures = Closures.from_arrays(n, keys, starts, starts + rng.exponential(3.0, k))
-        attacks = {
-            int(j): [float(s)] for j, s in zip(keys, starts, strict=True) if rng.random() < 0.5
-        }
-        depart = float(rng.uniform(0, 40))
-        trip = default.trip(src, dst, depart, closures, attacks=attacks)
-        got = default.shipment(src, dst, depart, closures, attacks=attacks)
-        quiet += got[1:] == (0.0, 0.0, 0)
-        assert got[0] == pytest.approx(trip.arrive, abs=1e-9)
-        assert got[1:] == pytest.approx((trip.waited_days, trip.detour_km, trip.hits), abs=1e-9)
-    assert 30 < quiet < 270  # both paths were exercised
