@@ -31,9 +31,10 @@ Statistics (:meth:`Comparison.summary`)
     scenario costs no more than the first one. A ratio above 1 means each
     dollar spent saves more than a dollar of expected loss.
 
-Note that ``mitigation_cost_usd`` is undiscounted, while ``npv_loss_usd`` is
-discounted to the scenario's start: against it the ratio is conservative for
-a cost spread over the years.
+``mitigation_cost_usd`` is a present value at the project's discount rate,
+like ``npv_loss_usd``, so the ratio on the NPV loss compares like with like.
+``capex_overrun_usd`` is a nominal sum: its ratio weighs undiscounted savings
+against a discounted cost.
 
 References
 ----------

@@ -24,8 +24,10 @@ Money (SPEC.md, "Costs")
     incurred: the capex overrun items, then, in operations, transport on
     detours and site-attack damage (``opex_extra_usd``, undiscounted).
     ``mitigation_cost_usd`` (escorts per convoy when ``logistics.escorted``,
-    plus ``costs.mitigation_usd``) is the price of a mitigation, kept out of
-    the losses so that a comparison can weigh one against the other.
+    each discounted to the start from its departure day at ``discount_rate``,
+    plus ``costs.mitigation_usd``, spent at the start) is the present value of
+    a mitigation's price, kept out of the losses so that a comparison can weigh
+    one against the other on the same footing as ``npv_loss_usd``.
 """
 
 from __future__ import annotations
@@ -105,7 +107,8 @@ OUTCOME_COLUMNS = {
     "damage_usd": "damage of site attacks before first production [USD]",
     "opex_extra_usd": "transport on operations detours + site-attack damage after first "
     "production [USD, undiscounted]",
-    "mitigation_cost_usd": "escort x convoys (when escorted) + the one-off mitigation cost [USD]",
+    "mitigation_cost_usd": "escort x convoys (when escorted, each discounted from its departure) "
+    "+ the one-off mitigation cost [USD, present value]",
     "debt_shortfall_years": "whole years in which export revenue x cash margin < debt service",
     "debt_shortfall_mask": "bit k set: a shortfall in year debt.first_year + k",
 }
@@ -376,7 +379,7 @@ class Money(NamedTuple):
     build_transport: float  # transport on construction detours
     build_damage: float  # site-attack damage before first production
     opex_extra: float  # transport on operations detours + damage after first production
-    mitigation: float  # escorts x convoys + one-off mitigation cost
+    mitigation: float  # escorts x convoys (present value) + one-off mitigation cost
     npv_loss: float
 
     @property
@@ -424,7 +427,7 @@ def money(
     escorts = value("costs.escort_usd_per_convoy", c.escort_usd_per_convoy)
     mitigation = value("costs.mitigation_usd", c.mitigation_usd)
     if project.logistics.escorted:
-        mitigation += escorts * r.convoys
+        mitigation += escorts * r.convoys_pv
     return Money(
         standby=standby * (r.material_stall_days + r.standdown_days),
         delay_carry=carry * delay,

@@ -63,8 +63,8 @@ def stockout(
 # Slots of a stockpile's state vector (see riskmc.supply.model._Stockpile).
 STOCK, LEVEL, CONVOY_T, LOSS, RHO, N_PEND, DISPATCHED, DELIVERED, CONSUMED, LOST = range(10)
 CONVOYS, LOSSES, DELAYED, DETOUR_TKM, DETOUR_PV, INITIAL, PLANNED_KM = range(10, 17)
-NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT = range(17, 20)
-N_SLOTS = 20
+NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT, CONVOYS_PV = range(17, 21)
+N_SLOTS = 21
 #: Columns of a stockpile's rows of convoys on the road.
 PENDING_COLUMNS = 5
 #: A stock below this many tonnes is empty.
@@ -169,6 +169,7 @@ def stockpile_plan(
     for k in range(m):
         detour = km[k] - st[PLANNED_KM]
         st[CONVOYS] += 1.0
+        st[CONVOYS_PV] += np.exp(-st[RHO] * departs[k])
         if hits[k] > 0:
             st[LOSSES] += 1.0
         if waited[k] > 0.0 or detour != 0.0:

@@ -197,6 +197,7 @@ class ProjectResult:
     standdown_days: float = 0.0
     blackout_days: float = 0.0  # of the site's district, over the project's whole run
     convoys: int = 0
+    convoys_pv: float = 0.0  # each convoy's departure discounted to day 0 at the project's rate
     convoys_delayed: int = 0
     convoy_losses: int = 0
     detour_tkm: float = 0.0  # extra tonne-km of detours, all convoys
@@ -376,6 +377,7 @@ class _Stockpile:
             "stock_t": float(st[kern.STOCK]),
             "in_transit_t": float(self.pend[: int(st[kern.N_PEND]), 2].sum()),
             "convoys": float(st[kern.CONVOYS]),
+            "convoys_pv": float(st[kern.CONVOYS_PV]),
             "convoy_losses": float(st[kern.LOSSES]),
             "convoys_delayed": float(st[kern.DELAYED]),
             "detour_tkm": float(st[kern.DETOUR_TKM]),
@@ -614,6 +616,7 @@ def _export_convoys(
     rho = daily_rate(plan.discount_rate)
     r.export_pv_usd += plan.price_usd_per_t * float((delivered * np.exp(-rho * departs)).sum())
     r.convoys += len(departs)
+    r.convoys_pv += float(np.exp(-rho * departs).sum())
     r.convoy_losses += int((hits > 0).sum())
     detour = km - run.export_km
     r.detour_tkm += load * float(detour.sum())
@@ -753,6 +756,7 @@ def simulate_project(
     result.stockpiles = {name: pile.summary() for name, pile in run.piles.items()}
     for name, pile in result.stockpiles.items():
         result.convoys += int(pile["convoys"])
+        result.convoys_pv += pile["convoys_pv"]
         result.convoy_losses += int(pile["convoy_losses"])
         result.convoys_delayed += int(pile["convoys_delayed"])
         result.detour_tkm += pile["detour_tkm"]

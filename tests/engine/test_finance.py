@@ -86,9 +86,21 @@ def test_escorts_cost_per_convoy():
     o = r.outcomes.iloc[0]
     base = riskmc.simulate(_quiet(), 1, seed=1).outcomes.iloc[0]
     assert base["mitigation_cost_usd"] == 0
-    # 5,000 a convoy: construction material, consumables, and road exports
-    assert o["mitigation_cost_usd"] > 1_000_000
-    assert (o["mitigation_cost_usd"] - 1_000_000) % 5_000 == pytest.approx(0.0, abs=1e-6)
+    # undiscounted: 5,000 a convoy (construction material, consumables, road exports)
+    flat = _quiet(
+        logistics={"convoy_t": 600, "dispatch_needs_comms": True, "escorted": True},
+        costs={"mitigation_usd": 1_000_000, "discount_rate": 0.0},
+    )
+    nominal = riskmc.simulate(flat, 1, seed=1).outcomes.iloc[0]["mitigation_cost_usd"]
+    convoys = (nominal - 1_000_000) / 5_000
+    assert convoys > 100
+    assert convoys == pytest.approx(round(convoys), abs=1e-6)
+    # discounted convoy by convoy from its departure, inside the horizon: between the
+    # nominal cost and every convoy discounted from the horizon's end
+    rate = s.projects[0].costs.discount_rate
+    horizon = s.horizon_years * 365.25
+    escorts = o["mitigation_cost_usd"] - 1_000_000
+    assert 5_000 * convoys * present_value(rate, horizon) < escorts < 5_000 * convoys
 
 
 def test_debt_shortfall_years_by_hand():
