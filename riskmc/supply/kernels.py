@@ -1,4 +1,4 @@
-"""Compiled inner loop of the supply models: a batch of base-stock convoys, and the stock-out.
+"""Compiled inner loop of the supply models: base-stock convoys, stock-outs, operations regimes.
 
 Between two changes of regime (a blackout, a stand-down, a lost cargo coming
 in, a stock-out, the end of a phase), a stockpile is drawn down at a constant
@@ -9,9 +9,18 @@ works them out, ships each convoy (:func:`riskmc.network.compiled.ship`), and
 shortens the regime when something inside it changes the rules: a convoy hit
 on the road (its lost cargo lowers the position when it arrives) or the
 stock running out.
+
+:func:`operate_step` is one regime of a mine in operations, whole: it books
+the regime that just ended (stocks, storage, output, exports) and works out
+the next one (its rates, its convoys, when it ends). The SimPy process of
+:mod:`riskmc.supply.model` calls it once per event and sleeps until the end
+it returns. Its state is two small vectors and three tables (see the slots
+below), so the same step can later run in a loop without SimPy.
 """
 
 from __future__ import annotations
+
+import math
 
 import numba as nb
 import numpy as np
@@ -22,8 +31,12 @@ from riskmc.network.compiled import ship_held, unpack
 __all__ = [
     "EMPTY_T",
     "HELD_BY_BLACKOUT",
+    "N_OPS_PARAMS",
+    "N_OPS_SLOTS",
     "N_SLOTS",
     "PENDING_COLUMNS",
+    "operate_step",
+    "pile_plan",
     "stockout",
     "stockpile_advance",
     "stockpile_plan",
@@ -63,14 +76,16 @@ def stockout(
 # Slots of a stockpile's state vector (see riskmc.supply.model._Stockpile).
 STOCK, LEVEL, CONVOY_T, LOSS, RHO, N_PEND, DISPATCHED, DELIVERED, CONSUMED, LOST = range(10)
 CONVOYS, LOSSES, DELAYED, DETOUR_TKM, DETOUR_PV, INITIAL, PLANNED_KM = range(10, 17)
-NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT, CONVOYS_PV = range(17, 21)
-N_SLOTS = 21
+NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT, CONVOYS_PV, BLOCK_HOLD = range(17, 22)
+N_SLOTS = 22
 #: Columns of a stockpile's rows of convoys on the road.
 PENDING_COLUMNS = 5
 #: A stock below this many tonnes is empty.
 EMPTY_T = 1e-6
 #: "Held by" code of a convoy whose dispatch a blackout held.
 HELD_BY_BLACKOUT = -2
+#: Flags of a project's timeline (bits of its masks).
+STANDDOWN, BLACKOUT, BLOCKED, EXPORT_CLOSED, OPS_STANDDOWN = 1, 2, 4, 8, 16
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -215,3 +230,269 @@ def stockpile_advance(
     st[CONSUMED] += used
     _next_events(st, pend)
     return used
+
+
+@nb.njit(cache=True, error_model="numpy")
+def pile_plan(
+    floats: NDArray[np.float64],
+    ints: NDArray[np.int64],
+    allow: NDArray[np.bool_],
+    plan: NDArray[np.int64],
+    source: int,
+    target: int,
+    st: NDArray[np.float64],
+    pend: NDArray[np.float64],
+    now: float,
+    rate: float,
+    until: float,
+    can_dispatch: bool,
+) -> float:
+    """One regime of a stockpile: :func:`stockpile_plan`, keeping count of blocked dispatch.
+
+    ``st[BLOCK_HOLD]`` is how long dispatch has been blocked up to ``now``:
+    the first convoy to leave after a block learns it (what held it), and
+    a blocked regime adds its length.
+    """
+    hold = st[BLOCK_HOLD]
+    st[BLOCK_HOLD] = 0.0
+    if rate <= 0.0 and (
+        not can_dispatch or st[STOCK] + st[IN_TRANSIT] + st[CONVOY_T] > st[LEVEL] + 1e-9
+    ):
+        # nothing drawn and nothing to send: the regime ends at its limit, at a hit
+        # convoy's arrival, or, with the stock empty, at the next delivery
+        end = min(until, st[NEXT_LOSSY])
+        if st[STOCK] <= EMPTY_T:
+            end = min(end, st[NEXT_ARRIVAL])
+    else:
+        end = stockpile_plan(
+            floats,
+            ints,
+            allow,
+            plan,
+            source,
+            target,
+            st,
+            pend,
+            now,
+            rate,
+            until,
+            can_dispatch,
+            hold,
+        )
+    if not can_dispatch:
+        st[BLOCK_HOLD] = hold + (end - now)
+    return float(end)
+
+
+# Operations: constants (``par``) and state (``ost``) of operate_step.
+P_OUTPUT, P_CONSUMABLES, P_CAP, P_RAIL, P_TRAIN_RATE, P_PRICE, P_RHO = range(7)
+P_LOAD, P_RAMPED, P_FIRST, P_RAMP_DAYS, P_RAMP_STEP, P_END, P_COMMS = range(7, 14)
+N_OPS_PARAMS = 14
+O_STORAGE, O_PRODUCED, O_IDLE, O_EXPORTED, O_EXPORT_PV, O_N_FLOWS, O_N_DEPARTS = range(7)
+O_PENDING, O_NOW, O_END, O_USE, O_Q, O_FULL_Q, O_OUT, O_D_STORAGE = range(7, 15)
+O_T_LEVEL, O_LEVEL, O_START, O_ROAD_OUT = range(15, 19)
+N_OPS_SLOTS = 19
+#: What :func:`operate_step` returns once operations have reached their end.
+OPS_DONE = -1.0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _ramp(par: NDArray[np.float64], t: float) -> tuple[float, float]:
+    """Share of full output at ``t`` and when it next changes (staircase ramp)."""
+    days = par[P_RAMP_DAYS]
+    first = par[P_FIRST]
+    if par[P_RAMPED] == 0.0 or days <= 0.0 or t >= first + days:
+        return 1.0, np.inf
+    steps = math.ceil(days / par[P_RAMP_STEP])
+    width = days / steps
+    k = min(int((t - first) / width), steps - 1)
+    nxt = first + (k + 1) * width  # the next step boundary strictly after t
+    if nxt <= t:
+        k += 1
+        nxt = first + (k + 1) * width
+    if k >= steps:
+        return 1.0, np.inf
+    return (k + 0.5) / steps, nxt
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _present_value(rho: float, a: float, b: float) -> float:
+    if rho == 0.0:
+        return b - a
+    return (math.exp(-rho * a) - math.exp(-rho * b)) / rho
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _book_regime(
+    st: NDArray[np.float64],
+    pend: NDArray[np.float64],
+    par: NDArray[np.float64],
+    ost: NDArray[np.float64],
+    flows: NDArray[np.float64],
+    departs: NDArray[np.float64],
+) -> None:
+    """Book the pending regime: deliveries and draw-down, storage, output, exports."""
+    now, end, q = ost[O_NOW], ost[O_END], ost[O_Q]
+    stockpile_advance(st, pend, now, end, ost[O_USE])
+    dt = end - now
+    cap = par[P_CAP]
+    start = ost[O_START]
+    # at a storage event, snap to its level, so that rounding cannot stall the clock
+    if end >= ost[O_T_LEVEL]:
+        storage = ost[O_LEVEL]
+    else:
+        storage = min(max(start + ost[O_D_STORAGE] * dt, 0.0), cap)
+    if ost[O_ROAD_OUT] != 0.0 and q > 0.0:
+        # a convoy leaves each time storage holds a load again: on known days
+        load = par[P_LOAD]
+        nd = int(ost[O_N_DEPARTS])
+        sent = 0
+        for k in range(1, math.ceil(dt * q / load) + 2):
+            t = now + (k * load - start) / q
+            if t < end:
+                if nd + sent >= departs.shape[0]:
+                    raise RuntimeError("operate_step: more road export convoys than produced")
+                departs[nd + sent] = t
+                sent += 1
+        ost[O_N_DEPARTS] = nd + sent
+        storage = min(max(start + q * dt - sent * load, 0.0), cap)
+    ost[O_STORAGE] = storage
+    ost[O_PRODUCED] += q * dt
+    full_q = ost[O_FULL_Q]
+    if q < full_q:
+        ost[O_IDLE] += dt * (1.0 - q / full_q)
+    out = ost[O_OUT]
+    if out > 0.0:
+        ost[O_EXPORTED] += out * dt
+        ost[O_EXPORT_PV] += par[P_PRICE] * out * _present_value(par[P_RHO], now, end)
+        n = int(ost[O_N_FLOWS])
+        flows[n, 0] = now
+        flows[n, 1] = end
+        flows[n, 2] = out
+        ost[O_N_FLOWS] = n + 1
+    ost[O_PENDING] = 0.0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def operate_step(
+    floats: NDArray[np.float64],
+    ints: NDArray[np.int64],
+    allow: NDArray[np.bool_],
+    inbound: NDArray[np.int64],
+    port: int,
+    site: int,
+    st: NDArray[np.float64],
+    pend: NDArray[np.float64],
+    bounds: NDArray[np.float64],
+    masks: NDArray[np.int64],
+    par: NDArray[np.float64],
+    ost: NDArray[np.float64],
+    flows: NDArray[np.float64],
+    departs: NDArray[np.float64],
+    now: float,
+) -> float:
+    """Book the regime that ended at ``now`` and plan the next; returns when it ends.
+
+    Returns :data:`OPS_DONE` once ``now`` reaches the end of operations
+    (``par[P_END]``). ``bounds``/``masks`` are the timeline: flags ``masks[i]``
+    hold from ``bounds[i]`` to ``bounds[i + 1]``. ``st``/``pend`` are the
+    consumables stockpile (:func:`stockpile_plan`), ``par`` the constants and
+    ``ost`` the state (slots ``P_*`` and ``O_*``); ``flows`` gets a row
+    ``(from, to, tonnes a day)`` per regime that exports, ``departs`` the
+    departure day of each road export convoy. The rules are those of
+    :mod:`riskmc.supply.model` ("Operations").
+    """
+    if ost[O_PENDING] != 0.0:
+        _book_regime(st, pend, par, ost, flows, departs)
+    if now >= par[P_END] - 1e-9:
+        return OPS_DONE
+    i = np.searchsorted(bounds, now, side="right") - 1
+    mask = masks[i] if i >= 0 else 0
+    until = bounds[i + 1] if i + 1 < bounds.shape[0] else np.inf
+    share, ramp_next = _ramp(par, now)
+    full_q = par[P_OUTPUT] * share
+    cap = par[P_CAP]
+    load = par[P_LOAD]
+    rail = par[P_RAIL] != 0.0
+    can_dispatch = not (par[P_COMMS] != 0.0 and (mask & BLOCKED) != 0)
+    road_out = not rail and can_dispatch and (mask & EXPORT_CLOSED) == 0
+    storage = ost[O_STORAGE]
+    if road_out and storage >= load - EMPTY_T:
+        ready = math.floor((storage + EMPTY_T) / load)
+        nd = int(ost[O_N_DEPARTS])
+        if nd + ready > departs.shape[0]:
+            raise RuntimeError("operate_step: more road export convoys than produced")
+        departs[nd : nd + ready] = now
+        ost[O_N_DEPARTS] = nd + ready
+        storage = max(storage - ready * load, 0.0)
+    starved = full_q > 0 and st[STOCK] <= EMPTY_T
+    q = 0.0 if ((mask & OPS_STANDDOWN) != 0 or starved) else full_q
+    # trains run on the railway's own signalling: a mobile-data blackout does not hold them
+    export = par[P_TRAIN_RATE] if (rail and (mask & EXPORT_CLOSED) == 0) else 0.0
+    if storage >= cap - EMPTY_T and q > export:
+        q = export
+    out = export if storage > EMPTY_T else min(export, q)
+    d_storage = q - out
+    use = par[P_CONSUMABLES] * q / par[P_OUTPUT] if q > 0 else 0.0
+    until = min(until, ramp_next, par[P_END], st[NEXT_LOSSY])
+    if starved:
+        until = min(until, st[NEXT_ARRIVAL])
+    # storage events: full, empty, or a road convoy's load reached
+    t_level, level = np.inf, storage
+    if d_storage > 0 and not road_out:
+        t_level, level = now + (cap - storage) / d_storage, cap
+    elif d_storage < 0:
+        t_level, level = now + storage / -d_storage, 0.0
+    limit = min(until, t_level)
+    end = pile_plan(
+        floats, ints, allow, inbound, port, site, st, pend, now, use, limit, can_dispatch
+    )
+    ost[O_PENDING] = 1.0
+    ost[O_NOW], ost[O_END], ost[O_USE] = now, end, use
+    ost[O_Q], ost[O_FULL_Q], ost[O_OUT], ost[O_D_STORAGE] = q, full_q, out, d_storage
+    ost[O_T_LEVEL], ost[O_LEVEL], ost[O_START] = t_level, level, storage
+    ost[O_ROAD_OUT] = 1.0 if road_out else 0.0
+    ost[O_STORAGE] = storage
+    return end
+
+
+@nb.njit(cache=True, error_model="numpy")
+def rail_hits(
+    route: NDArray[np.int64],
+    seg_days: NDArray[np.float64],
+    att_ptr: NDArray[np.int64],
+    att_start: NDArray[np.float64],
+    flows: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Attacks on a rail export route and the concentrate on the attacked segment then.
+
+    The export is a flow: ``flows`` rows ``(from, to, tonnes a day)`` leaving
+    the site. An attack at ``tau`` on the route's ``k``-th segment meets the
+    concentrate that left in ``(tau - left_k, tau - entered_k]``, where
+    ``entered_k``/``left_k`` are the travel days to the segment's start and
+    end. Returns the days of the attacks that met some (in route order) and
+    the tonnes each met.
+    """
+    n = 0
+    for seg in route:
+        n += att_ptr[seg + 1] - att_ptr[seg]
+    days = np.empty(n)
+    tonnes = np.empty(n)
+    m = 0
+    entered = 0.0
+    for seg in route:
+        left = entered + seg_days[seg]
+        for a in range(att_ptr[seg], att_ptr[seg + 1]):
+            tau = att_start[a]
+            lo, hi = tau - left, tau - entered
+            total = 0.0
+            for f in range(flows.shape[0]):
+                overlap = min(flows[f, 1], hi) - max(flows[f, 0], lo)
+                if overlap > 0.0:
+                    total += overlap * flows[f, 2]
+            if total > 0.0:
+                days[m] = tau
+                tonnes[m] = total
+                m += 1
+        entered = left
+    return days[:m], tonnes[:m]

@@ -6,8 +6,9 @@ stock-out computed from the draw-down, a hit convoy's cargo coming in, the
 export route closing or reopening, a ramp-up step, the work finishing) and
 never ticks day by day. Within a regime every rate is constant, so stocks
 move linearly and the convoys of the base-stock policy leave on known days;
-they are sent in one batch (:func:`riskmc.supply.kernels.feed_batch`), each
-along the network under the replication's closures. The model draws no
+they are sent in one batch (:func:`riskmc.supply.kernels.stockpile_plan`), each
+along the network under the replication's closures. In operations the whole
+regime is one compiled step (:func:`riskmc.supply.kernels.operate_step`). The model draws no
 random numbers: everything uncertain is in the replication's hazard sample.
 
 Construction (SPEC.md, "Supply chain" and "Stock policy")
@@ -77,7 +78,8 @@ __all__ = [
 ]
 
 _EPS = kern.EMPTY_T  # tonnes: a stock below this is empty
-_STANDDOWN, _BLACKOUT, _BLOCKED, _EXPORT_CLOSED, _OPS_STANDDOWN = 1, 2, 4, 8, 16
+_STANDDOWN, _BLACKOUT, _BLOCKED = kern.STANDDOWN, kern.BLACKOUT, kern.BLOCKED
+_EXPORT_CLOSED, _OPS_STANDDOWN = kern.EXPORT_CLOSED, kern.OPS_STANDDOWN
 _RAMP_STEP_DAYS = 30.0
 #: Codes of what held construction, beside a segment index (see ProjectResult.delay_causes).
 HELD_BY_NOTHING = -1  # a stall ended by a convoy that nothing held (e.g. after a lost cargo)
@@ -303,7 +305,6 @@ class _Stockpile:
         self.st = st
         # the position never exceeds the level plus one convoy: that many rows suffice
         self.pend = np.zeros((math.ceil(level / convoy_t) + 4, kern.PENDING_COLUMNS))
-        self.block_hold = 0.0  # days dispatch has been blocked, up to now
 
     @property
     def stock(self) -> float:
@@ -326,23 +327,8 @@ class _Stockpile:
     def plan(self, now: float, rate: float, until: float, can_dispatch: bool) -> float:
         """Send this regime's convoys; returns when the regime ends."""
         run = self.run
-        hold = self.block_hold
-        self.block_hold = 0.0
-        st = self.st
-        if rate <= 0.0 and (
-            not can_dispatch
-            or st[kern.STOCK] + st[kern.IN_TRANSIT] + st[kern.CONVOY_T] > st[kern.LEVEL] + 1e-9
-        ):
-            # nothing drawn and nothing to send: the regime ends at its limit, at a hit
-            # convoy's arrival, or, with the stock empty, at the next delivery (as the kernel)
-            end = min(until, float(st[kern.NEXT_LOSSY]))
-            if st[kern.STOCK] <= kern.EMPTY_T:
-                end = min(end, float(st[kern.NEXT_ARRIVAL]))
-            if not can_dispatch:
-                self.block_hold = hold + (end - now)
-            return end
-        end = float(
-            kern.stockpile_plan(
+        return float(
+            kern.pile_plan(
                 run.floats,
                 run.ints,
                 run.road_mask,
@@ -355,12 +341,8 @@ class _Stockpile:
                 rate,
                 until,
                 can_dispatch,
-                hold,
             )
         )
-        if not can_dispatch:
-            self.block_hold = hold + (end - now)
-        return end
 
     def advance(self, now: float, end: float, rate: float) -> float:
         """Deliveries up to ``end`` and the draw-down; returns the tonnes consumed."""
@@ -497,105 +479,78 @@ def _construct(
     r.finish = env.now
 
 
-def _ramp(plan: OperationsPlan, first: float, t: float) -> tuple[float, float]:
-    """Share of full output at ``t`` and when it next changes (staircase ramp)."""
-    if plan.ramp_up_days <= 0 or t >= first + plan.ramp_up_days:
-        return 1.0, math.inf
-    steps = math.ceil(plan.ramp_up_days / _RAMP_STEP_DAYS)
-    width = plan.ramp_up_days / steps
-    k = min(int((t - first) / width), steps - 1)
-    # next step boundary strictly after t
-    nxt = first + (k + 1) * width
-    if nxt <= t:
-        k += 1
-        nxt = first + (k + 1) * width
-    if k >= steps:
-        return 1.0, math.inf
-    return (k + 0.5) / steps, nxt
-
-
 def _operate(
     env: simpy.Environment, run: _Run, plan: OperationsPlan, ramped: bool
 ) -> Generator[simpy.Event, Any, None]:
+    """Operations to the horizon: one compiled step (:func:`kernels.operate_step`) per regime."""
     r = run.result
-    first = env.now
     pile = run.piles["consumables"]
     used_flags = (_OPS_STANDDOWN, _EXPORT_CLOSED)
-    run.timeline = run.phase_timeline(
+    timeline = run.phase_timeline(
         (*used_flags, _BLOCKED) if plan.dispatch_needs_comms else used_flags
     )
-    cap = plan.storage_days * plan.output_t_per_day
+    run.timeline = timeline
+    bounds = np.array(timeline.bounds, dtype=np.float64)
+    masks = np.array(timeline.masks, dtype=np.int64)
+    load = min(plan.convoy_t, plan.storage_days * plan.output_t_per_day)  # a road export convoy
+    par = np.zeros(kern.N_OPS_PARAMS)
+    par[kern.P_OUTPUT] = plan.output_t_per_day
+    par[kern.P_CONSUMABLES] = plan.consumables_t_per_day
+    par[kern.P_CAP] = plan.storage_days * plan.output_t_per_day
+    par[kern.P_RAIL] = plan.export_mode == "rail"
+    par[kern.P_TRAIN_RATE] = plan.trains_per_day * plan.train_t
+    par[kern.P_PRICE] = plan.price_usd_per_t
+    par[kern.P_RHO] = daily_rate(plan.discount_rate)
+    par[kern.P_LOAD] = load
+    par[kern.P_RAMPED] = ramped
+    par[kern.P_FIRST] = env.now
+    par[kern.P_RAMP_DAYS] = plan.ramp_up_days
+    par[kern.P_RAMP_STEP] = _RAMP_STEP_DAYS
+    par[kern.P_END] = plan.end
+    par[kern.P_COMMS] = plan.dispatch_needs_comms
+    ost = np.zeros(kern.N_OPS_SLOTS)
+    flows = np.zeros((64, 3))
+    # road export convoys: each carries a load out of what is produced, so this many suffice;
+    # their trips are worked out together at the end (they change nothing but storage)
     rail = plan.export_mode == "rail"
-    train_rate = plan.trains_per_day * plan.train_t
-    price, rate_y = plan.price_usd_per_t, plan.discount_rate
-    storage = 0.0
-    load = min(plan.convoy_t, cap)  # a road export convoy
-    # road export convoys change nothing but storage, which counts them as they leave: their
-    # trips are worked out together at the end
-    departures: list[NDArray[np.float64]] = []
-    flows: list[tuple[float, float, float]] = []
-    while env.now < plan.end - 1e-9:
+    n_departs = 0 if rail else math.ceil(plan.output_t_per_day * (plan.end - env.now) / load) + 64
+    departs = np.zeros(n_departs)
+    step, done, n_flows = kern.operate_step, kern.OPS_DONE, kern.O_N_FLOWS
+    floats, ints, allow, inbound = run.floats, run.ints, run.road_mask, run.inbound_route
+    port, site, st, pend = run.port, run.site, pile.st, pile.pend
+    timeout = env.timeout
+    while True:
         now = env.now
-        mask, until = run.timeline.at(now)
-        share, ramp_next = _ramp(plan, first, now) if ramped else (1.0, math.inf)
-        full_q = plan.output_t_per_day * share
-        can_dispatch = not (plan.dispatch_needs_comms and mask & _BLOCKED)
-        road_out = not rail and can_dispatch and not mask & _EXPORT_CLOSED
-        if road_out and storage >= load - _EPS:
-            ready = math.floor((storage + _EPS) / load)
-            departures.append(np.full(ready, now))
-            storage = max(storage - ready * load, 0.0)
-        starved = full_q > 0 and pile.stock <= _EPS
-        q = 0.0 if (mask & _OPS_STANDDOWN or starved) else full_q
-        # trains run on the railway's own signalling: a mobile-data blackout does not hold them
-        export = train_rate if (rail and not mask & _EXPORT_CLOSED) else 0.0
-        if storage >= cap - _EPS and q > export:
-            q = export
-        out = export if storage > _EPS else min(export, q)
-        d_storage = q - out
-        use = plan.consumables_t_per_day * q / plan.output_t_per_day if q > 0 else 0.0
-        until = min(until, ramp_next, plan.end, pile.next_lossy())
-        if starved:
-            until = min(until, pile.next_arrival())
-        # storage events: full, empty, or a road convoy's load reached
-        t_level, level = math.inf, storage
-        if d_storage > 0 and not road_out:
-            t_level, level = now + (cap - storage) / d_storage, cap
-        elif d_storage < 0:
-            t_level, level = now + storage / -d_storage, 0.0
-        end = pile.plan(now, use, min(until, t_level), can_dispatch)
-        start = storage
-        run.check_progress(now, end)
-        yield env.timeout(end - now)
-        pile.advance(now, end, use)
-        dt = end - now
-        # at a storage event, snap to its level, so that rounding cannot stall the clock
-        storage = level if end >= t_level else min(max(storage + d_storage * dt, 0.0), cap)
-        if road_out and q > 0:
-            # a convoy leaves each time storage holds a load again: on known days
-            k = np.arange(1, math.ceil(dt * q / load) + 2, dtype=np.float64)
-            departs = now + (k * load - start) / q
-            departs = departs[departs < end]
-            departures.append(departs)
-            storage = min(max(start + q * dt - len(departs) * load, 0.0), cap)
-        r.produced_t += q * dt
-        if q < full_q:
-            r.idle_days += dt * (1.0 - q / full_q)
-        if out > 0:
-            r.exported_t += out * dt
-            r.export_pv_usd += price * out * present_value(rate_y, now, end)
-            flows.append((now, end, out))
-    r.storage_t = storage
-    if departures:
-        _export_convoys(run, plan, np.concatenate(departures), load)
+        if ost[n_flows] + 1 >= len(flows):
+            flows = np.concatenate([flows, np.zeros_like(flows)])
+        end = step(
+            floats, ints, allow, inbound, port, site, st, pend, bounds, masks, par, ost, flows,
+            departs, now,
+        )  # fmt: skip
+        if end == done:
+            break
+        if end > now:
+            run.still = 0
+        else:
+            run.check_progress(now, end)
+        yield timeout(end - now)
+    r.produced_t += ost[kern.O_PRODUCED]
+    r.idle_days += ost[kern.O_IDLE]
+    r.exported_t += ost[kern.O_EXPORTED]
+    r.export_pv_usd += ost[kern.O_EXPORT_PV]
+    r.storage_t = float(ost[kern.O_STORAGE])
+    n_departed = int(ost[kern.O_N_DEPARTS])
+    if n_departed:
+        _export_convoys(run, plan, departs[:n_departed], load)
+    flows = flows[: int(ost[kern.O_N_FLOWS])]
     years = np.asarray(plan.year_starts, dtype=np.float64)
-    if len(years) and flows:
-        t0, t1, rate = (np.array(x) for x in zip(*flows, strict=True))
+    if len(years) and len(flows):
+        t0, t1, rate = flows[:, 0], flows[:, 1], flows[:, 2]
         # tonnes of each flow piece that fall in each calendar year
         ends = np.append(years[1:], np.inf)
         overlap = np.minimum(t1[:, None], ends) - np.maximum(t0[:, None], years)
         r.exported_by_year += (np.clip(overlap, 0.0, None) * rate[:, None]).sum(axis=0)
-    if rail and flows:
+    if rail and len(flows):
         _rail_losses(run, plan, flows)
 
 
@@ -634,31 +589,21 @@ def _book_by_year(
         np.add.at(r.exported_by_year, k[ok], tonnes[ok])
 
 
-def _rail_losses(run: _Run, plan: OperationsPlan, flows: list[tuple[float, float, float]]) -> None:
-    """Concentrate destroyed by attacks on the rail export route, from the export flow."""
+def _rail_losses(run: _Run, plan: OperationsPlan, flows: NDArray[np.float64]) -> None:
+    """Concentrate destroyed by attacks on the rail export route, from the export flow.
+
+    ``flows`` has a row ``(from, to, tonnes a day)`` per piece of the flow.
+    """
     r = run.result
     att = run.hazard.attacks
-    t0 = np.array([f[0] for f in flows])
-    t1 = np.array([f[1] for f in flows])
-    rate = np.array([f[2] for f in flows])
-    entered = 0.0
-    for seg in run.export_route:
-        days = float(run.arrays.days[seg])
-        left = entered + days
-        for tau in att.start[att.ptr[seg] : att.ptr[seg + 1]]:
-            # on the segment at tau: left the site in (tau - left, tau - entered]
-            lo, hi = tau - left, tau - entered
-            tonnes = float((np.clip(np.minimum(t1, hi) - np.maximum(t0, lo), 0, None) * rate).sum())
-            if tonnes > 0:
-                lost = plan.convoy_loss_share * tonnes
-                r.exported_t -= lost
-                r.export_lost_t += lost
-                _book_by_year(r, plan, np.array([tau]), np.array([-lost]))
-                r.export_pv_usd -= (
-                    plan.price_usd_per_t * lost * present_value(plan.discount_rate, tau)
-                )
-                r.convoy_losses += 1
-        entered = left
+    days, tonnes = kern.rail_hits(run.export_route, run.arrays.days, att.ptr, att.start, flows)
+    for tau, met in zip(days.tolist(), tonnes.tolist(), strict=True):
+        lost = plan.convoy_loss_share * met
+        r.exported_t -= lost
+        r.export_lost_t += lost
+        _book_by_year(r, plan, np.array([tau]), np.array([-lost]))
+        r.export_pv_usd -= plan.price_usd_per_t * lost * present_value(plan.discount_rate, tau)
+        r.convoy_losses += 1
 
 
 def simulate_project(
