@@ -101,6 +101,13 @@ def _rule(message: str, **ctx: Any) -> PydanticCustomError:
     return PydanticCustomError("riskmc_rule", message, ctx)
 
 
+def _support(value: Param) -> tuple[float, float]:
+    """Least and greatest value a parameter can take."""
+    if isinstance(value, float | int):
+        return float(value), float(value)
+    return value.support()
+
+
 # ----------------------------------------------------------------------------- districts
 
 
@@ -311,11 +318,30 @@ class Operations(_Model):
     )
     trains_per_day: NonNegative = Field(default=1.0, description="rail export: departures a day.")
     train_t: Positive = Field(default=1000.0, description="rail export: payload of a train [t].")
+    surge_trains_per_day: NonNegative | None = Field(
+        default=None,
+        description="rail export: departures a day while concentrate waits in storage (the "
+        "backlog after a closure); at least trains_per_day. Null: trains_per_day (no catch-up "
+        "beyond the usual service).",
+    )
     turnaround_days: NonNegative = Field(
         default=0.0,
         description="rail export: days before a train set is back at the site (recorded; "
         "the export flow model does not use it yet).",
     )
+
+    @model_validator(mode="after")
+    def _surge_covers_the_service(self) -> Operations:
+        if self.surge_trains_per_day is not None:
+            surge = _support(self.surge_trains_per_day)[0]
+            usual = _support(self.trains_per_day)[1]
+            if surge < usual:
+                raise PydanticCustomError(
+                    "riskmc_reference",
+                    "must be at least trains_per_day ({usual}), got {surge}",
+                    {"path": "surge_trains_per_day", "usual": f"{usual:g}", "surge": f"{surge:g}"},
+                )
+        return self
 
 
 class Logistics(_Model):

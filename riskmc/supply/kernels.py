@@ -287,7 +287,8 @@ def pile_plan(
 # Operations: constants (``par``) and state (``ost``) of operate_step.
 P_OUTPUT, P_CONSUMABLES, P_CAP, P_RAIL, P_TRAIN_RATE, P_PRICE, P_RHO = range(7)
 P_LOAD, P_RAMPED, P_FIRST, P_RAMP_DAYS, P_RAMP_STEP, P_END, P_COMMS = range(7, 14)
-N_OPS_PARAMS = 14
+P_SURGE_RATE = 14
+N_OPS_PARAMS = 15
 O_STORAGE, O_PRODUCED, O_IDLE, O_EXPORTED, O_EXPORT_PV, O_N_FLOWS, O_N_DEPARTS = range(7)
 O_PENDING, O_NOW, O_END, O_USE, O_Q, O_FULL_Q, O_OUT, O_D_STORAGE = range(7, 15)
 O_T_LEVEL, O_LEVEL, O_START, O_ROAD_OUT = range(15, 19)
@@ -427,11 +428,14 @@ def operate_step(
         storage = max(storage - ready * load, 0.0)
     starved = full_q > 0 and st[STOCK] <= EMPTY_T
     q = 0.0 if ((mask & OPS_STANDDOWN) != 0 or starved) else full_q
-    # trains run on the railway's own signalling: a mobile-data blackout does not hold them
-    export = par[P_TRAIN_RATE] if (rail and (mask & EXPORT_CLOSED) == 0) else 0.0
-    if storage >= cap - EMPTY_T and q > export:
-        q = export
-    out = export if storage > EMPTY_T else min(export, q)
+    # trains run on the railway's own signalling: a mobile-data blackout does not hold them;
+    # while concentrate waits in storage they run at the surge rate, else at the service's
+    export = surge = 0.0
+    if rail and (mask & EXPORT_CLOSED) == 0:
+        export, surge = par[P_TRAIN_RATE], par[P_SURGE_RATE]
+    if storage >= cap - EMPTY_T and q > surge:
+        q = surge
+    out = surge if storage > EMPTY_T else min(export, q)
     d_storage = q - out
     use = par[P_CONSUMABLES] * q / par[P_OUTPUT] if q > 0 else 0.0
     until = min(until, ramp_next, par[P_END], st[NEXT_LOSSY])

@@ -31,7 +31,8 @@ Operations (from first production, or day 0 for an operating mine, to the horizo
     full output) and stops while consumables are out, during stand-downs,
     and when storage is full (then it runs at the export rate).
     Export by rail is a flow of ``trains_per_day x train_t`` a day while every
-    segment of the export route is open (trains wait out closures); export by
+    segment of the export route is open (trains wait out closures), or of
+    ``surge_trains_per_day x train_t`` while storage holds concentrate; export by
     road sends a convoy of ``convoy_t`` to the port each time storage holds one.
     With ``dispatch_needs_comms``, no convoy (inbound or road export) leaves
     while the origin's or the site's district is blacked out; trains run on
@@ -151,6 +152,15 @@ class OperationsPlan:
     price_usd_per_t: float
     discount_rate: float
     year_starts: tuple[float, ...] = ()  # days of 1 January of each year of the horizon
+    surge_trains_per_day: float | None = None  # trains a day while storage holds a backlog
+
+    @property
+    def surge_t_per_day(self) -> float:
+        """Rail export capacity while concentrate waits in storage [t/day]."""
+        trains = self.trains_per_day
+        if self.surge_trains_per_day is not None:
+            trains = max(trains, self.surge_trains_per_day)
+        return trains * self.train_t
 
 
 @dataclass
@@ -499,6 +509,7 @@ def _operate(
     par[kern.P_CAP] = plan.storage_days * plan.output_t_per_day
     par[kern.P_RAIL] = plan.export_mode == "rail"
     par[kern.P_TRAIN_RATE] = plan.trains_per_day * plan.train_t
+    par[kern.P_SURGE_RATE] = plan.surge_t_per_day
     par[kern.P_PRICE] = plan.price_usd_per_t
     par[kern.P_RHO] = daily_rate(plan.discount_rate)
     par[kern.P_LOAD] = load

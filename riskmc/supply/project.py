@@ -93,6 +93,11 @@ def operations_plan(
         storage_days=v("operations.storage_days", o.storage_days),
         export_mode=o.export_mode,
         trains_per_day=v("operations.trains_per_day", o.trains_per_day),
+        surge_trains_per_day=(
+            None
+            if o.surge_trains_per_day is None
+            else v("operations.surge_trains_per_day", o.surge_trains_per_day)
+        ),
         train_t=v("operations.train_t", o.train_t),
         ramp_up_days=v("operations.ramp_up_days", o.ramp_up_days),
         convoy_t=v("logistics.convoy_t", project.logistics.convoy_t),

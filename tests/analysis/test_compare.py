@@ -147,12 +147,18 @@ def test_cli_compare_bad_scenario_names_the_field(tiny_doc, write_yaml):
 
 # ----------------------------------------------------------------------------- shipped variants
 
-VARIANTS = ("escorts.yaml", "buffer_60d.yaml", "satcomms.yaml", "herof_replay.yaml")
+VARIANTS = (
+    "escorts.yaml",
+    "buffer_60d.yaml",
+    "satcomms.yaml",
+    "herof_replay.yaml",
+    "rail_surge.yaml",
+)
 
 
 @pytest.fixture(scope="module")
 def variants() -> riskmc.Comparison:
-    """The default scenario and its shipped variants, 30 replications on one seed (about 3 s)."""
+    """The default scenario and its shipped variants, 30 replications on one seed (about 4 s)."""
     scenarios = [riskmc.default_scenario()]
     scenarios += [riskmc.load_scenario(shipped_scenarios()[name]) for name in VARIANTS]
     return compare(scenarios, replications=30, seed=0, workers=1)
@@ -231,3 +237,14 @@ def test_herof_replay_raises_the_p50_delay(variants):
     # Paired: seven days of blackout in Chagai at 0.8 productivity cost about 1.4 days.
     delay = _diff(variants, "herof_replay", "Reko Diq", "delay_days")
     assert 0.5 < delay["low"] <= delay["high"] < 3.0
+
+
+def test_a_rail_surge_cuts_reko_diq_lost_output_not_its_construction(variants):
+    lost = _diff(variants, "rail_surge", "Reko Diq", "lost_output_t")
+    assert lost["high"] < 0
+    delay = _diff(variants, "rail_surge", "Reko Diq", "delay_days")
+    # trains run only after first production
+    assert delay["value"] == 0.0
+    assert delay["se"] == 0.0
+    saindak = _diff(variants, "rail_surge", "Saindak", "npv_loss_usd")
+    assert saindak["value"] == 0.0  # Saindak trucks its copper: no trains

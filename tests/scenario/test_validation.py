@@ -144,6 +144,19 @@ CASES = [
         "must fall within the horizon 2026-01-01 to 2031-01-01, got 2035-03-01",
     ),
     (_set("districts", {"name": "Alpha"}), "districts", "must be a list, got a mapping"),
+    (
+        _set("projects[0].operations.surge_trains_per_day", 0.5),
+        "projects[0].operations.surge_trains_per_day",
+        "must be at least trains_per_day (1), got 0.5",
+    ),
+    (
+        _set(
+            "projects[0].operations.surge_trains_per_day",
+            {"dist": "uniform", "low": 0.5, "high": 3},
+        ),
+        "projects[0].operations.surge_trains_per_day",
+        "must be at least trains_per_day (1), got 0.5",
+    ),
 ]
 
 

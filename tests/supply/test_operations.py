@@ -116,6 +116,30 @@ def test_rail_export_closure_and_attack_by_hand(default):
     _balanced(r, plan)
 
 
+def test_rail_surge_clears_the_backlog_by_hand(default):
+    net, plan = default
+    base = simulate_project(Hazard.none(net), None, plan)
+    # ML3 closed 15 days, open 30, closed 15 again. Storage holds 20 x 2,190 = 43,800 t.
+    closed = [("ML3", 500.0, 515.0), ("ML3", 545.0, 560.0)]
+    # The usual 2 x 1,100 t a day clears the backlog at 10 t a day: 32,850 t after the
+    # first closure, 32,550 t when the second starts, which fills the last 11,250 t and
+    # then stops production: 32,550 + 15 x 2,190 - 43,800 = 21,600 t lost.
+    r = simulate_project(_hazard(net, closed), None, plan)
+    assert base.produced_t - r.produced_t == pytest.approx(21_600.0, rel=1e-9)
+    _balanced(r, plan)
+    # Three trains a day while the backlog lasts clear it at 1,110 t a day: empty after
+    # 32,850 / 1,110 = 29.6 days, before the second closure, which then costs nothing.
+    surge = dataclasses.replace(plan, surge_trains_per_day=3.0)
+    assert surge.surge_t_per_day == 3_300.0
+    r = simulate_project(_hazard(net, closed), None, surge)
+    assert r.produced_t == pytest.approx(base.produced_t, rel=1e-12)
+    _balanced(r, surge)
+    # with no closure the surge changes nothing: storage never holds a backlog
+    r = simulate_project(Hazard.none(net), None, surge)
+    assert r.exported_t == base.exported_t
+    assert r.export_pv_usd == base.export_pv_usd
+
+
 def test_export_revenue_present_value(tiny):
     # tiny exports by road: its revenue is the convoys' loads, each discounted on its day
     net, plan = tiny
