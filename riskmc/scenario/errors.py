@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +31,23 @@ class ScenarioError(ValueError):
         a problem of the whole file (e.g. malformed YAML).
     """
 
-    def __init__(self, file: str | Path, problems: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        file: str | Path,
+        problems: Sequence[tuple[str, str]],
+        files: Sequence[str | Path] | None = None,
+    ) -> None:
         self.file = str(file)
         self.problems = list(problems) or [("", "invalid scenario")]
+        #: The file each problem is in: ``file``, or a file it ``extends:`` that set the value.
+        self.files = [str(f) for f in files] if files else [self.file] * len(self.problems)
         super().__init__(self.lines()[0] + self._more())
 
     def lines(self) -> list[str]:
         """One line per problem."""
         return [
-            f"{self.file}: {path}: {rule}" if path else f"{self.file}: {rule}"
-            for path, rule in self.problems
+            f"{file}: {path}: {rule}" if path else f"{file}: {rule}"
+            for file, (path, rule) in zip(self.files, self.problems, strict=True)
         ]
 
     def _more(self) -> str:
@@ -130,13 +137,23 @@ def _rule(err: ErrorDetails) -> str:
     return err["msg"]
 
 
-def from_validation_error(file: str | Path, error: ValidationError) -> ScenarioError:
-    """Convert a pydantic ``ValidationError`` into a :class:`ScenarioError`."""
+def from_validation_error(
+    file: str | Path,
+    error: ValidationError,
+    origin: Callable[[Sequence[int | str]], str | Path] | None = None,
+) -> ScenarioError:
+    """Convert a pydantic ``ValidationError`` into a :class:`ScenarioError`.
+
+    ``origin`` maps a problem's location to the file that set it (for a
+    scenario merged by ``extends:``); by default every problem is ``file``'s.
+    """
     problems = []
+    files: list[str | Path] = []
     for err in error.errors(include_url=False):
         loc = list(err["loc"])
         if err["type"] == "riskmc_reference":
             # Cross-checks name their field relative to where they run.
             loc.extend(str((err.get("ctx") or {})["path"]).split("."))
         problems.append((format_path(loc), _rule(err)))
-    return ScenarioError(file, problems)
+        files.append(file if origin is None else origin(loc))
+    return ScenarioError(file, problems, files)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
@@ -195,19 +195,73 @@ def _find_base(name: Any, child: Path) -> Path:
     )
 
 
-def resolve_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read ``path`` and everything it ``extends:``, merged into one mapping."""
-    path = Path(path)
+#: A file of an ``extends:`` chain and what it says itself (without ``extends``).
+_Layer = tuple[Path, dict[str, Any]]
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[_Layer]]:
     here = path.resolve()
-    if here in _chain:
-        loop = " -> ".join(p.name for p in (*_chain, here))
-        raise ScenarioError(_chain[0], [("extends", f"loop: {loop}")])
+    if here in chain:
+        loop = " -> ".join(p.name for p in (*chain, here))
+        raise ScenarioError(chain[0], [("extends", f"loop: {loop}")])
     doc = read_document(path)
     if "extends" not in doc:
-        return doc
-    base = resolve_document(_find_base(doc["extends"], here), (*_chain, here))
+        return doc, [(path, doc)]
+    base, layers = _resolve(_find_base(doc["extends"], here), (*chain, here))
     overlay = {k: v for k, v in doc.items() if k != "extends"}
-    return cast(dict[str, Any], merge(base, overlay))
+    return cast(dict[str, Any], merge(base, overlay)), [(path, overlay), *layers]
+
+
+def resolve_document(path: str | Path) -> dict[str, Any]:
+    """Read ``path`` and everything it ``extends:``, merged into one mapping."""
+    return _resolve(Path(path), ())[0]
+
+
+def _depth_in(layer: Any, merged: Any, loc: Sequence[int | str]) -> int:
+    """How many steps of ``loc`` (a location in ``merged``) one file's own text contains."""
+    depth = 0
+    for part in loc:
+        if isinstance(part, int):
+            if not isinstance(layer, list) or not isinstance(merged, list):
+                break
+            if part >= len(merged):
+                break
+            item = merged[part]
+            if _is_named_list(layer) and isinstance(item, dict) and "name" in item:
+                # lists of named items merge by name: find the item by its name
+                same = [x for x in layer if x["name"] == item["name"]]
+                if not same:
+                    break
+                layer = same[0]
+            elif part < len(layer):
+                layer = layer[part]
+            else:
+                break
+            merged = item
+        elif isinstance(part, str) and part.startswith("<") and part.endswith(">"):
+            continue  # a union tag, not a key
+        else:
+            if not isinstance(layer, dict) or part not in layer:
+                break
+            layer = layer[part]
+            merged = merged.get(part) if isinstance(merged, dict) else None
+        depth += 1
+    return depth
+
+
+def origin_of(loc: Sequence[int | str], layers: Sequence[_Layer], merged: dict[str, Any]) -> Path:
+    """The file of an ``extends:`` chain that set the value at ``loc``.
+
+    The file whose own text reaches deepest into ``loc``; on a tie, the one
+    that extends the others (it was merged last). ``layers`` runs from the
+    file loaded to its furthest base.
+    """
+    best, where = -1, layers[0][0]
+    for path, doc in layers:
+        depth = _depth_in(doc, merged, loc)
+        if depth > best:
+            best, where = depth, path
+    return where
 
 
 def scenario_from_dict(doc: dict[str, Any], file: str | Path = "<memory>") -> Scenario:
@@ -250,7 +304,13 @@ def load_scenario(path: str | Path) -> Scenario:
     >>> s.name, s.districts[0].attacks_per_year
     ('tiny', 24.0)
     """
-    return scenario_from_dict(resolve_document(path), path)
+    doc, layers = _resolve(Path(path), ())
+    if len(layers) == 1:
+        return scenario_from_dict(doc, path)
+    try:
+        return Scenario.model_validate(doc)
+    except ValidationError as exc:
+        raise from_validation_error(path, exc, lambda loc: origin_of(loc, layers, doc)) from None
 
 
 def default_scenario() -> Scenario:

@@ -195,6 +195,39 @@ def test_extends_chain_of_three(tiny_doc, write_yaml):
     assert "extends" not in resolve_document(c)
 
 
+def test_a_problem_is_reported_in_the_file_that_set_the_value(tiny_doc, write_yaml):
+    # the base sets a bad rate and an unknown key; the child sets a bad buffer
+    tiny_doc["districts"][0]["attacks_per_year"] = -2
+    tiny_doc["projects"][0]["costs"]["bribes_usd"] = 1
+    base = write_yaml(tiny_doc, "base.yaml")
+    child = write_yaml(
+        "extends: base.yaml\n"
+        "name: child\n"
+        "projects:\n  - {name: Mine, construction: {site_buffer_days: -5}}\n",
+        "child.yaml",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert sorted(info.value.lines()) == sorted(
+        [
+            f"{base}: districts[0].attacks_per_year: must be >= 0, got -2",
+            f"{base}: projects[0].costs.bribes_usd: unknown key",
+            f"{child}: projects[0].construction.site_buffer_days: must be >= 0, got -5",
+        ]
+    )
+    assert info.value.file == str(child)  # the file that was loaded
+
+
+def test_a_value_the_child_overrides_is_the_childs(tiny_doc, write_yaml):
+    write_yaml(tiny_doc, "base.yaml")
+    child = write_yaml(
+        "extends: base.yaml\ndistricts:\n  - {name: Alpha, attacks_per_year: -1}\n", "child.yaml"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert str(info.value) == f"{child}: districts[0].attacks_per_year: must be >= 0, got -1"
+
+
 def test_extends_loop(write_yaml):
     a = write_yaml("extends: b.yaml\nname: a\n", "a.yaml")
     write_yaml("extends: a.yaml\nname: b\n", "b.yaml")
