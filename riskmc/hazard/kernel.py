@@ -70,6 +70,10 @@ BURN_IN_DECAYS = 12.0
 # Sub-counters for rejection sampling of per-event durations, apart from the
 # sequential blocks (sub 0) of the same stream.
 SUB_CLOSE, SUB_BLACKOUT = 1, 1 << 21
+# Sub-counter for rejection sampling of a protest's or an order's duration.
+SUB_EVENT = 1
+# Most children one Hawkes parent can have (a cap of the Poisson search).
+MAX_CHILDREN = 1000
 
 # Output tables: packed records, one per event. Compact on purpose: an event
 # table is written once and read once, so its bytes are its cost.
@@ -106,6 +110,14 @@ def _room(a: np.ndarray, n: int) -> np.ndarray:
 def _grow_rows(a: np.ndarray) -> np.ndarray:
     """A copy of ``a`` (2-D) with twice the rows; a call, kept out of hot loops."""
     b = np.empty((2 * a.shape[0], a.shape[1]), dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _grow_to(a: np.ndarray, n: int) -> np.ndarray:
+    """A copy of ``a`` (2-D) with room for at least ``n`` rows (twice as many)."""
+    b = np.empty((max(2 * n, 2 * a.shape[0]), a.shape[1]), dtype=a.dtype)
     b[: a.shape[0]] = a
     return b
 
@@ -332,8 +344,12 @@ def _attack(
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, st):  # type: ignore[no-untyped-def]
-    """Step 1: each district's background attacks, by exponential gaps."""
+def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: ignore[no-untyped-def]
+    """Step 1: each district's background attacks, by exponential gaps.
+
+    The district's stream is read in order, refilled in bulk into ``useq``.
+    """
+    horizon = a.horizon
     for d in range(a.n_districts):
         lam = th[a.col_rate[d]] * th[G_MULT] / YEAR * lam_factor
         if a.process == NEGBIN:
@@ -341,13 +357,35 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, st):  # typ
             lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], 0, 0) / k
         if lam <= 0.0:
             continue
-        seq_start(st, int(0.3 * lam * (a.horizon + burn)) + 4, useq.shape[0])
+        stream = a.s_attack[d]
+        per_fill = max(1, min(int(0.3 * lam * (horizon + burn)) + 4, useq.shape[0] // 4))
+        block = 0  # next block to fill
+        held = 0  # uniforms in useq
+        i = 0  # next uniform of useq
         t = -burn
         while True:
-            t -= math.log(next_uniform(useq, st, k0, k1, rep, a.s_attack[d])) / lam
-            if t >= a.horizon:
+            # No array is rebound in the inner loop: a loop-carried array
+            # variable costs a reference count at every pass.
+            cap = loc.shape[0]
+            while nl < cap:
+                if i >= held:
+                    fill_uniforms(useq, k0, k1, rep, stream, block, per_fill)
+                    block += per_fill
+                    held = 4 * per_fill
+                    i = 0
+                t -= math.log(useq[i]) / lam
+                i += 1
+                if t >= horizon:
+                    break
+                loc[nl, 0] = t
+                loc[nl, 1] = d
+                loc[nl, 2] = K_BACKGROUND
+                loc[nl, 3] = -1
+                loc[nl, 4] = -1
+                nl += 1
+            if t >= horizon:
                 break
-            loc, nl = _attack(loc, nl, t, d, K_BACKGROUND, -1, -1)
+            loc = _grow_rows(loc)
     return loc, nl
 
 
@@ -373,52 +411,76 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost):  # type: igno
         ost[d, 1] = 0
         ost[d, 2] = 0
     horizon = a.horizon
+    nb_ptr, nb_idx, s_offspring = a.nb_ptr, a.nb_idx, a.s_offspring
+    # The first four terms of the Poisson(n) CDF, summed as the search below
+    # sums them: the count is how many of them the uniform exceeds (no
+    # branch to mispredict), and the search goes on only past the fourth.
+    p1 = p_zero * (n_br / 1)
+    p2 = p1 * (n_br / 2)
+    p3 = p2 * (n_br / 3)
+    c0 = p_zero
+    c1 = c0 + p1
+    c2 = c1 + p2
+    c3 = c2 + p3
     q = 0
     while q < nl:
-        tp = loc[q, 0]
-        dp = int(loc[q, 1])
-        stream = a.s_offspring[dp]
-        pos = ost[dp, 0]
-        b0 = ost[dp, 1]
-        nh = ost[dp, 2]
-        local = pos - 4 * b0
-        if local >= 4 * nh:
-            b0 = pos // 4
-            nh = fill
-            fill_uniforms(obuf[dp], k0, k1, rep, stream, b0, nh)
+        # Room for the most children one parent can have, made outside the
+        # inner loop so that no array is rebound in it (see _background).
+        if loc.shape[0] - nl < MAX_CHILDREN + 1:
+            loc = _grow_to(loc, nl + MAX_CHILDREN + 1)
+        last = loc.shape[0] - MAX_CHILDREN
+        while q < nl and nl < last:
+            tp = loc[q, 0]
+            dp = int(loc[q, 1])
+            pos = ost[dp, 0]
+            b0 = ost[dp, 1]
+            nh = ost[dp, 2]
             local = pos - 4 * b0
-        cu = obuf[dp, local]
-        pos += 1
-        cnt = 0
-        p = p_zero
-        cdf = p
-        while cu > cdf and cnt < 1000:
-            cnt += 1
-            p *= n_br / cnt
-            cdf += p
-        for _ in range(cnt):
-            local = pos - 4 * b0
-            if local + 3 > 4 * nh:
+            if local >= 4 * nh:
                 b0 = pos // 4
                 nh = fill
-                fill_uniforms(obuf[dp], k0, k1, rep, stream, b0, nh)
+                fill_uniforms(obuf[dp], k0, k1, rep, s_offspring[dp], b0, nh)
                 local = pos - 4 * b0
-            du = obuf[dp, local]
-            su = obuf[dp, local + 1]
-            nu = obuf[dp, local + 2]
-            pos += 3
-            tc = tp - tau * math.log(du)
-            if tc >= horizon:
-                continue
-            dc = dp
-            n_nb = a.nb_ptr[dp + 1] - a.nb_ptr[dp]
-            if su < spill and n_nb > 0:
-                dc = a.nb_idx[a.nb_ptr[dp] + min(int(nu * n_nb), n_nb - 1)]
-            loc, nl = _attack(loc, nl, tc, dc, K_TRIGGERED, -1, -1)
-        ost[dp, 0] = pos
-        ost[dp, 1] = b0
-        ost[dp, 2] = nh
-        q += 1
+            cu = obuf[dp, local]
+            pos += 1
+            cnt = int(cu > c0) + int(cu > c1) + int(cu > c2) + int(cu > c3)
+            if cnt == 4:
+                cnt = 3
+                p = p3
+                cdf = c3
+                while cu > cdf and cnt < MAX_CHILDREN:
+                    cnt += 1
+                    p *= n_br / cnt
+                    cdf += p
+            first = nb_ptr[dp]
+            n_nb = nb_ptr[dp + 1] - first
+            for _ in range(cnt):
+                local = pos - 4 * b0
+                if local + 3 > 4 * nh:
+                    b0 = pos // 4
+                    nh = fill
+                    fill_uniforms(obuf[dp], k0, k1, rep, s_offspring[dp], b0, nh)
+                    local = pos - 4 * b0
+                du = obuf[dp, local]
+                su = obuf[dp, local + 1]
+                nu = obuf[dp, local + 2]
+                pos += 3
+                tc = tp - tau * math.log(du)
+                if tc >= horizon:
+                    continue
+                dc = dp
+                if su < spill and n_nb > 0:
+                    dc = nb_idx[first + min(int(nu * n_nb), n_nb - 1)]
+                loc[nl, 0] = tc
+                loc[nl, 1] = dc
+                loc[nl, 2] = K_TRIGGERED
+                loc[nl, 3] = -1
+                loc[nl, 4] = -1
+                nl += 1
+            ost[dp, 0] = pos
+            ost[dp, 1] = b0
+            ost[dp, 2] = nh
+            q += 1
     return loc, nl
 
 
@@ -517,6 +579,13 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
         if cnt[row] > 0:
             fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (5 * cnt[row] + 3) // 4)
     cnt[:] = 0  # from here: the ordinal of the next attack of each stream
+    # Room for a closure and a blackout per attack, made here: an array
+    # variable that may be rebound inside the loop costs a reference count
+    # at every pass (the loop's phi nodes), more than the rest of an attack.
+    if lc.shape[0] < nlc + nl:
+        lc = _grow_to(lc, nlc + nl)
+    if lb.shape[0] < nlb + nl:
+        lb = _grow_to(lb, nlb + nl)
     # Scalars only in the loop below: binding an array (a field of ``a``, or
     # an argument of an inlined helper) counts references on every attack.
     rc, r0, r1, r2, r3 = ed[E_ROAD, 0], ed[E_ROAD, 1], ed[E_ROAD, 2], ed[E_ROAD, 3], ed[E_ROAD, 4]
@@ -586,8 +655,6 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
                     )
                 end = min(t + days, horizon)
                 if t < horizon and end > t:
-                    if nlc >= lc.shape[0]:
-                        lc = _grow_rows(lc)
                     lc[nlc, 0] = seg
                     lc[nlc, 1] = t
                     lc[nlc, 2] = end
@@ -603,8 +670,6 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
                 )
             end = min(t + days, horizon)
             if t < horizon and end > t:
-                if nlb >= lb.shape[0]:
-                    lb = _grow_rows(lb)
                 lb[nlb, 0] = d
                 lb[nlb, 1] = t
                 lb[nlb, 2] = end
@@ -669,20 +734,62 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st):  # 
     """
     horizon = a.horizon
     ed = a.event_dists
+    n_d = a.n_districts
     p_rate = th[G_PROT] / YEAR
     if p_rate > 0.0:
+        pc, p0, p1, p2, p3 = (
+            ed[E_PROT, 0],
+            ed[E_PROT, 1],
+            ed[E_PROT, 2],
+            ed[E_PROT, 3],
+            ed[E_PROT, 4],
+        )
+        per_fill = max(1, min(int(0.6 * p_rate * horizon) + 2, useq.shape[0] // 4))
         for z in range(a.protest_segments.shape[0]):
+            seg = a.protest_segments[z]
+            stream = a.s_protest[z]
+            block = 0  # next block of the stream to fill
+            held = 0  # uniforms in useq
+            i = 0  # next uniform of useq
             t = 0.0
             e = 0
-            seq_start(st, int(0.6 * p_rate * horizon) + 2, useq.shape[0])
             while True:
-                t -= math.log(next_uniform(useq, st, k0, k1, rep, a.s_protest[z])) / p_rate
+                # No array rebound in the inner loop (see _background).
+                cap = lc.shape[0]
+                while nlc < cap:
+                    if i >= held:
+                        fill_uniforms(useq, k0, k1, rep, stream, block, per_fill)
+                        block += per_fill
+                        held = 4 * per_fill
+                        i = 0
+                    t -= math.log(useq[i]) / p_rate
+                    i += 1
+                    if t >= horizon:
+                        break
+                    if i >= held:
+                        fill_uniforms(useq, k0, k1, rep, stream, block, per_fill)
+                        block += per_fill
+                        held = 4 * per_fill
+                        i = 0
+                    du = useq[i]
+                    i += 1
+                    if pc == LOGNORMAL:
+                        days = p0 * math.exp(p1 * ndtri_fast(du))
+                    else:
+                        days = sample_dist(
+                            int(pc), p0, p1, p2, p3, du, k0, k1, rep, stream, e, SUB_EVENT + 0
+                        )
+                    end = min(t + days, horizon)
+                    if end > t:
+                        lc[nlc, 0] = seg
+                        lc[nlc, 1] = t
+                        lc[nlc, 2] = end
+                        lc[nlc, 3] = C_PROTEST
+                        nlc += 1
+                    e += 1
                 if t >= horizon:
                     break
-                du = next_uniform(useq, st, k0, k1, rep, a.s_protest[z])
-                days = _event_draw(ed, E_PROT, du, k0, k1, rep, a.s_protest[z], e, 1)
-                lc, nlc = _span(lc, nlc, a.protest_segments[z], t, t + days, C_PROTEST, horizon)
-                e += 1
+                lc = _grow_rows(lc)
     v_rate = th[G_PROV] / YEAR
     if v_rate > 0.0:
         t = 0.0
@@ -694,8 +801,16 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st):  # 
                 break
             du = next_uniform(useq, st, k0, k1, rep, a.s_province)
             days = _event_draw(ed, E_PROV, du, k0, k1, rep, a.s_province, e, 1)
-            for d in range(a.n_districts):
-                lb, nlb = _span(lb, nlb, d, t, t + days, C_PROVINCE, horizon)
+            if lb.shape[0] < nlb + n_d:
+                lb = _grow_to(lb, nlb + n_d)
+            end = min(t + days, horizon)
+            if end > t:
+                for d in range(n_d):
+                    lb[nlb, 0] = d
+                    lb[nlb, 1] = t
+                    lb[nlb, 2] = end
+                    lb[nlb, 3] = C_PROVINCE
+                    nlb += 1
             e += 1
     for z in range(a.st_closure_segment.shape[0]):
         lc, nlc = _span(
@@ -790,7 +905,7 @@ def sample_block(  # type: ignore[no-untyped-def]
         tau = th[G_DECAY] if a.process == HAWKES else 1.0
         burn = BURN_IN_DECAYS * tau / (1.0 - n_br) if n_br > 0.0 else 0.0
 
-        loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq, st)
+        loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq)
         if n_br > 0.0:
             loc, nl = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost)
         loc, nl, lc, nlc, lb, nlb, camps, n_camp = _campaigns(
