@@ -8,6 +8,7 @@ A run folder (``simulate(..., out=DIR)``, ``riskmc run --out DIR``) holds::
                                 outcome rows of replications first .. stop - 1
     DIR/outcomes.parquet        all the outcomes, once the run is complete
     DIR/result.json             seed and replication count of the complete result
+    DIR/.lock                   held (an advisory lock) while a run writes the folder
 
 A folder with only the last three files is a saved result
 (:meth:`SimulationResult.to_parquet <riskmc.engine.SimulationResult.to_parquet>`).
@@ -19,6 +20,11 @@ absent; what it can leave is a temporary file (``.*.tmp``), which
 :meth:`RunFolder.open` deletes. A chunk is written before the manifest lists
 it, so the manifest never names a chunk that is not on disk; a chunk on disk
 that the manifest does not list is simply run again.
+
+One run at a time writes a folder: :meth:`RunFolder.open` takes an exclusive
+lock on ``DIR/.lock`` (``flock``, POSIX), which the operating system releases
+when the run ends, however it ends; a second run in the same folder stops at
+once with a one-line error instead of deleting the first one's chunks.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ SCENARIO = "scenario.json"
 OUTCOMES = "outcomes.parquet"
 RESULT = "result.json"
 CHUNKS = "chunks"
+LOCK = ".lock"
 _RUN_FORMAT = "riskmc-run/1"
 _RESULT_FORMAT = "riskmc-result/1"
 
@@ -249,6 +256,40 @@ def read_run_scenario(folder: str | Path) -> Scenario:
     return _read_scenario(Path(folder) / SCENARIO, manifest.scenario)
 
 
+def _lock(path: Path) -> IO[str] | None:
+    """Take the folder's lock for this run; None where ``flock`` does not exist."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    f = open(path / LOCK, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "another process"
+        f.close()
+        raise ExecutionError(
+            f"out: {path} is in use by another run (process {holder}); wait for it to end "
+            "or choose another folder"
+        ) from None
+    f.seek(0)
+    f.truncate()
+    f.write(f"{os.getpid()}\n")
+    f.flush()
+    return f
+
+
+def _unlock(f: IO[str] | None) -> None:
+    if f is None or f.closed:
+        return
+    import fcntl
+
+    # LOCK_UN releases the lock even if forked workers still hold the descriptor
+    fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    f.close()
+
+
 def _chunk_name(first: int, stop: int) -> str:
     return f"{first:012d}-{stop:012d}.parquet"
 
@@ -257,12 +298,18 @@ class RunFolder:
     """The checkpoints of one run: chunk files and a manifest kept in step.
 
     Use :meth:`open`; then :meth:`add` each finished chunk and
-    :meth:`finish` with the whole result.
+    :meth:`finish` with the whole result; :meth:`close` (or the end of the
+    process) releases the folder for another run.
     """
 
-    def __init__(self, path: Path, manifest: Manifest) -> None:
+    def __init__(self, path: Path, manifest: Manifest, lock: IO[str] | None = None) -> None:
         self.path = path
         self.manifest = manifest
+        self._lock = lock
+
+    def close(self) -> None:
+        """Release the folder's lock (idempotent)."""
+        _unlock(self._lock)
 
     @classmethod
     def open(
@@ -290,11 +337,23 @@ class RunFolder:
         ------
         ExecutionError
             A run already in the folder without ``resume``, or one for
-            another scenario or seed with it.
+            another scenario or seed with it, or another run writing it now.
         """
         path = Path(folder)
         if path.exists() and not path.is_dir():
             raise ExecutionError(f"out: {path} is a file, not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+        lock = _lock(path)
+        try:
+            return cls._open(path, scenario, manifest, resume, lock)
+        except BaseException:
+            _unlock(lock)
+            raise
+
+    @classmethod
+    def _open(
+        cls, path: Path, scenario: Scenario, manifest: Manifest, resume: bool, lock: IO[str] | None
+    ) -> RunFolder:
         old = read_manifest(path)
         if old is None and not resume and path.is_dir() and (path / OUTCOMES).exists():
             raise ExecutionError(
@@ -331,7 +390,7 @@ class RunFolder:
             if leftover.name not in listed:
                 leftover.unlink()
         kept = tuple(c for c in kept if (chunks / _chunk_name(*c)).is_file())
-        folder_ = cls(path, replace(manifest, done=kept, complete=False))
+        folder_ = cls(path, replace(manifest, done=kept, complete=False), lock)
         if old is None or not (path / SCENARIO).is_file():
             _write_json(path / SCENARIO, _scenario_doc(scenario))
         folder_._save()

@@ -203,23 +203,27 @@ def simulate(
         runner.close()
         raise
     try:
-        target = replications
-        while True:
-            _run_batch(runner, seed, target, chunk_size, frames, folder, progress)
-            outcomes = _assemble(frames, target)
-            if precision is None or target >= max_replications:
-                break
-            summary = summarize(outcomes, METRICS)
-            if precision_reached(summary, precision):
-                break
-            target = next_target(target, summary, precision, max_replications)
-    except BaseException:
-        runner.abort()
-        raise
-    runner.close()
-    frames.clear()
-    if folder is not None:
-        folder.finish(scenario, seed, outcomes)
+        try:
+            target = replications
+            while True:
+                _run_batch(runner, seed, target, chunk_size, frames, folder, progress)
+                outcomes = _assemble(frames, target)
+                if precision is None or target >= max_replications:
+                    break
+                summary = summarize(outcomes, METRICS)
+                if precision_reached(summary, precision):
+                    break
+                target = next_target(target, summary, precision, max_replications)
+        except BaseException:
+            runner.abort()
+            raise
+        runner.close()
+        frames.clear()
+        if folder is not None:
+            folder.finish(scenario, seed, outcomes)
+    finally:
+        if folder is not None:
+            folder.close()
     return SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
 
 

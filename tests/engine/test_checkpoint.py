@@ -165,3 +165,41 @@ def test_resume_refuses_another_seed_or_scenario(tiny, tiny_doc, tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ExecutionError, match="is a file, not a folder"):
         riskmc.simulate(tiny, 10, seed=21, workers=1, out=tmp_path / "file")
+
+
+def test_one_run_at_a_time_writes_a_folder(tiny, reference, tmp_path):
+    from riskmc.engine.checkpoint import Manifest, RunFolder
+
+    out = tmp_path / "run"
+    manifest = Manifest(scenario=tiny.fingerprint(), seed=21, replications=10)
+    first = RunFolder.open(out, tiny, manifest, resume=False)
+    # a second run on the folder, even one asking to resume, stops before touching it
+    with pytest.raises(ExecutionError, match=r"run is in use by another run \(process \d+\)"):
+        riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True)
+    assert read_manifest(out) == first.manifest
+    first.close()
+    first.close()  # idempotent
+    # released: the run can be taken up, and it releases the folder when it ends
+    result = riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True)
+    pd.testing.assert_frame_equal(result.outcomes, reference.iloc[:10], check_exact=True)
+    riskmc.simulate(tiny, 12, seed=21, workers=1, out=out, resume=True)
+
+
+def test_a_killed_run_leaves_the_folder_free(tiny, reference, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    code = (
+        "import os, riskmc\n"
+        "from riskmc.engine.checkpoint import Manifest, RunFolder\n"
+        "from riskmc.scenario import shipped_scenarios\n"
+        "s = riskmc.load_scenario(shipped_scenarios()['tiny.yaml'])\n"
+        f"RunFolder.open({str(out)!r}, s, Manifest(s.fingerprint(), 21, 10), resume=False)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=False)
+    assert done.returncode == -9
+    assert (out / ".lock").exists()  # the file stays, its lock went with the process
+    result = riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True)
+    pd.testing.assert_frame_equal(result.outcomes, reference.iloc[:10], check_exact=True)
