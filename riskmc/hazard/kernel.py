@@ -220,48 +220,47 @@ def _grow1(a: np.ndarray, n: int) -> np.ndarray:
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _order_spans(loc, n, horizon, counts, kcnt, by_day, order):  # type: ignore[no-untyped-def]
+def _order_spans(loc, n, horizon, counts, bucket, order):  # type: ignore[no-untyped-def]
     """Order of pieces ``loc[:n]`` by key, then start; ties keep the order made.
 
-    Two stable counting sorts (least significant first): by whole day of the
-    start, with one insertion pass for the pieces that share a day, then by
-    key. Linear in the pieces, where a comparison sort was the costliest step
-    of a replication. The order is left in ``order[:n]``.
+    One stable counting sort into buckets of (key, slice of the horizon),
+    about one piece a bucket, then one insertion pass for the pieces that
+    share a bucket. Linear in the pieces, where a comparison sort was the
+    costliest step of a replication; buckets of whole days cost a pass over
+    the days, more than the pieces. The order is left in ``order[:n]``;
+    ``counts`` is returned, grown if it was short.
     """
-    n_days = int(horizon) + 1
-    counts[: n_days + 1] = 0
     max_key = 0
     for q in range(n):
-        b = min(max(int(loc[q, 1]), 0), n_days - 1)
-        counts[b + 1] += 1
         max_key = max(max_key, int(loc[q, 0]))
-    for b in range(n_days):
+    per_key = max(1, n // (max_key + 1))
+    n_b = (max_key + 1) * per_key
+    if counts.shape[0] < n_b + 1:
+        counts = np.empty(2 * (n_b + 1), dtype=np.int64)
+    counts[: n_b + 1] = 0
+    scale = per_key / horizon
+    for q in range(n):
+        b = int(loc[q, 0]) * per_key + min(max(int(loc[q, 1] * scale), 0), per_key - 1)
+        bucket[q] = b
+        counts[b + 1] += 1
+    for b in range(n_b):
         counts[b + 1] += counts[b]
     for q in range(n):
-        b = min(max(int(loc[q, 1]), 0), n_days - 1)
-        by_day[counts[b]] = q
+        b = bucket[q]
+        order[counts[b]] = q
         counts[b] += 1
+    # Buckets ascend by key, then start: a piece moves back only past
+    # pieces of its own key that start later.
     for i in range(1, n):
-        x = by_day[i]
+        x = order[i]
+        kx = loc[x, 0]
         sx = loc[x, 1]
         j = i - 1
-        while j >= 0 and loc[by_day[j], 1] > sx:
-            by_day[j + 1] = by_day[j]
+        while j >= 0 and loc[order[j], 0] == kx and loc[order[j], 1] > sx:
+            order[j + 1] = order[j]
             j -= 1
-        by_day[j + 1] = x
-    if kcnt.shape[0] < max_key + 2:
-        kcnt = np.empty(2 * (max_key + 2), dtype=np.int64)
-    kcnt[: max_key + 2] = 0
-    for q in range(n):
-        kcnt[int(loc[q, 0]) + 1] += 1
-    for k in range(max_key + 1):
-        kcnt[k + 1] += kcnt[k]
-    for i in range(n):
-        q = by_day[i]
-        k = int(loc[q, 0])
-        order[kcnt[k]] = q
-        kcnt[k] += 1
-    return kcnt
+        order[j + 1] = x
+    return counts
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -272,14 +271,14 @@ def _merge_spans(  # type: ignore[no-untyped-def]
 
     Both are ordered by key, then start. Pieces of one key that overlap or
     touch merge into one span with the cause of its first piece. ``scratch``
-    is (day counts, key counts, two index arrays), grown here if short.
+    is (bucket counts, two index arrays), grown here if short.
     """
-    counts, kcnt, by_day, order = scratch
+    counts, bucket, order = scratch
     if n == 0:
         return pieces, n_p, merged, n_m, scratch
-    by_day = _grow1(by_day, n)
+    bucket = _grow1(bucket, n)
     order = _grow1(order, n)
-    kcnt = _order_spans(loc, n, horizon, counts, kcnt, by_day, order)
+    counts = _order_spans(loc, n, horizon, counts, bucket, order)
     if keep_pieces:
         pieces = _grow1(pieces, n_p + n)
         for i in range(n):
@@ -313,7 +312,7 @@ def _merge_spans(  # type: ignore[no-untyped-def]
         open_key = key
         open_end = end
         n_m += 1
-    return pieces, n_p, merged, n_m, (counts, kcnt, by_day, order)
+    return pieces, n_p, merged, n_m, (counts, bucket, order)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -540,7 +539,9 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc, lb, nlb):  # type: ignore[no-untyped-def]
+def _consequences(  # type: ignore[no-untyped-def]
+    a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc, lb, nlb, tab, pend, pend_u
+):
     """Step 5: target, closure and blackout of every attack in [0, horizon).
 
     Each attack draws from a mark stream: its district's (``row = d``), its
@@ -550,6 +551,12 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
     blackout duration; they are drawn in bulk, stream by stream, first. Fills
     ``tgt[q]`` and ``mark[q]`` for each attack ``q`` of ``loc`` (target -1 for
     the attacks of the burn-in, which have no consequences).
+
+    ``tab`` (:func:`_consequence_tables`) holds, per district, the target
+    shares' bounds and each mode's segments. The attacks' closures and
+    blackouts are first listed (``pend``, ``pend_u``), without a branch on
+    the random target or the coin flips, which a processor mispredicts; their
+    durations are then drawn list by list, in the same order.
     """
     horizon = a.horizon
     ed = a.event_dists
@@ -557,8 +564,8 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
     p_road = th[G_PROAD]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
-    # The row of each attack goes in tgt for now (no helper taking `a`: passing
-    # the whole HazardArrays tuple per attack costs more than the attack).
+    bounds, seg_first, seg_count, seg_idx = tab
+    # The row of each attack goes in tgt for now.
     cnt[:] = 0
     for q in range(nl):
         if loc[q, 0] < 0.0:
@@ -580,25 +587,18 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
             fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (5 * cnt[row] + 3) // 4)
     cnt[:] = 0  # from here: the ordinal of the next attack of each stream
     # Room for a closure and a blackout per attack, made here: an array
-    # variable that may be rebound inside the loop costs a reference count
-    # at every pass (the loop's phi nodes), more than the rest of an attack.
-    if lc.shape[0] < nlc + nl:
-        lc = _grow_to(lc, nlc + nl)
-    if lb.shape[0] < nlb + nl:
-        lb = _grow_to(lb, nlb + nl)
-    # Scalars only in the loop below: binding an array (a field of ``a``, or
-    # an argument of an inlined helper) counts references on every attack.
-    rc, r0, r1, r2, r3 = ed[E_ROAD, 0], ed[E_ROAD, 1], ed[E_ROAD, 2], ed[E_ROAD, 3], ed[E_ROAD, 4]
-    lc_, l0, l1, l2, l3 = ed[E_RAIL, 0], ed[E_RAIL, 1], ed[E_RAIL, 2], ed[E_RAIL, 3], ed[E_RAIL, 4]
-    bc, b0, b1, b2, b3 = ed[E_BLK, 0], ed[E_BLK, 1], ed[E_BLK, 2], ed[E_BLK, 3], ed[E_BLK, 4]
-    # Fields of `a` bound once: reading one inside the loop counts references.
-    targets_cum, s_marks = a.targets_cum, a.s_marks
-    road_ptr, road_idx, rail_ptr, rail_idx = a.road_ptr, a.road_idx, a.rail_ptr, a.rail_idx
+    # variable that may be rebound inside a loop costs a reference count at
+    # every pass (the loop's phi nodes), more than the rest of an attack.
+    if pend.shape[0] < 2 * nl:
+        pend = np.empty((4 * nl, 4), dtype=np.int64)
+        pend_u = np.empty(4 * nl, dtype=np.float64)
+    n_c = 0  # closures listed from the start of pend
+    n_b = 0  # blackouts listed from the middle
+    mid = pend.shape[0] // 2
     for q in range(nl):
         row = tgt[q]
         if row < 0:
             continue
-        t = loc[q, 0]
         d = int(loc[q, 1])
         index = cnt[row]
         cnt[row] += 1
@@ -606,76 +606,112 @@ def _consequences(a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc,
         tu = mk[base]
         cu = mk[base + 1]
         bu = mk[base + 3]
-        target = int(loc[q, 4])
-        if target >= 0:
-            mark[q] = tu
-        else:
-            # Shares ascend: count the thresholds passed, without branches
-            # (the target is random, so a branch on it is mispredicted).
-            c0 = targets_cum[d, 0]
-            c1 = targets_cum[d, 1]
-            c2 = targets_cum[d, 2]
-            target = int(tu >= c0) + int(tu >= c1) + int(tu >= c2)
-            lo = 0.0 if target == 0 else c0 if target == 1 else c1 if target == 2 else c2
-            hi = targets_cum[d, target]
-            mark[q] = (tu - lo) / (hi - lo) if hi > lo else tu
+        fixed = int(loc[q, 4])
+        # Shares ascend: the target is the count of thresholds passed.
+        drawn = int(tu >= bounds[d, 1]) + int(tu >= bounds[d, 2]) + int(tu >= bounds[d, 3])
+        lo = bounds[d, drawn]
+        hi = bounds[d, drawn + 1]
+        m = (tu - lo) / (hi - lo) if hi > lo else tu
+        target = fixed if fixed >= 0 else drawn
+        mark[q] = tu if fixed >= 0 else m
         tgt[q] = target
-        if target <= RAIL:  # road (0) or rail (1)
-            if target == ROAD:
-                p_close, first = p_road, road_ptr[d]
-                n_seg = road_ptr[d + 1] - first
-            else:
-                p_close, first = p_rail, rail_ptr[d]
-                n_seg = rail_ptr[d + 1] - first
-            if cu < p_close and n_seg > 0:
-                w = first + min(int(cu / p_close * n_seg), n_seg - 1)
-                cdu = mk[base + 2]
-                if target == ROAD:
-                    seg = road_idx[w]
-                    code, p0, p1, p2, p3 = rc, r0, r1, r2, r3
-                else:
-                    seg = rail_idx[w]
-                    code, p0, p1, p2, p3 = lc_, l0, l1, l2, l3
-                if code == LOGNORMAL:
-                    days = p0 * math.exp(p1 * ndtri_fast(cdu))
-                else:
-                    days = sample_dist(
-                        int(code),
-                        p0,
-                        p1,
-                        p2,
-                        p3,
-                        cdu,
-                        k0,
-                        k1,
-                        rep,
-                        s_marks[row],
-                        index,
-                        SUB_CLOSE + 0,
-                    )
-                end = min(t + days, horizon)
-                if t < horizon and end > t:
-                    lc[nlc, 0] = seg
-                    lc[nlc, 1] = t
-                    lc[nlc, 2] = end
-                    lc[nlc, 3] = C_ATTACK
-                    nlc += 1
-        if bu < p_blk:
-            bdu = mk[base + 4]
-            if bc == LOGNORMAL:
-                days = b0 * math.exp(b1 * ndtri_fast(bdu))
-            else:
-                days = sample_dist(
-                    int(bc), b0, b1, b2, b3, bdu, k0, k1, rep, s_marks[row], index, SUB_BLACKOUT + 0
-                )
-            end = min(t + days, horizon)
-            if t < horizon and end > t:
-                lb[nlb, 0] = d
-                lb[nlb, 1] = t
-                lb[nlb, 2] = end
-                lb[nlb, 3] = C_ATTACK
-                nlb += 1
-    return mk, lc, nlc, lb, nlb
+        # Road (0) or rail (1): a closure of one of the mode's segments
+        # through the district, with the mode's probability.
+        mode = min(target, 2)  # 2: no segments
+        p_close = p_road if target == ROAD else p_rail
+        n_seg = seg_count[d, mode]
+        closes = target <= RAIL and cu < p_close and n_seg > 0
+        x = (cu if closes else 0.0) / (p_close if closes else 1.0)
+        w = seg_first[d, mode] + min(int(x * n_seg), max(n_seg - 1, 0))
+        pend[n_c, 0] = q
+        pend[n_c, 1] = seg_idx[w]
+        pend[n_c, 2] = row
+        pend[n_c, 3] = index + (target << 32)
+        pend_u[n_c] = mk[base + 2]
+        n_c += int(closes)
+        pend[mid + n_b, 0] = q
+        pend[mid + n_b, 2] = row
+        pend[mid + n_b, 3] = index
+        pend_u[mid + n_b] = mk[base + 4]
+        n_b += int(bu < p_blk)
+    if lc.shape[0] < nlc + n_c:
+        lc = _grow_to(lc, nlc + n_c)
+    if lb.shape[0] < nlb + n_b:
+        lb = _grow_to(lb, nlb + n_b)
+    rc, r0, r1, r2, r3 = ed[E_ROAD, 0], ed[E_ROAD, 1], ed[E_ROAD, 2], ed[E_ROAD, 3], ed[E_ROAD, 4]
+    lc_, l0, l1, l2, l3 = ed[E_RAIL, 0], ed[E_RAIL, 1], ed[E_RAIL, 2], ed[E_RAIL, 3], ed[E_RAIL, 4]
+    bc, b0, b1, b2, b3 = ed[E_BLK, 0], ed[E_BLK, 1], ed[E_BLK, 2], ed[E_BLK, 3], ed[E_BLK, 4]
+    s_marks = a.s_marks
+    both_lognormal = rc == LOGNORMAL and lc_ == LOGNORMAL
+    for i in range(n_c):
+        q = pend[i, 0]
+        t = loc[q, 0]
+        road = (pend[i, 3] >> 32) == ROAD
+        cdu = pend_u[i]
+        if both_lognormal:
+            days = (r0 if road else l0) * math.exp((r1 if road else l1) * ndtri_fast(cdu))
+        elif road:
+            days = sample_dist(
+                int(rc), r0, r1, r2, r3, cdu, k0, k1, rep, s_marks[pend[i, 2]],
+                pend[i, 3] & 0xFFFFFFFF, SUB_CLOSE + 0,
+            )  # fmt: skip
+        else:
+            days = sample_dist(
+                int(lc_), l0, l1, l2, l3, cdu, k0, k1, rep, s_marks[pend[i, 2]],
+                pend[i, 3] & 0xFFFFFFFF, SUB_CLOSE + 0,
+            )  # fmt: skip
+        end = min(t + days, horizon)
+        if t < horizon and end > t:
+            lc[nlc, 0] = pend[i, 1]
+            lc[nlc, 1] = t
+            lc[nlc, 2] = end
+            lc[nlc, 3] = C_ATTACK
+            nlc += 1
+    for i in range(mid, mid + n_b):
+        q = pend[i, 0]
+        t = loc[q, 0]
+        bdu = pend_u[i]
+        if bc == LOGNORMAL:
+            days = b0 * math.exp(b1 * ndtri_fast(bdu))
+        else:
+            days = sample_dist(
+                int(bc), b0, b1, b2, b3, bdu, k0, k1, rep, s_marks[pend[i, 2]], pend[i, 3],
+                SUB_BLACKOUT + 0,
+            )  # fmt: skip
+        end = min(t + days, horizon)
+        if t < horizon and end > t:
+            lb[nlb, 0] = int(loc[q, 1])
+            lb[nlb, 1] = t
+            lb[nlb, 2] = end
+            lb[nlb, 3] = C_ATTACK
+            nlb += 1
+    return mk, lc, nlc, lb, nlb, pend, pend_u
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _consequence_tables(a):  # type: ignore[no-untyped-def]
+    """Per-district tables for :func:`_consequences`, built once per call.
+
+    ``bounds[d]`` is ``(0, c0, c1, c2, 1)`` from the cumulative target shares,
+    so that a target's share is ``[bounds[d, k], bounds[d, k + 1])``;
+    ``seg_first[d, m]`` and ``seg_count[d, m]`` index the segments of mode
+    ``m`` (road 0, rail 1; 2 has none) through ``d`` in ``seg_idx``, which
+    ends with a spare 0 so that a draw with no segment reads a valid index.
+    """
+    n_d = a.n_districts
+    bounds = np.zeros((max(n_d, 1), 5), dtype=np.float64)
+    bounds[:n_d, 1:] = a.targets_cum
+    n_road = a.road_idx.shape[0]
+    seg_idx = np.zeros(n_road + a.rail_idx.shape[0] + 1, dtype=np.int64)
+    seg_idx[:n_road] = a.road_idx
+    seg_idx[n_road : n_road + a.rail_idx.shape[0]] = a.rail_idx
+    seg_first = np.zeros((max(n_d, 1), 3), dtype=np.int64)
+    seg_count = np.zeros((max(n_d, 1), 3), dtype=np.int64)
+    seg_first[:n_d, 0] = a.road_ptr[:n_d]
+    seg_count[:n_d, 0] = np.diff(a.road_ptr)
+    seg_first[:n_d, 1] = n_road + a.rail_ptr[:n_d]
+    seg_count[:n_d, 1] = np.diff(a.rail_ptr)
+    return bounds, seg_first, seg_count, seg_idx
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -890,9 +926,11 @@ def sample_block(  # type: ignore[no-untyped-def]
     obuf = np.empty((max(n_d, 1), 256), dtype=np.float64)
     ost = np.zeros((max(n_d, 1), 4), dtype=np.int64)
     counts = np.empty(int(horizon) + 2, dtype=np.int64)
+    tab = _consequence_tables(a)
+    pend = np.empty((4 * cap_a, 4), dtype=np.int64)
+    pend_u = np.empty(4 * cap_a, dtype=np.float64)
     scratch = (
-        np.empty(int(horizon) + 2, dtype=np.int64),
-        np.empty(64, dtype=np.int64),
+        np.empty(4 * cap_s, dtype=np.int64),
         np.empty(2 * cap_s, dtype=np.int64),
         np.empty(2 * cap_s, dtype=np.int64),
     )
@@ -924,8 +962,26 @@ def sample_block(  # type: ignore[no-untyped-def]
         if tgt.shape[0] < nl:
             tgt = np.empty(loc.shape[0], dtype=np.int64)
             mark = np.empty(loc.shape[0], dtype=np.float64)
-        mk, lc, nlc, lb, nlb = _consequences(
-            a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc, lb, nlb
+        mk, lc, nlc, lb, nlb, pend, pend_u = _consequences(
+            a,
+            th,
+            rep,
+            k0,
+            k1,
+            loc,
+            nl,
+            cnt,
+            off,
+            mk,
+            tgt,
+            mark,
+            lc,
+            nlc,
+            lb,
+            nlb,
+            tab,
+            pend,
+            pend_u,
         )
         att, n_att, perm = _emit_attacks(loc, nl, tgt, mark, r, horizon, counts, perm, att, n_att)
         lc, nlc, lb, nlb = _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st)
