@@ -574,7 +574,7 @@ def _consequences(  # type: ignore[no-untyped-def]
         kind = int(loc[q, 2])
         d = int(loc[q, 1])
         row = n_d + d if kind == K_CAMPAIGN else 2 * n_d if kind == K_STRESS else d
-        tgt[q] = row
+        tgt[q] = row + (cnt[row] << 32)  # the row and the attack's ordinal in it
         cnt[row] += 1
     total = 0
     for row in range(2 * n_d + 1):
@@ -585,23 +585,22 @@ def _consequences(  # type: ignore[no-untyped-def]
     for row in range(2 * n_d + 1):
         if cnt[row] > 0:
             fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (5 * cnt[row] + 3) // 4)
-    cnt[:] = 0  # from here: the ordinal of the next attack of each stream
     # Room for a closure and a blackout per attack, made here: an array
     # variable that may be rebound inside a loop costs a reference count at
     # every pass (the loop's phi nodes), more than the rest of an attack.
     if pend.shape[0] < 2 * nl:
         pend = np.empty((4 * nl, 4), dtype=np.int64)
-        pend_u = np.empty(4 * nl, dtype=np.float64)
+        pend_u = np.empty((4 * nl, 2), dtype=np.float64)
     n_c = 0  # closures listed from the start of pend
     n_b = 0  # blackouts listed from the middle
     mid = pend.shape[0] // 2
     for q in range(nl):
-        row = tgt[q]
-        if row < 0:
+        code = tgt[q]
+        if code < 0:
             continue
+        row = code & 0xFFFFFFFF
+        index = code >> 32
         d = int(loc[q, 1])
-        index = cnt[row]
-        cnt[row] += 1
         base = off[row] + 5 * index
         tu = mk[base]
         cu = mk[base + 1]
@@ -619,20 +618,18 @@ def _consequences(  # type: ignore[no-untyped-def]
         # through the district, with the mode's probability.
         mode = min(target, 2)  # 2: no segments
         p_close = p_road if target == ROAD else p_rail
-        n_seg = seg_count[d, mode]
-        closes = target <= RAIL and cu < p_close and n_seg > 0
-        x = (cu if closes else 0.0) / (p_close if closes else 1.0)
-        w = seg_first[d, mode] + min(int(x * n_seg), max(n_seg - 1, 0))
+        # "&", not "and": no branch (a short-circuit is one, mispredicted).
+        closes = (target <= RAIL) & (cu < p_close) & (seg_count[d, mode] > 0)
         pend[n_c, 0] = q
-        pend[n_c, 1] = seg_idx[w]
         pend[n_c, 2] = row
         pend[n_c, 3] = index + (target << 32)
-        pend_u[n_c] = mk[base + 2]
+        pend_u[n_c, 0] = mk[base + 2]
+        pend_u[n_c, 1] = cu
         n_c += int(closes)
         pend[mid + n_b, 0] = q
         pend[mid + n_b, 2] = row
         pend[mid + n_b, 3] = index
-        pend_u[mid + n_b] = mk[base + 4]
+        pend_u[mid + n_b, 0] = mk[base + 4]
         n_b += int(bu < p_blk)
     if lc.shape[0] < nlc + n_c:
         lc = _grow_to(lc, nlc + n_c)
@@ -646,8 +643,13 @@ def _consequences(  # type: ignore[no-untyped-def]
     for i in range(n_c):
         q = pend[i, 0]
         t = loc[q, 0]
-        road = (pend[i, 3] >> 32) == ROAD
-        cdu = pend_u[i]
+        mode = pend[i, 3] >> 32
+        road = mode == ROAD
+        cdu = pend_u[i, 0]
+        d = int(loc[q, 1])
+        p_close = p_road if road else p_rail
+        n_seg = seg_count[d, mode]
+        seg = seg_idx[seg_first[d, mode] + min(int(pend_u[i, 1] / p_close * n_seg), n_seg - 1)]
         if both_lognormal:
             days = (r0 if road else l0) * math.exp((r1 if road else l1) * ndtri_fast(cdu))
         elif road:
@@ -662,7 +664,7 @@ def _consequences(  # type: ignore[no-untyped-def]
             )  # fmt: skip
         end = min(t + days, horizon)
         if t < horizon and end > t:
-            lc[nlc, 0] = pend[i, 1]
+            lc[nlc, 0] = seg
             lc[nlc, 1] = t
             lc[nlc, 2] = end
             lc[nlc, 3] = C_ATTACK
@@ -670,7 +672,7 @@ def _consequences(  # type: ignore[no-untyped-def]
     for i in range(mid, mid + n_b):
         q = pend[i, 0]
         t = loc[q, 0]
-        bdu = pend_u[i]
+        bdu = pend_u[i, 0]
         if bc == LOGNORMAL:
             days = b0 * math.exp(b1 * ndtri_fast(bdu))
         else:
@@ -928,7 +930,7 @@ def sample_block(  # type: ignore[no-untyped-def]
     counts = np.empty(int(horizon) + 2, dtype=np.int64)
     tab = _consequence_tables(a)
     pend = np.empty((4 * cap_a, 4), dtype=np.int64)
-    pend_u = np.empty(4 * cap_a, dtype=np.float64)
+    pend_u = np.empty((4 * cap_a, 2), dtype=np.float64)
     scratch = (
         np.empty(4 * cap_s, dtype=np.int64),
         np.empty(2 * cap_s, dtype=np.int64),

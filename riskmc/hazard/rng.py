@@ -179,9 +179,11 @@ def ndtri_fast(p: float) -> float:
     Used to draw event durations, where that error is far below anything that
     matters and the refinement would double the cost.
     """
-    if p > 0.5:
-        return -_acklam_lower(1.0 - p)
-    return _acklam_lower(p)
+    # One evaluation on the lower half, and selects rather than a branch on
+    # the half: the uniform is random, so such a branch is mispredicted.
+    upper = p > 0.5
+    x = _acklam_lower(1.0 - p if upper else p)
+    return -x if upper else x
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
