@@ -152,24 +152,56 @@ def test_resume_refusals_name_the_rule(tmp_path):
     assert "holds no run to finish (no manifest.json)" in empty.stderr
 
 
-def test_a_killed_pool_worker_ends_the_run_cleanly_and_resume_finishes_it(tmp_path, reference):
-    out = tmp_path / "run"
+def _start_run(out: Path) -> subprocess.Popen[str]:
     cmd = [str(SCRIPT), "run", TINY, "-n", str(N), "--seed", str(SEED), "--workers", "2"]
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [*cmd, "--chunk-size", "20", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
+
+
+def _workers(proc: subprocess.Popen[str]) -> list[psutil.Process]:
+    try:
+        return psutil.Process(proc.pid).children()
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_a_killed_pool_worker_is_replaced_and_changes_nothing(tmp_path, reference):
+    out = tmp_path / "run"
+    proc = _start_run(out)
     deadline = time.monotonic() + 120
     while _chunks_done(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    workers = psutil.Process(proc.pid).children()
+    workers = _workers(proc)
     assert len(workers) == 2
     workers[0].kill()  # as the kernel's out-of-memory killer would
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    result = SimulationResult.from_parquet(out)
+    pd.testing.assert_frame_equal(result.outcomes, reference, check_exact=True)
+    assert not [p for p in psutil.process_iter() if _in_group(p, proc.pid)]
+
+
+def test_workers_that_keep_dying_end_the_run_cleanly_and_resume_finishes_it(tmp_path, reference):
+    out = tmp_path / "run"
+    proc = _start_run(out)
+    deadline = time.monotonic() + 120
+    while _chunks_done(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    killed: set[int] = set()
+    while proc.poll() is None and time.monotonic() < deadline:
+        for w in _workers(proc):
+            if w.pid not in killed:  # every new pool's workers too, until the run gives up
+                killed.add(w.pid)
+                w.kill()
+        time.sleep(0.01)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 1, stderr
+    assert len(killed) > 2, stderr  # the first pool's workers and those of a new pool
     assert stderr.strip().splitlines()[-1].startswith("error: a worker process died"), stderr
     assert "Traceback" not in stderr
     assert not [p for p in psutil.process_iter() if _in_group(p, proc.pid)]

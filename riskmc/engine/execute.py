@@ -19,6 +19,7 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
@@ -43,6 +44,8 @@ Chunk = tuple[int, int]
 #: Chunks in flight per worker: enough to keep every worker busy while the
 #: caller writes a checkpoint, few enough that finished rows do not pile up.
 _IN_FLIGHT_PER_WORKER = 2
+#: How many times a local pool whose worker died is replaced within one batch of chunks.
+POOL_RESTARTS = 2
 #: How long to wait for a Dask scheduler [s].
 DASK_CONNECT_TIMEOUT = 10
 
@@ -162,6 +165,12 @@ class LocalPool:
     there). Forked workers then inherit the warm model as it is; workers
     started otherwise build their own and load the kernels from the cache,
     instead of each compiling them.
+
+    A worker that dies (killed, or out of memory) breaks the pool: the pool
+    is replaced and the chunks that were in flight run again, up to
+    :data:`POOL_RESTARTS` times per batch; a chunk's rows do not depend on
+    which worker runs it, so the outcomes do not change. After that the
+    :class:`~concurrent.futures.process.BrokenProcessPool` error is raised.
     """
 
     def __init__(self, scenario: Scenario, workers: int) -> None:
@@ -177,25 +186,57 @@ class LocalPool:
             model.warm_hazard()
             child.join()
         model.run(0, 0, 1)
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=ctx,
+        # fork passes the initializer's argument by memory; the other methods pickle it
+        self._start: ChunkModel | Scenario = model if ctx.get_start_method() == "fork" else scenario
+        self._ctx = ctx
+        self._pool = self._new_pool()
+        #: Pools replaced after a worker died, over the pool's life.
+        self.restarts = 0
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._ctx,
             initializer=_start_worker,
-            # fork passes the arguments by memory; the other methods pickle them
-            initargs=(model if ctx.get_start_method() == "fork" else scenario,),
+            initargs=(self._start,),
         )
 
     def run(self, chunks: Sequence[Chunk], seed: int) -> Iterator[tuple[int, int, pd.DataFrame]]:
         todo = list(reversed(chunks))
-        running: set[Future[tuple[int, int, pd.DataFrame]]] = set()
+        running: dict[Future[tuple[int, int, pd.DataFrame]], Chunk] = {}
+        restarts = 0
+
+        def replace_pool(lost: list[Chunk]) -> None:
+            # the pool is gone with every chunk in it: a new pool runs them again
+            nonlocal restarts
+            if restarts >= POOL_RESTARTS:
+                raise BrokenProcessPool("a worker process died; the pool was replaced twice")
+            restarts += 1
+            self.restarts += 1
+            todo.extend([*running.values(), *lost])
+            running.clear()
+            # wait for the broken pool's threads to end before forking again:
+            # a fork must not copy a lock that one of them holds
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = self._new_pool()
+
         try:
             while todo or running:
                 while todo and len(running) < _IN_FLIGHT_PER_WORKER * self.workers:
-                    first, stop = todo.pop()
-                    running.add(self._pool.submit(_pool_chunk, seed, first, stop))
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    chunk = todo.pop()
+                    try:  # a pool can break while this generator waits for its caller
+                        running[self._pool.submit(_pool_chunk, seed, *chunk)] = chunk
+                    except BrokenProcessPool:
+                        replace_pool([chunk])
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    yield fut.result()
+                    chunk = running.pop(fut)
+                    try:
+                        rows = fut.result()
+                    except BrokenProcessPool:
+                        replace_pool([chunk])
+                        break
+                    yield rows
         finally:
             for fut in running:
                 fut.cancel()
