@@ -410,7 +410,9 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost):  # type: igno
         ost[d, 1] = 0
         ost[d, 2] = 0
     horizon = a.horizon
-    nb_ptr, nb_idx, s_offspring = a.nb_ptr, a.nb_idx, a.s_offspring
+    nb_ptr, s_offspring = a.nb_ptr, a.s_offspring
+    nbx = np.zeros(a.nb_idx.shape[0] + 1, dtype=np.int64)
+    nbx[: a.nb_idx.shape[0]] = a.nb_idx
     # The first four terms of the Poisson(n) CDF, summed as the search below
     # sums them: the count is how many of them the uniform exceeds (no
     # branch to mispredict), and the search goes on only past the fourth.
@@ -465,17 +467,16 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost):  # type: igno
                 nu = obuf[dp, local + 2]
                 pos += 3
                 tc = tp - tau * math.log(du)
-                if tc >= horizon:
-                    continue
-                dc = dp
-                if su < spill and n_nb > 0:
-                    dc = nb_idx[first + min(int(nu * n_nb), n_nb - 1)]
+                # Selects, not branches, on the random draws: the neighbour
+                # is read whether or not the child spills (nbx ends with a
+                # spare entry for a district without neighbours).
+                hop = nbx[first + max(min(int(nu * n_nb), n_nb - 1), 0)]
                 loc[nl, 0] = tc
-                loc[nl, 1] = dc
+                loc[nl, 1] = hop if (su < spill) & (n_nb > 0) else dp
                 loc[nl, 2] = K_TRIGGERED
                 loc[nl, 3] = -1
                 loc[nl, 4] = -1
-                nl += 1
+                nl += int(tc < horizon)
             ost[dp, 0] = pos
             ost[dp, 1] = b0
             ost[dp, 2] = nh
@@ -718,49 +719,61 @@ def _consequence_tables(a):  # type: ignore[no-untyped-def]
 
 @nb.njit(cache=True, error_model="numpy")
 def _emit_attacks(  # type: ignore[no-untyped-def]
-    loc, nl, tgt, mark, r, horizon, counts, perm, out, n_out
+    loc, nl, tgt, mark, r, horizon, counts, perm, ts, out, n_out
 ):
     """Append the attacks of ``loc`` with a target to ``out``, in order of day.
 
     A counting sort on the whole day, then one insertion pass that orders
-    the few attacks that share a day.
+    the few attacks that share a day. The attacks of the burn-in go to a
+    last bucket, dropped, rather than past a branch on each attack; the
+    insertion pass compares a copy of the days in bucket order (``ts``), one
+    load rather than two dependent ones.
     """
     n_days = int(horizon) + 1
     counts[: n_days + 1] = 0
-    n = 0
     for q in range(nl):
-        if tgt[q] >= 0:
-            counts[int(loc[q, 0]) + 1] += 1
-            n += 1
-    for b in range(n_days):
-        counts[b + 1] += counts[b]
-    if perm.shape[0] < n:
-        perm = np.empty(2 * n, dtype=np.int64)
+        b = min(int(loc[q, 0]), n_days - 1) if tgt[q] >= 0 else n_days
+        counts[b] += 1
+    # Exclusive running sum, kept in a register: summing in place would wait
+    # on the store of the previous bucket at every bucket.
+    acc = 0
+    for b in range(n_days + 1):
+        c = counts[b]
+        counts[b] = acc
+        acc += c
+    n = counts[n_days]
+    if perm.shape[0] < nl:
+        perm = np.empty(2 * nl, dtype=np.int64)
+        ts = np.empty(2 * nl, dtype=np.float64)
     for q in range(nl):
-        if tgt[q] >= 0:
-            b = int(loc[q, 0])
-            perm[counts[b]] = q
-            counts[b] += 1
+        b = min(int(loc[q, 0]), n_days - 1) if tgt[q] >= 0 else n_days
+        k = counts[b]
+        perm[k] = q
+        ts[k] = loc[q, 0]
+        counts[b] = k + 1
     for i in range(1, n):
         x = perm[i]
+        tx = ts[i]
         j = i - 1
-        while j >= 0 and loc[perm[j], 0] > loc[x, 0]:
+        while j >= 0 and ts[j] > tx:
             perm[j + 1] = perm[j]
+            ts[j + 1] = ts[j]
             j -= 1
         perm[j + 1] = x
+        ts[j + 1] = tx
     out = _grow1(out, n_out + n)
     for i in range(n):
         q = perm[i]
         rec = out[n_out]
         rec.replication = r
-        rec.day = loc[q, 0]
+        rec.day = ts[i]
         rec.district = int(loc[q, 1])
         rec.target = tgt[q]
         rec.campaign = int(loc[q, 3])
         rec.kind = int(loc[q, 2])
         rec.mark = mark[q]
         n_out += 1
-    return out, n_out, perm
+    return out, n_out, perm, ts
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -918,6 +931,7 @@ def sample_block(  # type: ignore[no-untyped-def]
     tgt = np.empty(2 * cap_a, dtype=np.int64)
     mark = np.empty(2 * cap_a, dtype=np.float64)
     perm = np.empty(2 * cap_a, dtype=np.int64)
+    ts = np.empty(2 * cap_a, dtype=np.float64)
     lc = np.empty((2 * cap_s, 4), dtype=np.float64)
     lb = np.empty((2 * cap_s, 4), dtype=np.float64)
     cnt = np.zeros(2 * n_d + 1, dtype=np.int64)
@@ -985,7 +999,9 @@ def sample_block(  # type: ignore[no-untyped-def]
             pend,
             pend_u,
         )
-        att, n_att, perm = _emit_attacks(loc, nl, tgt, mark, r, horizon, counts, perm, att, n_att)
+        att, n_att, perm, ts = _emit_attacks(
+            loc, nl, tgt, mark, r, horizon, counts, perm, ts, att, n_att
+        )
         lc, nlc, lb, nlb = _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st)
         cp, n_cp, cl, n_cl, scratch = _merge_spans(
             lc, nlc, r, horizon, keep_pieces, cp, n_cp, cl, n_cl, scratch
