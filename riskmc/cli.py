@@ -409,20 +409,23 @@ def _print_summary(result: SimulationResult) -> None:
     out.print(table)
     from riskmc.analysis.drivers import driver_shares
 
-    shares = driver_shares(result.outcomes)
-    for project, g in shares.groupby("project", sort=False):
-        parts = []
-        for kind in ("district", "cause"):
-            top = g[(g["kind"] == kind) & (g["share"] >= 0.05)].nlargest(3, "share")
-            named = zip(top["name"], top["share"], strict=True)
-            nice = (n.replace("_", " ").title() if kind == "district" else n for n, _ in named)
-            shares_k = top["share"].tolist()
-            parts.append(", ".join(f"{n} {v:.0%}" for n, v in zip(nice, shares_k, strict=True)))
-        out.print(
-            f"{project}: delay held in {parts[0]}; by cause: {parts[1]}.",
-            markup=False,
-            soft_wrap=True,
-        )
+    for metric, what in (("delay_days", "delay"), ("lost_output_t", "lost output")):
+        if metric == "lost_output_t" and "lost_other_t" not in result.outcomes.columns:
+            continue  # a table saved before lost output was attributed
+        shares = driver_shares(result.outcomes, metric)
+        for project, g in shares.groupby("project", sort=False):
+            parts = []
+            for kind in ("district", "cause"):
+                top = g[(g["kind"] == kind) & (g["share"] >= 0.05)].nlargest(3, "share")
+                named = zip(top["name"], top["share"], strict=True)
+                nice = (n.replace("_", " ").title() if kind == "district" else n for n, _ in named)
+                shares_k = top["share"].tolist()
+                parts.append(", ".join(f"{n} {v:.0%}" for n, v in zip(nice, shares_k, strict=True)))
+            out.print(
+                f"{project}: {what} held in {parts[0] or 'no district'}; by cause: {parts[1]}.",
+                markup=False,
+                soft_wrap=True,
+            )
 
 
 def _print_overview(s: Scenario) -> None:

@@ -1,11 +1,12 @@
-"""Risk drivers: the share of expected delay held by each cause and each district.
+"""Risk drivers: the share of expected delay, or of lost output, held by each cause and district.
 
-The supply model records, for every day of construction delay, what held it
-(see :meth:`riskmc.engine.ChunkModel` and ``docs/supply.md``); the outcome
-table carries the days by cause (``delay_<cause>_days``) and by district
-(``delay_at_<district>_days``). A share is a ratio of means,
-``mean(days held by k) / mean(delay_days)``, so the shares of the causes add
-up to 100 %, and so do the districts' with the delay that no district held
+The supply model records, for every day of construction delay and every
+tonne of output lost, what held it (see :meth:`riskmc.engine.ChunkModel` and
+``docs/supply.md``); the outcome table carries the days by cause
+(``delay_<cause>_days``) and by district (``delay_at_<district>_days``), and
+the tonnes likewise (``lost_<cause>_t``, ``lost_at_<district>_t``). A share
+is a ratio of means, ``mean(held by k) / mean(total)``, so the shares of the
+causes add up to 100 %, and so do the districts' with what no district held
 ("unattributed").
 
 The interval of a share is the delta-method (linearisation) interval of a
@@ -21,7 +22,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from riskmc.engine.propagate import DRIVER_CAUSES
+from riskmc.engine.propagate import DRIVER_CAUSES, LOSS_CAUSES
 
 __all__ = ["driver_shares"]
 
@@ -39,24 +40,32 @@ def _ratio(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return r, float(np.std(x - r * y, ddof=1)) / (math.sqrt(n) * my)
 
 
+#: The metrics with drivers: (prefix, suffix, causes) of their attribution columns.
+_ATTRIBUTED = {
+    "delay_days": ("delay_", "_days", DRIVER_CAUSES),
+    "lost_output_t": ("lost_", "_t", LOSS_CAUSES),
+}
+
+
 def driver_shares(outcomes: pd.DataFrame, metric: str = "delay_days") -> pd.DataFrame:
-    """Share of the expected delay held by each cause and each district, per project.
+    """Share of the expected delay (or lost output) held by each cause and district, per project.
 
     Parameters
     ----------
     outcomes : DataFrame
         ``SimulationResult.outcomes``.
     metric : str
-        The total the shares divide (``delay_days``).
+        The total the shares divide: ``"delay_days"`` or ``"lost_output_t"``.
 
     Returns
     -------
     DataFrame
         One row per (project, kind, name): ``kind`` is ``"cause"`` or
-        ``"district"``; ``days`` is the mean days held; ``share``, ``se``,
-        ``low`` and ``high`` (95 %) are of the share of the mean delay. Within
-        a project and a kind the shares add up to 1. Projects with no delay
-        (operating mines) are left out.
+        ``"district"``; ``mean`` is the mean amount held (days of delay, or
+        tonnes); ``share``, ``se``, ``low`` and ``high`` (95 %) are of the
+        share of the metric's mean. Within a project and a kind the shares
+        add up to 1. Projects whose mean is not positive (an operating mine's
+        delay) are left out.
 
     Examples
     --------
@@ -70,20 +79,30 @@ def driver_shares(outcomes: pd.DataFrame, metric: str = "delay_days") -> pd.Data
     cause blackout 0.25
     district beta 1.0
     """
-    causes = [c for c in DRIVER_CAUSES if f"delay_{c}_days" in outcomes.columns]
-    districts = [c for c in outcomes.columns if c.startswith("delay_at_") and c.endswith("_days")]
+    if metric not in _ATTRIBUTED:
+        raise ValueError(f"metric: must be one of {', '.join(_ATTRIBUTED)}, got {metric!r}")
+    pre, post, known = _ATTRIBUTED[metric]
+    causes = [c for c in known if f"{pre}{c}{post}" in outcomes.columns]
+    at = f"{pre}at_"
+    districts = [c for c in outcomes.columns if c.startswith(at) and c.endswith(post)]
     rows = []
     for project, g in outcomes.groupby("project", sort=False, observed=True):
         y = g[metric].to_numpy(dtype=np.float64)
         if len(y) == 0 or y.mean() <= 0:
             continue
-        parts = [("cause", c.replace("_", " "), f"delay_{c}_days") for c in causes]
-        parts += [("district", c[len("delay_at_") : -len("_days")], c) for c in districts]
-        parts.append(("district", "unattributed", "delay_other_days"))
+        parts = [("cause", c.replace("_", " "), f"{pre}{c}{post}") for c in causes]
+        parts += [("district", c[len(at) : -len(post)], c) for c in districts]
+        parts.append(("district", "unattributed", ""))
         for kind, name, column in parts:
-            if column not in g.columns:
+            if name == "unattributed":
+                # what no district held: the metric minus every district's part
+                held = g[districts].to_numpy(dtype=np.float64).sum(axis=1)
+                x = y - held
+                x[np.abs(x) < 1e-9 * np.maximum(np.abs(y), 1.0)] = 0.0  # rounding
+            elif column in g.columns:
+                x = g[column].to_numpy(dtype=np.float64)
+            else:
                 continue
-            x = g[column].to_numpy(dtype=np.float64)
             if kind == "cause" or name == "unattributed" or x.any():
                 share, se = _ratio(x, y)
                 if name == "unattributed" and share == 0:
@@ -101,7 +120,7 @@ def driver_shares(outcomes: pd.DataFrame, metric: str = "delay_days") -> pd.Data
                     )
                 )
     frame = pd.DataFrame(
-        rows, columns=["project", "kind", "name", "days", "share", "se", "low", "high"]
+        rows, columns=["project", "kind", "name", "mean", "share", "se", "low", "high"]
     )
-    keep = (frame["kind"] == "district") | (frame["days"] > 0)
+    keep = (frame["kind"] == "district") | (frame["mean"] > 0)
     return frame[keep].reset_index(drop=True)

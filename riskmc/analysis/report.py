@@ -162,6 +162,10 @@ def build_report(result: SimulationResult, drivers: pd.DataFrame | None = None) 
     ]
     if drivers is not None and len(drivers):
         sections.append(_drivers_section(drivers, s))
+    if "lost_other_t" in o.columns:
+        lost = driver_shares(o, "lost_output_t")
+        if len(lost):
+            sections.append(_drivers_section(lost, s, "lost output"))
     sections.append(_plots_section(result, drivers))
     sections.append(_assumptions_section(s))
     title = f"riskmc report: {s.name}"
@@ -299,7 +303,7 @@ def _decision_section(result: SimulationResult) -> str:
     return "\n".join(parts)
 
 
-def _drivers_section(drivers: pd.DataFrame, s: Scenario) -> str:
+def _drivers_section(drivers: pd.DataFrame, s: Scenario, what: str = "delay") -> str:
     names = {"_".join(d.name.lower().split()): d.name for d in s.districts}
     label = "name" if "name" in drivers else "driver"
     rows = []
@@ -315,12 +319,20 @@ def _drivers_section(drivers: pd.DataFrame, s: Scenario) -> str:
             ]
         )
     note = (
-        "Share of the expected delay held by each cause and each district, measured from the "
-        "replications (ratio of means, delta-method 95 % interval)."
+        f"Share of the expected {what} held by each cause and each district, measured from "
+        "the replications (ratio of means, delta-method 95 % interval)."
     )
+    if what != "delay":
+        note += (
+            " Output lost to a late first production is shared like the delay; output the "
+            "mine could have made goes to what stopped it (a stand-down, consumables run out, "
+            "storage full while the export route was closed); 'other' is mostly concentrate "
+            "still in storage at the horizon."
+        )
+    key = "drivers" if what == "delay" else "drivers-" + "-".join(what.split())
     return (
-        '<section id="drivers"><h2>Drivers of delay</h2>'
-        f"{_table(['project', 'kind', 'driver', 'share [95 % interval]'], rows, 'drivers')}"
+        f'<section id="{key}"><h2>Drivers of {_e(what)}</h2>'
+        f"{_table(['project', 'kind', 'driver', 'share [95 % interval]'], rows, key + '-table')}"
         f"<p class='note'>{_e(note)}</p></section>"
     )
 

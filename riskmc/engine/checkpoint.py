@@ -59,7 +59,7 @@ OUTCOMES = "outcomes.parquet"
 RESULT = "result.json"
 CHUNKS = "chunks"
 LOCK = ".lock"
-_RUN_FORMAT = "riskmc-run/1"
+_RUN_FORMAT = "riskmc-run/2"  # 2: outcome tables with the lost-output attribution columns
 _RESULT_FORMAT = "riskmc-result/1"
 
 

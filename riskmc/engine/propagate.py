@@ -72,12 +72,14 @@ from riskmc.supply.project import (
 
 __all__ = [
     "DRIVER_CAUSES",
+    "LOSS_CAUSES",
     "METRICS",
     "OUTCOME_COLUMNS",
     "ChunkModel",
     "Money",
     "debt_shortfalls",
     "district_column",
+    "loss_district_column",
     "money",
     "simulate_chunk",
 ]
@@ -126,6 +128,13 @@ OUTCOME_COLUMNS |= {
     f"delay_{cause}_days": f"days of delay_days attributed to {cause.replace('_', ' ')}s"
     for cause in DRIVER_CAUSES
 }
+#: Causes to which lost output is attributed, each with a column ``lost_<cause>_t``: those
+#: of delay, plus concentrate destroyed by attacks on the export route.
+LOSS_CAUSES = (*DRIVER_CAUSES, "cargo_attack")
+OUTCOME_COLUMNS |= {
+    f"lost_{cause}_t": f"tonnes of lost_output_t attributed to {cause.replace('_', ' ')}s"
+    for cause in LOSS_CAUSES
+}
 
 
 def district_column(name: str) -> str:
@@ -137,6 +146,17 @@ def district_column(name: str) -> str:
     'delay_at_dera_bugti_days'
     """
     return "delay_at_" + "_".join(name.lower().split()) + "_days"
+
+
+def loss_district_column(name: str) -> str:
+    """Column of the lost output attributed to district ``name``: ``lost_at_<name>_t``.
+
+    Examples
+    --------
+    >>> loss_district_column("Dera Bugti")
+    'lost_at_dera_bugti_t'
+    """
+    return "lost_at_" + "_".join(name.lower().split()) + "_t"
 
 
 #: The numeric outcome columns that ``summary()`` reports.
@@ -209,15 +229,18 @@ class ChunkModel:
         self._seg_districts = [
             [names.index(n) for n in g.districts] for g in scenario.network.segments
         ]
-        # districts that delay can be attributed to: those of road segments and of sites
-        held = {d for j, ds in enumerate(self._seg_districts) if net.road[j] for d in ds}
+        # districts that delay and lost output can be attributed to: those of the segments
+        # and of the sites
+        held = {d for ds in self._seg_districts for d in ds}
         held |= {b.site_district for b in self.builds if b.site_district is not None}
         self.driver_districts = sorted(held)
         self._district_slot = {d: k for k, d in enumerate(self.driver_districts)}
-        #: The columns of :meth:`run`'s table: OUTCOME_COLUMNS, then one per driver district.
+        #: The columns of :meth:`run`'s table: OUTCOME_COLUMNS, then one per driver district
+        #: for delay, then one per driver district for lost output.
         self.columns = [
             *OUTCOME_COLUMNS,
             *(district_column(names[d]) for d in self.driver_districts),
+            *(loss_district_column(names[d]) for d in self.driver_districts),
         ]
 
     def warm_hazard(self) -> None:
@@ -252,24 +275,29 @@ class ChunkModel:
         )
 
     def _attribute(
-        self, r: ProjectResult, events: ReplicationEvents, site_district: int | None
-    ) -> list[float]:
-        """Delay days by cause (DRIVER_CAUSES), then by driver district.
+        self,
+        records: list[tuple[int, float, float]],
+        events: ReplicationEvents,
+        site_district: int | None,
+    ) -> tuple[list[float], list[float]]:
+        """Amounts (delay days, or tonnes) by cause (DRIVER_CAUSES) and by driver district.
 
-        Each slice of delay the model recorded (:attr:`ProjectResult.delay_causes`)
+        Each record ``(held by, until, amount)`` the model made
+        (:attr:`ProjectResult.delay_causes`, :attr:`ProjectResult.lost_causes`)
         goes to what held it: the closure piece that ended the longest wait of
         the convoy that ended a stall (its cause; for an attack, the attack's
-        district, else the districts of the segment, shared equally), a
-        blackout of the site's district (dispatch held, or work slowed), or an
-        attack on the site (stand-down). A stall ended by a convoy that nothing
-        held is the tail of the previous disruption (the stock was still
-        rebuilding) and goes to it; with none before, to "other".
+        district, else the districts of the segment, shared equally), the
+        closure that held the export, a blackout of the site's district
+        (dispatch held, or work slowed), or an attack on the site (stand-down).
+        A stall ended by a convoy that nothing held is the tail of the previous
+        disruption (the stock was still rebuilding) and goes to it; with none
+        before, to "other", as does output held by no disruption.
         """
         by_cause = [0.0] * len(DRIVER_CAUSES)
         by_district = [0.0] * len(self.driver_districts)
         pieces = None
         last: tuple[str, list[int]] | None = None
-        for held, until, days in r.delay_causes:
+        for held, until, amount in records:
             districts: list[int] = []
             if held == HELD_BY_NOTHING and last is not None:
                 name, districts = last
@@ -292,10 +320,55 @@ class ChunkModel:
                 districts = [site_district]
             if held >= 0 or held == HELD_BY_BLACKOUT:  # what can leave a stock rebuilding
                 last = (name, districts)
-            by_cause[DRIVER_CAUSES.index(name)] += days
+            by_cause[DRIVER_CAUSES.index(name)] += amount
             for d in districts:
-                by_district[self._district_slot[d]] += days / len(districts)
-        return by_cause + by_district
+                by_district[self._district_slot[d]] += amount / len(districts)
+        return by_cause, by_district
+
+    def _lost(
+        self,
+        r: ProjectResult,
+        plan: ProjectResult,
+        lost_t: float,
+        delay: tuple[list[float], list[float]],
+        events: ReplicationEvents,
+        site_district: int | None,
+    ) -> tuple[list[float], list[float]]:
+        """Lost output (tonnes) by cause (LOSS_CAUSES) and by driver district.
+
+        Output not made because first production came late (the plan's
+        potential output minus this run's) is shared like the delay; output
+        the mine could have made but did not goes to what held it (a
+        stand-down, consumables that ran out, storage full while the export
+        route was closed); concentrate destroyed on the rail export route to
+        the attack's district. The rest is "other": concentrate still in
+        storage at the horizon, cargo lost on road exports, and the shortfalls
+        the plan has too.
+        """
+        by_cause = [0.0] * len(LOSS_CAUSES)
+        by_district = [0.0] * len(self.driver_districts)
+        late = plan.potential_t - r.potential_t
+        delay_cause, delay_district = delay
+        held = sum(delay_cause)
+        if late > 0 and held > 0:
+            for k, v in enumerate(delay_cause):
+                by_cause[k] += late * v / held
+            for k, v in enumerate(delay_district):
+                by_district[k] += late * v / held
+        made_cause, made_district = self._attribute(r.lost_causes, events, site_district)
+        for k, v in enumerate(made_cause):
+            by_cause[k] += v
+        for k, v in enumerate(made_district):
+            by_district[k] += v
+        cargo = LOSS_CAUSES.index("cargo_attack")
+        for day, seg, tonnes in r.export_hits:
+            by_cause[cargo] += tonnes
+            districts = _attack_district(events, day, self._seg_districts[seg])
+            for d in districts:
+                by_district[self._district_slot[d]] += tonnes / len(districts)
+        other = LOSS_CAUSES.index("other")
+        by_cause[other] = lost_t - (sum(by_cause) - by_cause[other])
+        return by_cause, by_district
 
     def _plan(self, build: ConstructionPlan | None, ops: OperationsPlan) -> ProjectResult:
         key = (build, ops)
@@ -341,6 +414,12 @@ class ChunkModel:
                 )
                 lost_t = plan.exported_t - r.exported_t
                 delay = r.finish - plan.finish if cplan else 0.0
+                delay_cause, delay_district = drivers = self._attribute(
+                    r.delay_causes, events, b.site_district
+                )
+                lost_cause, lost_district = self._lost(
+                    r, plan, lost_t, drivers, events, b.site_district
+                )
                 rows.append(
                     (
                         int(rep),
@@ -365,7 +444,10 @@ class ChunkModel:
                         m.mitigation,
                         short,
                         short_mask,
-                        *self._attribute(r, events, b.site_district),
+                        *delay_cause,
+                        *lost_cause,
+                        *delay_district,
+                        *lost_district,
                     )
                 )
         return rows

@@ -26,7 +26,7 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-from riskmc.network.compiled import ship_held, unpack
+from riskmc.network.compiled import _reopens, ship_held, unpack
 
 __all__ = [
     "EMPTY_T",
@@ -84,6 +84,9 @@ PENDING_COLUMNS = 5
 EMPTY_T = 1e-6
 #: "Held by" code of a convoy whose dispatch a blackout held.
 HELD_BY_BLACKOUT = -2
+#: "Held by" codes of lost output (beside a segment index): the tail of an earlier
+#: disruption, a stand-down after a site attack, and no disruption (e.g. export capacity).
+HELD_BY_NOTHING, HELD_BY_SITE_ATTACK, HELD_BY_CAPACITY = -1, -3, -5
 #: Flags of a project's timeline (bits of its masks).
 STANDDOWN, BLACKOUT, BLOCKED, EXPORT_CLOSED, OPS_STANDDOWN = 1, 2, 4, 8, 16
 
@@ -292,7 +295,8 @@ N_OPS_PARAMS = 15
 O_STORAGE, O_PRODUCED, O_IDLE, O_EXPORTED, O_EXPORT_PV, O_N_FLOWS, O_N_DEPARTS = range(7)
 O_PENDING, O_NOW, O_END, O_USE, O_Q, O_FULL_Q, O_OUT, O_D_STORAGE = range(7, 15)
 O_T_LEVEL, O_LEVEL, O_START, O_ROAD_OUT = range(15, 19)
-N_OPS_SLOTS = 19
+O_POTENTIAL, O_N_LOST, O_LOST_HELD, O_LOST_UNTIL = range(19, 23)
+N_OPS_SLOTS = 23
 #: What :func:`operate_step` returns once operations have reached their end.
 OPS_DONE = -1.0
 
@@ -331,8 +335,9 @@ def _book_regime(
     ost: NDArray[np.float64],
     flows: NDArray[np.float64],
     departs: NDArray[np.float64],
+    lost: NDArray[np.float64],
 ) -> None:
-    """Book the pending regime: deliveries and draw-down, storage, output, exports."""
+    """Book the pending regime: deliveries and draw-down, storage, output, exports, losses."""
     now, end, q = ost[O_NOW], ost[O_END], ost[O_Q]
     stockpile_advance(st, pend, now, end, ost[O_USE])
     dt = end - now
@@ -360,8 +365,15 @@ def _book_regime(
     ost[O_STORAGE] = storage
     ost[O_PRODUCED] += q * dt
     full_q = ost[O_FULL_Q]
+    ost[O_POTENTIAL] += full_q * dt
     if q < full_q:
         ost[O_IDLE] += dt * (1.0 - q / full_q)
+        if dt > 0.0:
+            k = int(ost[O_N_LOST])
+            lost[k, 0] = ost[O_LOST_HELD]
+            lost[k, 1] = ost[O_LOST_UNTIL]
+            lost[k, 2] = (full_q - q) * dt
+            ost[O_N_LOST] = k + 1
     out = ost[O_OUT]
     if out > 0.0:
         ost[O_EXPORTED] += out * dt
@@ -372,6 +384,57 @@ def _book_regime(
         flows[n, 2] = out
         ost[O_N_FLOWS] = n + 1
     ost[O_PENDING] = 0.0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _held_output(
+    floats: NDArray[np.float64],
+    ints: NDArray[np.int64],
+    st: NDArray[np.float64],
+    pend: NDArray[np.float64],
+    export_route: NDArray[np.int64],
+    mask: int,
+    rail: bool,
+    can_dispatch: bool,
+    starved: bool,
+    storage: float,
+    cap: float,
+    now: float,
+) -> tuple[float, float]:
+    """What holds output below what the mine could make now: ``(held by, until)``.
+
+    A stand-down (``HELD_BY_SITE_ATTACK``); consumables run out (what held
+    the next consumables convoy, as for a construction stall); or storage
+    full while the export is stopped: the closure on the export route (every
+    segment for rail, the first for road) that reopens last, or
+    ``HELD_BY_BLACKOUT`` when road convoys wait for mobile data.
+    ``HELD_BY_CAPACITY`` otherwise (storage full with the export running).
+    """
+    if (mask & OPS_STANDDOWN) != 0:
+        return float(HELD_BY_SITE_ATTACK), now
+    if starved:
+        n = int(st[N_PEND])
+        if n == 0:
+            return float(HELD_BY_NOTHING), now
+        k = 0
+        for i in range(1, n):
+            if pend[i, 0] < pend[k, 0]:
+                k = i
+        return pend[k, 3], pend[k, 4]
+    if storage >= cap - EMPTY_T:
+        if (mask & EXPORT_CLOSED) != 0:
+            _, closures, _ = unpack(floats, ints)
+            held, last = float(HELD_BY_CAPACITY), now
+            m = export_route.shape[0] if rail else min(1, export_route.shape[0])
+            for i in range(m):
+                seg = export_route[i]
+                reopen = _reopens(closures, seg, now)
+                if reopen > last:
+                    held, last = float(seg), reopen
+            return held, last
+        if not rail and not can_dispatch:
+            return float(HELD_BY_BLACKOUT), now
+    return float(HELD_BY_CAPACITY), now
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -386,10 +449,12 @@ def operate_step(
     pend: NDArray[np.float64],
     bounds: NDArray[np.float64],
     masks: NDArray[np.int64],
+    export_route: NDArray[np.int64],
     par: NDArray[np.float64],
     ost: NDArray[np.float64],
     flows: NDArray[np.float64],
     departs: NDArray[np.float64],
+    lost: NDArray[np.float64],
     now: float,
 ) -> float:
     """Book the regime that ended at ``now`` and plan the next; returns when it ends.
@@ -400,11 +465,13 @@ def operate_step(
     consumables stockpile (:func:`stockpile_plan`), ``par`` the constants and
     ``ost`` the state (slots ``P_*`` and ``O_*``); ``flows`` gets a row
     ``(from, to, tonnes a day)`` per regime that exports, ``departs`` the
-    departure day of each road export convoy. The rules are those of
+    departure day of each road export convoy, ``lost`` a row ``(held by,
+    until, tonnes)`` per regime that produces less than it could: what held
+    it (:func:`_held_output`). The rules are those of
     :mod:`riskmc.supply.model` ("Operations").
     """
     if ost[O_PENDING] != 0.0:
-        _book_regime(st, pend, par, ost, flows, departs)
+        _book_regime(st, pend, par, ost, flows, departs, lost)
     if now >= par[P_END] - 1e-9:
         return OPS_DONE
     i = np.searchsorted(bounds, now, side="right") - 1
@@ -447,6 +514,22 @@ def operate_step(
         t_level, level = now + (cap - storage) / d_storage, cap
     elif d_storage < 0:
         t_level, level = now + storage / -d_storage, 0.0
+    if q < full_q:
+        held, held_until = _held_output(
+            floats,
+            ints,
+            st,
+            pend,
+            export_route,
+            mask,
+            rail,
+            can_dispatch,
+            starved,
+            storage,
+            cap,
+            now,
+        )
+        ost[O_LOST_HELD], ost[O_LOST_UNTIL] = held, held_until
     limit = min(until, t_level)
     end = pile_plan(
         floats, ints, allow, inbound, port, site, st, pend, now, use, limit, can_dispatch
@@ -467,20 +550,21 @@ def rail_hits(
     att_ptr: NDArray[np.int64],
     att_start: NDArray[np.float64],
     flows: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
     """Attacks on a rail export route and the concentrate on the attacked segment then.
 
     The export is a flow: ``flows`` rows ``(from, to, tonnes a day)`` leaving
     the site. An attack at ``tau`` on the route's ``k``-th segment meets the
     concentrate that left in ``(tau - left_k, tau - entered_k]``, where
     ``entered_k``/``left_k`` are the travel days to the segment's start and
-    end. Returns the days of the attacks that met some (in route order) and
-    the tonnes each met.
+    end. Returns the days and segments of the attacks that met some (in route
+    order) and the tonnes each met.
     """
     n = 0
     for seg in route:
         n += att_ptr[seg + 1] - att_ptr[seg]
     days = np.empty(n)
+    segs = np.empty(n, dtype=np.int64)
     tonnes = np.empty(n)
     m = 0
     entered = 0.0
@@ -496,7 +580,8 @@ def rail_hits(
                     total += overlap * flows[f, 2]
             if total > 0.0:
                 days[m] = tau
+                segs[m] = seg
                 tonnes[m] = total
                 m += 1
         entered = left
-    return days[:m], tonnes[:m]
+    return days[:m], segs[:m], tonnes[:m]

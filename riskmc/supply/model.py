@@ -67,6 +67,7 @@ from riskmc.supply import kernels as kern
 __all__ = [
     "HELD_BY_BLACKOUT",
     "HELD_BY_BLACKOUT_WORK",
+    "HELD_BY_CAPACITY",
     "HELD_BY_NOTHING",
     "HELD_BY_SITE_ATTACK",
     "ConstructionPlan",
@@ -87,6 +88,7 @@ HELD_BY_NOTHING = -1  # a stall ended by a convoy that nothing held (e.g. after 
 HELD_BY_BLACKOUT = kern.HELD_BY_BLACKOUT  # a convoy whose dispatch a blackout held
 HELD_BY_SITE_ATTACK = -3  # a stand-down after an attack on the site
 HELD_BY_BLACKOUT_WORK = -4  # work slowed by a blackout of the site's district
+HELD_BY_CAPACITY = kern.HELD_BY_CAPACITY  # output held by no disruption (export capacity)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,12 @@ class ProjectResult:
     # (held by, until, days of delay): a segment index and the end of the closure that held
     # the convoy ending a stall, or one of the HELD_BY_* codes
     delay_causes: list[tuple[int, float, float]] = field(default_factory=list)
+    # what operations could have produced (full output, ramp-up from this run's first
+    # production), and (held by, until, tonnes) for each stretch that produced less
+    potential_t: float = 0.0
+    lost_causes: list[tuple[int, float, float]] = field(default_factory=list)
+    # (day, segment, tonnes) of concentrate destroyed by attacks on the export route
+    export_hits: list[tuple[float, int, float]] = field(default_factory=list)
     exported_by_year: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     def balance_t(self, pile: str) -> float:
@@ -521,22 +529,25 @@ def _operate(
     par[kern.P_COMMS] = plan.dispatch_needs_comms
     ost = np.zeros(kern.N_OPS_SLOTS)
     flows = np.zeros((64, 3))
+    lost = np.zeros((64, 3))
     # road export convoys: each carries a load out of what is produced, so this many suffice;
     # their trips are worked out together at the end (they change nothing but storage)
     rail = plan.export_mode == "rail"
     n_departs = 0 if rail else math.ceil(plan.output_t_per_day * (plan.end - env.now) / load) + 64
     departs = np.zeros(n_departs)
-    step, done, n_flows = kern.operate_step, kern.OPS_DONE, kern.O_N_FLOWS
+    step, done, n_flows, n_lost = kern.operate_step, kern.OPS_DONE, kern.O_N_FLOWS, kern.O_N_LOST
     floats, ints, allow, inbound = run.floats, run.ints, run.road_mask, run.inbound_route
-    port, site, st, pend = run.port, run.site, pile.st, pile.pend
+    port, site, st, pend, route = run.port, run.site, pile.st, pile.pend, run.export_route
     timeout = env.timeout
     while True:
         now = env.now
         if ost[n_flows] + 1 >= len(flows):
             flows = np.concatenate([flows, np.zeros_like(flows)])
+        if ost[n_lost] + 1 >= len(lost):
+            lost = np.concatenate([lost, np.zeros_like(lost)])
         end = step(
-            floats, ints, allow, inbound, port, site, st, pend, bounds, masks, par, ost, flows,
-            departs, now,
+            floats, ints, allow, inbound, port, site, st, pend, bounds, masks, route, par, ost,
+            flows, departs, lost, now,
         )  # fmt: skip
         if end == done:
             break
@@ -546,6 +557,10 @@ def _operate(
             run.check_progress(now, end)
         yield timeout(end - now)
     r.produced_t += ost[kern.O_PRODUCED]
+    r.potential_t += ost[kern.O_POTENTIAL]
+    r.lost_causes.extend(
+        (int(h), float(u), float(t)) for h, u, t in lost[: int(ost[kern.O_N_LOST])].tolist()
+    )
     r.idle_days += ost[kern.O_IDLE]
     r.exported_t += ost[kern.O_EXPORTED]
     r.export_pv_usd += ost[kern.O_EXPORT_PV]
@@ -607,9 +622,10 @@ def _rail_losses(run: _Run, plan: OperationsPlan, flows: NDArray[np.float64]) ->
     """
     r = run.result
     att = run.hazard.attacks
-    days, tonnes = kern.rail_hits(run.export_route, run.arrays.days, att.ptr, att.start, flows)
-    for tau, met in zip(days.tolist(), tonnes.tolist(), strict=True):
+    hits = kern.rail_hits(run.export_route, run.arrays.days, att.ptr, att.start, flows)
+    for tau, seg, met in zip(*(h.tolist() for h in hits), strict=True):
         lost = plan.convoy_loss_share * met
+        r.export_hits.append((tau, seg, lost))
         r.exported_t -= lost
         r.export_lost_t += lost
         _book_by_year(r, plan, np.array([tau]), np.array([-lost]))

@@ -167,3 +167,13 @@ def test_report_of_a_result_is_deterministic(tiny_result, tmp_path):
     b = write_report(folder, tmp_path / "b.html").read_text()
     assert a == b
     assert Path(folder / "report.html").exists() is False
+
+
+def test_report_shows_the_drivers_of_lost_output(report_html):
+    rows = _cells(report_html, "drivers-lost-output-table")
+    causes = [r for r in rows if r[0] == "Reko Diq" and r[1] == "cause"]
+    names = {r[2] for r in causes}
+    assert {"attack closure", "site attack"} <= names
+    # the shares of the causes add up to 100 % (each shown to 0.1 %)
+    total = sum(float(r[3].split("%")[0]) for r in causes)
+    assert total == pytest.approx(100.0, abs=0.1 * len(causes))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import riskmc
-from riskmc.engine import DRIVER_CAUSES, district_column
+from riskmc.engine import DRIVER_CAUSES, LOSS_CAUSES, district_column, loss_district_column
 from riskmc.scenario import read_document, scenario_from_dict, shipped_scenarios
 
 CAUSE_COLUMNS = [f"delay_{c}_days" for c in DRIVER_CAUSES]
@@ -72,3 +72,55 @@ def test_driver_shares_add_up_to_one_in_the_default_scenario():
     assert float(chagai["share"].iloc[0]) > 0.5  # the site's district carries most of it
     assert (shares["low"] <= shares["share"]).all()
     assert (shares["share"] <= shares["high"]).all()
+
+
+LOSS_COLUMNS = [f"lost_{c}_t" for c in LOSS_CAUSES]
+
+
+def test_lost_output_by_hand_goes_to_what_held_it():
+    # tiny with no random hazard: three stress events
+    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    doc["districts"][0]["attacks_per_year"] = 0
+    h = doc["hazard"]
+    h["closures"]["protests"]["rate_per_year"] = 0
+    h["blackouts"]["province_wide"]["rate_per_year"] = 0
+    doc["stress"] = [
+        # construction: 70 days without the road delay first production by ~40.9 days
+        {"kind": "closure", "segment": "R1", "start": "2026-06-01", "days": 70},
+        # operations: 40 days without the road; the export trucks wait and storage
+        # (20 days of the 650 t a day) fills, then the plant stops
+        {"kind": "closure", "segment": "R1", "start": "2029-03-01", "days": 40},
+        # a site attack: a 3-day stand-down
+        {"kind": "attack", "district": "Alpha", "target": "site", "start": "2029-09-01"},
+    ]
+    o = riskmc.simulate(scenario_from_dict(doc), 1, seed=1, workers=1).outcomes.iloc[0]
+    assert sum(o[c] for c in LOSS_COLUMNS) == pytest.approx(o["lost_output_t"], abs=1e-6)
+    assert o["lost_site_attack_t"] == pytest.approx(3 * 650, abs=1e-6)
+    # the stress closures: the late start (650 t a day for each day of delay), then 40 days
+    # less the 20 days storage took to fill from its level when the road closed (at most
+    # one 600 t load), give or take the day of consumables left when it reopened
+    late = 650 * o["delay_days"]
+    assert 40 * 650 - 20 * 650 - 650 <= o["lost_stress_closure_t"] - late <= 20 * 650 + 600 + 650
+    # "other": only the concentrate left in storage at the horizon, less than a load
+    assert abs(o["lost_other_t"]) < 600
+    assert o[loss_district_column("Alpha")] == pytest.approx(
+        o["lost_output_t"] - o["lost_other_t"], abs=1e-6
+    )
+
+
+def test_default_lost_output_attribution_adds_up():
+    from riskmc.analysis.drivers import driver_shares
+
+    o = riskmc.simulate(riskmc.default_scenario(), 40, seed=6, workers=1).outcomes
+    np.testing.assert_allclose(o[LOSS_COLUMNS].sum(axis=1), o["lost_output_t"], atol=1e-6)
+    reko = o[o["project"] == "Reko Diq"]
+    # Reko Diq's concentrate goes by rail: closures of the railway hold most of what is lost,
+    # and concentrate is destroyed on it
+    assert reko["lost_attack_closure_t"].mean() > 0.3 * reko["lost_output_t"].mean()
+    assert reko["lost_cargo_attack_t"].sum() > 0
+    shares = driver_shares(o, "lost_output_t")
+    assert set(shares["project"]) == {"Reko Diq", "Saindak"}
+    for _, part in shares.groupby(["project", "kind"]):
+        assert part["share"].sum() == pytest.approx(1.0, abs=1e-9)
+    railway = shares[(shares["project"] == "Reko Diq") & (shares["name"] == "kachhi")]
+    assert float(railway["share"].iloc[0]) > 0.05  # the Bolan pass line (ML-3) in Kachhi
