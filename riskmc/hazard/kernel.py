@@ -541,7 +541,7 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):
 
 @nb.njit(cache=True, error_model="numpy")
 def _consequences(  # type: ignore[no-untyped-def]
-    a, th, rep, k0, k1, loc, nl, cnt, off, mk, tgt, mark, lc, nlc, lb, nlb, tab, pend, pend_u
+    a, th, rep, k0, k1, r, loc, nl, work, lc, nlc, lb, nlb, out, n_out
 ):
     """Step 5: target, closure and blackout of every attack in [0, horizon).
 
@@ -549,15 +549,20 @@ def _consequences(  # type: ignore[no-untyped-def]
     district's campaign stream (``n_d + d``) or the stress stream (``2 n_d``).
     Attack ``j`` (in order of creation) of a stream reads uniforms
     ``5j .. 5j + 4`` of it: target, closure, closure duration, blackout,
-    blackout duration; they are drawn in bulk, stream by stream, first. Fills
-    ``tgt[q]`` and ``mark[q]`` for each attack ``q`` of ``loc`` (target -1 for
-    the attacks of the burn-in, which have no consequences).
+    blackout duration; they are drawn in bulk, stream by stream, first. The
+    attacks of the burn-in have no consequences.
 
-    ``tab`` (:func:`_consequence_tables`) holds, per district, the target
-    shares' bounds and each mode's segments. The attacks' closures and
-    blackouts are first listed (``pend``, ``pend_u``), without a branch on
-    the random target or the coin flips, which a processor mispredicts; their
-    durations are then drawn list by list, in the same order.
+    The attacks are appended to ``out`` in order of day: a counting sort on
+    the whole day (the burn-in's go to a last bucket, dropped), then one
+    insertion pass for the few that share a day; their targets and marks are
+    then drawn in that order and written with them. Closures and blackouts
+    are first listed without a branch on the random target or the coin
+    flips, which a processor mispredicts, then their durations drawn list by
+    list. Pieces of one key that start at the same time keep the order of
+    their attacks' creation (the sort is stable), which is all the merge
+    looks at.
+
+    ``work`` is the scratch of :func:`_consequence_work`, grown here if short.
     """
     horizon = a.horizon
     ed = a.event_dists
@@ -565,18 +570,30 @@ def _consequences(  # type: ignore[no-untyped-def]
     p_road = th[G_PROAD]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
-    bounds, seg_first, seg_count, seg_idx = tab
-    # The row of each attack goes in tgt for now.
+    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, ts, pend, pend_u = work
+    if code.shape[0] < nl:
+        code = np.empty(2 * nl, dtype=np.int64)
+        perm = np.empty(2 * nl, dtype=np.int64)
+        ts = np.empty(2 * nl, dtype=np.float64)
+        pend = np.empty((4 * nl, 3), dtype=np.int64)
+        pend_u = np.empty((4 * nl, 2), dtype=np.float64)
+    # Each attack's stream row and ordinal in it (in order of creation), and
+    # the attacks per day.
+    n_days = int(horizon) + 1
+    counts[: n_days + 1] = 0
     cnt[:] = 0
     for q in range(nl):
-        if loc[q, 0] < 0.0:
-            tgt[q] = -1
+        t = loc[q, 0]
+        if t < 0.0:
+            code[q] = -1
+            counts[n_days] += 1
             continue
         kind = int(loc[q, 2])
         d = int(loc[q, 1])
         row = n_d + d if kind == K_CAMPAIGN else 2 * n_d if kind == K_STRESS else d
-        tgt[q] = row + (cnt[row] << 32)  # the row and the attack's ordinal in it
+        code[q] = row + (cnt[row] << 32)
         cnt[row] += 1
+        counts[min(int(t), n_days - 1)] += 1
     total = 0
     for row in range(2 * n_d + 1):
         off[row] = total
@@ -586,21 +603,41 @@ def _consequences(  # type: ignore[no-untyped-def]
     for row in range(2 * n_d + 1):
         if cnt[row] > 0:
             fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (5 * cnt[row] + 3) // 4)
-    # Room for a closure and a blackout per attack, made here: an array
-    # variable that may be rebound inside a loop costs a reference count at
-    # every pass (the loop's phi nodes), more than the rest of an attack.
-    if pend.shape[0] < 2 * nl:
-        pend = np.empty((4 * nl, 4), dtype=np.int64)
-        pend_u = np.empty((4 * nl, 2), dtype=np.float64)
+    # Exclusive running sum, kept in a register: summing in place would wait
+    # on the store of the previous bucket at every bucket.
+    acc = 0
+    for b in range(n_days + 1):
+        c = counts[b]
+        counts[b] = acc
+        acc += c
+    n = counts[n_days]
+    for q in range(nl):
+        b = min(int(loc[q, 0]), n_days - 1) if code[q] >= 0 else n_days
+        k = counts[b]
+        perm[k] = q
+        ts[k] = loc[q, 0]
+        counts[b] = k + 1
+    for i in range(1, n):
+        x = perm[i]
+        tx = ts[i]
+        j = i - 1
+        while j >= 0 and ts[j] > tx:
+            perm[j + 1] = perm[j]
+            ts[j + 1] = ts[j]
+            j -= 1
+        perm[j + 1] = x
+        ts[j + 1] = tx
+    # Room made here: an array variable that may be rebound inside a loop
+    # costs a reference count at every pass (the loop's phi nodes).
+    out = _grow1(out, n_out + n)
     n_c = 0  # closures listed from the start of pend
     n_b = 0  # blackouts listed from the middle
     mid = pend.shape[0] // 2
-    for q in range(nl):
-        code = tgt[q]
-        if code < 0:
-            continue
-        row = code & 0xFFFFFFFF
-        index = code >> 32
+    for i in range(n):
+        q = perm[i]
+        c = code[q]
+        row = c & 0xFFFFFFFF
+        index = c >> 32
         d = int(loc[q, 1])
         base = off[row] + 5 * index
         tu = mk[base]
@@ -613,25 +650,32 @@ def _consequences(  # type: ignore[no-untyped-def]
         hi = bounds[d, drawn + 1]
         m = (tu - lo) / (hi - lo) if hi > lo else tu
         target = fixed if fixed >= 0 else drawn
-        mark[q] = tu if fixed >= 0 else m
-        tgt[q] = target
+        rec = out[n_out + i]
+        rec.replication = r
+        rec.day = ts[i]
+        rec.district = d
+        rec.target = target
+        rec.campaign = int(loc[q, 3])
+        rec.kind = int(loc[q, 2])
+        rec.mark = tu if fixed >= 0 else m
         # Road (0) or rail (1): a closure of one of the mode's segments
-        # through the district, with the mode's probability.
+        # through the district, with the mode's probability. "&", not "and":
+        # a short-circuit is a branch, mispredicted.
         mode = min(target, 2)  # 2: no segments
         p_close = p_road if target == ROAD else p_rail
-        # "&", not "and": no branch (a short-circuit is one, mispredicted).
         closes = (target <= RAIL) & (cu < p_close) & (seg_count[d, mode] > 0)
         pend[n_c, 0] = q
-        pend[n_c, 2] = row
-        pend[n_c, 3] = index + (target << 32)
+        pend[n_c, 1] = row
+        pend[n_c, 2] = index + (target << 32)
         pend_u[n_c, 0] = mk[base + 2]
         pend_u[n_c, 1] = cu
         n_c += int(closes)
         pend[mid + n_b, 0] = q
-        pend[mid + n_b, 2] = row
-        pend[mid + n_b, 3] = index
+        pend[mid + n_b, 1] = row
+        pend[mid + n_b, 2] = index
         pend_u[mid + n_b, 0] = mk[base + 4]
         n_b += int(bu < p_blk)
+    n_out += n
     if lc.shape[0] < nlc + n_c:
         lc = _grow_to(lc, nlc + n_c)
     if lb.shape[0] < nlb + n_b:
@@ -644,7 +688,7 @@ def _consequences(  # type: ignore[no-untyped-def]
     for i in range(n_c):
         q = pend[i, 0]
         t = loc[q, 0]
-        mode = pend[i, 3] >> 32
+        mode = pend[i, 2] >> 32
         road = mode == ROAD
         cdu = pend_u[i, 0]
         d = int(loc[q, 1])
@@ -655,13 +699,13 @@ def _consequences(  # type: ignore[no-untyped-def]
             days = (r0 if road else l0) * math.exp((r1 if road else l1) * ndtri_fast(cdu))
         elif road:
             days = sample_dist(
-                int(rc), r0, r1, r2, r3, cdu, k0, k1, rep, s_marks[pend[i, 2]],
-                pend[i, 3] & 0xFFFFFFFF, SUB_CLOSE + 0,
+                int(rc), r0, r1, r2, r3, cdu, k0, k1, rep, s_marks[pend[i, 1]],
+                pend[i, 2] & 0xFFFFFFFF, SUB_CLOSE + 0,
             )  # fmt: skip
         else:
             days = sample_dist(
-                int(lc_), l0, l1, l2, l3, cdu, k0, k1, rep, s_marks[pend[i, 2]],
-                pend[i, 3] & 0xFFFFFFFF, SUB_CLOSE + 0,
+                int(lc_), l0, l1, l2, l3, cdu, k0, k1, rep, s_marks[pend[i, 1]],
+                pend[i, 2] & 0xFFFFFFFF, SUB_CLOSE + 0,
             )  # fmt: skip
         end = min(t + days, horizon)
         if t < horizon and end > t:
@@ -678,7 +722,7 @@ def _consequences(  # type: ignore[no-untyped-def]
             days = b0 * math.exp(b1 * ndtri_fast(bdu))
         else:
             days = sample_dist(
-                int(bc), b0, b1, b2, b3, bdu, k0, k1, rep, s_marks[pend[i, 2]], pend[i, 3],
+                int(bc), b0, b1, b2, b3, bdu, k0, k1, rep, s_marks[pend[i, 1]], pend[i, 2],
                 SUB_BLACKOUT + 0,
             )  # fmt: skip
         end = min(t + days, horizon)
@@ -688,12 +732,27 @@ def _consequences(  # type: ignore[no-untyped-def]
             lb[nlb, 2] = end
             lb[nlb, 3] = C_ATTACK
             nlb += 1
-    return mk, lc, nlc, lb, nlb, pend, pend_u
+    work = (
+        bounds,
+        seg_first,
+        seg_count,
+        seg_idx,
+        cnt,
+        off,
+        counts,
+        mk,
+        code,
+        perm,
+        ts,
+        pend,
+        pend_u,
+    )
+    return lc, nlc, lb, nlb, out, n_out, work
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _consequence_tables(a):  # type: ignore[no-untyped-def]
-    """Per-district tables for :func:`_consequences`, built once per call.
+def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
+    """Per-district tables and scratch for :func:`_consequences`, made once per call.
 
     ``bounds[d]`` is ``(0, c0, c1, c2, 1)`` from the cumulative target shares,
     so that a target's share is ``[bounds[d, k], bounds[d, k + 1])``;
@@ -714,66 +773,22 @@ def _consequence_tables(a):  # type: ignore[no-untyped-def]
     seg_count[:n_d, 0] = np.diff(a.road_ptr)
     seg_first[:n_d, 1] = n_road + a.rail_ptr[:n_d]
     seg_count[:n_d, 1] = np.diff(a.rail_ptr)
-    return bounds, seg_first, seg_count, seg_idx
-
-
-@nb.njit(cache=True, error_model="numpy")
-def _emit_attacks(  # type: ignore[no-untyped-def]
-    loc, nl, tgt, mark, r, horizon, counts, perm, ts, out, n_out
-):
-    """Append the attacks of ``loc`` with a target to ``out``, in order of day.
-
-    A counting sort on the whole day, then one insertion pass that orders
-    the few attacks that share a day. The attacks of the burn-in go to a
-    last bucket, dropped, rather than past a branch on each attack; the
-    insertion pass compares a copy of the days in bucket order (``ts``), one
-    load rather than two dependent ones.
-    """
-    n_days = int(horizon) + 1
-    counts[: n_days + 1] = 0
-    for q in range(nl):
-        b = min(int(loc[q, 0]), n_days - 1) if tgt[q] >= 0 else n_days
-        counts[b] += 1
-    # Exclusive running sum, kept in a register: summing in place would wait
-    # on the store of the previous bucket at every bucket.
-    acc = 0
-    for b in range(n_days + 1):
-        c = counts[b]
-        counts[b] = acc
-        acc += c
-    n = counts[n_days]
-    if perm.shape[0] < nl:
-        perm = np.empty(2 * nl, dtype=np.int64)
-        ts = np.empty(2 * nl, dtype=np.float64)
-    for q in range(nl):
-        b = min(int(loc[q, 0]), n_days - 1) if tgt[q] >= 0 else n_days
-        k = counts[b]
-        perm[k] = q
-        ts[k] = loc[q, 0]
-        counts[b] = k + 1
-    for i in range(1, n):
-        x = perm[i]
-        tx = ts[i]
-        j = i - 1
-        while j >= 0 and ts[j] > tx:
-            perm[j + 1] = perm[j]
-            ts[j + 1] = ts[j]
-            j -= 1
-        perm[j + 1] = x
-        ts[j + 1] = tx
-    out = _grow1(out, n_out + n)
-    for i in range(n):
-        q = perm[i]
-        rec = out[n_out]
-        rec.replication = r
-        rec.day = ts[i]
-        rec.district = int(loc[q, 1])
-        rec.target = tgt[q]
-        rec.campaign = int(loc[q, 3])
-        rec.kind = int(loc[q, 2])
-        rec.mark = mark[q]
-        n_out += 1
-    return out, n_out, perm, ts
+    n_rows = 2 * n_d + 1
+    return (
+        bounds,
+        seg_first,
+        seg_count,
+        seg_idx,
+        np.zeros(n_rows, dtype=np.int64),  # attacks per mark stream
+        np.zeros(n_rows, dtype=np.int64),  # their first uniform in mk
+        np.empty(int(a.horizon) + 2, dtype=np.int64),  # attacks per day
+        np.empty(5 * cap, dtype=np.float64),  # mk: the mark streams' uniforms
+        np.empty(cap, dtype=np.int64),  # row and ordinal of each attack
+        np.empty(cap, dtype=np.int64),  # attacks by day
+        np.empty(cap, dtype=np.float64),  # their days
+        np.empty((2 * cap, 3), dtype=np.int64),  # closures, then blackouts listed
+        np.empty((2 * cap, 2), dtype=np.float64),  # their uniforms
+    )
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -925,26 +940,16 @@ def sample_block(  # type: ignore[no-untyped-def]
     n_att = n_cp = n_cl = n_bp = n_bl = n_camp = np.int64(0)
     zero = np.int64(0)
     # Scratch reused by every replication: attacks as made (t, district, kind,
-    # campaign, fixed target) with their drawn target and mark, closure and
-    # blackout pieces (key, start, end, cause), mark-stream cursors, day counts.
+    # campaign, fixed target), closure and blackout pieces (key, start, end,
+    # cause), stream buffers and cursors, and the scratch of the steps.
     loc = np.empty((2 * cap_a, 5), dtype=np.float64)
-    tgt = np.empty(2 * cap_a, dtype=np.int64)
-    mark = np.empty(2 * cap_a, dtype=np.float64)
-    perm = np.empty(2 * cap_a, dtype=np.int64)
-    ts = np.empty(2 * cap_a, dtype=np.float64)
     lc = np.empty((2 * cap_s, 4), dtype=np.float64)
     lb = np.empty((2 * cap_s, 4), dtype=np.float64)
-    cnt = np.zeros(2 * n_d + 1, dtype=np.int64)
-    off = np.zeros(2 * n_d + 1, dtype=np.int64)
-    mk = np.empty(10 * cap_a, dtype=np.float64)
     useq = np.empty(4096, dtype=np.float64)
     st = np.zeros(4, dtype=np.int64)
     obuf = np.empty((max(n_d, 1), 256), dtype=np.float64)
     ost = np.zeros((max(n_d, 1), 4), dtype=np.int64)
-    counts = np.empty(int(horizon) + 2, dtype=np.int64)
-    tab = _consequence_tables(a)
-    pend = np.empty((4 * cap_a, 4), dtype=np.int64)
-    pend_u = np.empty((4 * cap_a, 2), dtype=np.float64)
+    work = _consequence_work(a, 2 * cap_a)
     scratch = (
         np.empty(4 * cap_s, dtype=np.int64),
         np.empty(2 * cap_s, dtype=np.int64),
@@ -975,32 +980,8 @@ def sample_block(  # type: ignore[no-untyped-def]
                 -1,
                 a.st_attack_target[z],
             )
-        if tgt.shape[0] < nl:
-            tgt = np.empty(loc.shape[0], dtype=np.int64)
-            mark = np.empty(loc.shape[0], dtype=np.float64)
-        mk, lc, nlc, lb, nlb, pend, pend_u = _consequences(
-            a,
-            th,
-            rep,
-            k0,
-            k1,
-            loc,
-            nl,
-            cnt,
-            off,
-            mk,
-            tgt,
-            mark,
-            lc,
-            nlc,
-            lb,
-            nlb,
-            tab,
-            pend,
-            pend_u,
-        )
-        att, n_att, perm, ts = _emit_attacks(
-            loc, nl, tgt, mark, r, horizon, counts, perm, ts, att, n_att
+        lc, nlc, lb, nlb, att, n_att, work = _consequences(
+            a, th, rep, k0, k1, r, loc, nl, work, lc, nlc, lb, nlb, att, n_att
         )
         lc, nlc, lb, nlb = _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st)
         cp, n_cp, cl, n_cl, scratch = _merge_spans(
