@@ -32,6 +32,7 @@ Money (SPEC.md, "Costs")
 
 from __future__ import annotations
 
+import bisect
 import math
 from datetime import timedelta
 from typing import NamedTuple
@@ -277,7 +278,7 @@ class ChunkModel:
     def _attribute(
         self,
         records: list[tuple[int, float, float]],
-        events: ReplicationEvents,
+        held_by: _Held,
         site_district: int | None,
     ) -> tuple[list[float], list[float]]:
         """Amounts (delay days, or tonnes) by cause (DRIVER_CAUSES) and by driver district.
@@ -295,19 +296,16 @@ class ChunkModel:
         """
         by_cause = [0.0] * len(DRIVER_CAUSES)
         by_district = [0.0] * len(self.driver_districts)
-        pieces = None
         last: tuple[str, list[int]] | None = None
-        for held, until, amount in records:
+        for held, until, amount in _runs(records):
             districts: list[int] = []
             if held == HELD_BY_NOTHING and last is not None:
                 name, districts = last
             elif held >= 0:
-                if pieces is None:
-                    pieces = _pieces_by_end(events)
-                cause, start = pieces.get((held, until), (_OTHER, 0.0))
+                cause, start = held_by.piece(held, until)
                 name = _CLOSURE_DRIVER.get(cause, "other")
                 if name == "attack_closure":
-                    districts = _attack_district(events, start, self._seg_districts[held])
+                    districts = held_by.attack_district(start, self._seg_districts[held])
                 else:
                     districts = self._seg_districts[held]
             elif held == HELD_BY_SITE_ATTACK:
@@ -331,7 +329,7 @@ class ChunkModel:
         plan: ProjectResult,
         lost_t: float,
         delay: tuple[list[float], list[float]],
-        events: ReplicationEvents,
+        held_by: _Held,
         site_district: int | None,
     ) -> tuple[list[float], list[float]]:
         """Lost output (tonnes) by cause (LOSS_CAUSES) and by driver district.
@@ -355,7 +353,7 @@ class ChunkModel:
                 by_cause[k] += late * v / held
             for k, v in enumerate(delay_district):
                 by_district[k] += late * v / held
-        made_cause, made_district = self._attribute(r.lost_causes, events, site_district)
+        made_cause, made_district = self._attribute(r.lost_causes, held_by, site_district)
         for k, v in enumerate(made_cause):
             by_cause[k] += v
         for k, v in enumerate(made_district):
@@ -363,7 +361,7 @@ class ChunkModel:
         cargo = LOSS_CAUSES.index("cargo_attack")
         for day, seg, tonnes in r.export_hits:
             by_cause[cargo] += tonnes
-            districts = _attack_district(events, day, self._seg_districts[seg])
+            districts = held_by.attack_district(day, self._seg_districts[seg])
             for d in districts:
                 by_district[self._district_slot[d]] += tonnes / len(districts)
         other = LOSS_CAUSES.index("other")
@@ -386,6 +384,7 @@ class ChunkModel:
         rows: list[tuple[object, ...]] = []
         for rep in hazard.replications:
             events = hazard.replication(int(rep))
+            held_by = _Held(events)
             for b in self.builds:
                 p = b.project
                 cplan = (
@@ -415,10 +414,10 @@ class ChunkModel:
                 lost_t = plan.exported_t - r.exported_t
                 delay = r.finish - plan.finish if cplan else 0.0
                 delay_cause, delay_district = drivers = self._attribute(
-                    r.delay_causes, events, b.site_district
+                    r.delay_causes, held_by, b.site_district
                 )
                 lost_cause, lost_district = self._lost(
-                    r, plan, lost_t, drivers, events, b.site_district
+                    r, plan, lost_t, drivers, held_by, b.site_district
                 )
                 rows.append(
                     (
@@ -557,24 +556,58 @@ _CLOSURE_DRIVER = {
 }
 
 
-def _pieces_by_end(events: ReplicationEvents) -> dict[tuple[int, float], tuple[int, float]]:
-    """Closure pieces by (segment, end): (cause, start) of the piece that ends there.
-
-    A merged closure ends with one of its pieces, so a convoy held until the
-    closure's end was held by that piece.
-    """
-    p = events.closure_pieces
-    return {
-        (int(k), float(e)): (int(c), float(s))
-        for k, s, e, c in zip(p["key"], p["start"], p["end"], p["cause"], strict=True)
-    }
+def _runs(records: list[tuple[int, float, float]]) -> list[tuple[int, float, float]]:
+    """Records with consecutive equal ``(held by, until)`` merged, amounts summed."""
+    out: list[tuple[int, float, float]] = []
+    for held, until, amount in records:
+        if out and out[-1][0] == held and out[-1][1] == until:
+            out[-1] = (held, until, out[-1][2] + amount)
+        else:
+            out.append((held, until, amount))
+    return out
 
 
-def _attack_district(events: ReplicationEvents, day: float, candidates: list[int]) -> list[int]:
-    """District of the road or rail attack that started a closure on ``day``."""
-    att = events.attacks
-    hit = att[(att["day"] == day) & np.isin(att["district"], candidates)]
-    return [int(hit["district"][0])] if len(hit) else candidates
+class _Held:
+    """One replication's closure pieces and attacks, indexed for the driver attribution."""
+
+    def __init__(self, events: ReplicationEvents) -> None:
+        self.events = events
+        self._pieces: dict[int, dict[float, tuple[int, float]]] = {}
+        self._attack_days: list[float] | None = None
+        self._attack_districts: list[int] = []
+
+    def piece(self, seg: int, end: float) -> tuple[int, float]:
+        """(cause, start) of the closure piece of segment ``seg`` that ends at ``end``.
+
+        A merged closure ends with one of its pieces, so a convoy held until
+        the closure's end was held by that piece.
+        """
+        ends = self._pieces.get(seg)
+        if ends is None:  # the pieces of one segment, when first asked for
+            p = self.events.closure_pieces
+            p = p[p["key"] == seg]
+            ends = self._pieces[seg] = {
+                e: (c, s)
+                for s, e, c in zip(
+                    p["start"].tolist(), p["end"].tolist(), p["cause"].tolist(), strict=True
+                )
+            }
+        return ends.get(end, (_OTHER, 0.0))
+
+    def attack_district(self, day: float, candidates: list[int]) -> list[int]:
+        """District of the road or rail attack on ``day`` that started a closure or hit cargo."""
+        if self._attack_days is None:
+            att = self.events.attacks
+            order = np.argsort(att["day"], kind="stable")
+            self._attack_days = att["day"][order].tolist()
+            self._attack_districts = att["district"][order].tolist()
+        days = self._attack_days
+        i = bisect.bisect_left(days, day)
+        while i < len(days) and days[i] == day:
+            if self._attack_districts[i] in candidates:
+                return [self._attack_districts[i]]
+            i += 1
+        return candidates
 
 
 def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> pd.DataFrame:
