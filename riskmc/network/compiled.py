@@ -238,9 +238,28 @@ def ship_held(
     path open now, whichever arrives first; an attack on the segment being
     driven holds the shipment until the segment reopens.
     """
+    # Most trips meet no closure and no attack on the planned path: one pass tells, and
+    # then the trip is the plain traversal (what the general rules below come to).
+    t = depart
+    km = 0.0
+    n = len(plan)
+    for i in range(n):
+        seg = plan[i]
+        if _reopens(closures, seg, t) > t:
+            break
+        ahead = _traverse(net, seg, t, 1.0)
+        lo = attacks.ptr[seg]
+        hi = attacks.ptr[seg + 1]
+        if hi > lo:
+            j = lo + np.searchsorted(attacks.start[lo:hi], t, side="left")
+            if j < hi and attacks.start[j] < ahead:
+                break
+        km += net.km[seg]
+        t = ahead
+    else:
+        return t, 0.0, km, 0, -1, 0.0
     n_seg = len(net.km)
     route = np.empty(n_seg + 1, dtype=np.int64)
-    n = len(plan)
     route[:n] = plan
     pos = 0
     detour = np.empty(n_seg + 1, dtype=np.int64)
