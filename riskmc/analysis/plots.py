@@ -604,7 +604,9 @@ def figures(result: SimulationResult, drivers: pd.DataFrame | None = None) -> di
       table, for each project with a delay;
     - ``district_map``: when the districts have coordinates, coloured by the
       district shares of delay of the first such project, or, without
-      attribution, by each district's share of the modelled attacks.
+      attribution, by each district's share of the modelled attacks;
+    - ``lost_drivers_<project>`` and ``lost_output_map``: the same for lost
+      output, when the outcome table has its attribution columns.
     """
     o, s = result.outcomes, result.scenario
     out: dict[str, Figure] = {}
@@ -626,13 +628,34 @@ def figures(result: SimulationResult, drivers: pd.DataFrame | None = None) -> di
             out[f"exceedance_{metric}"] = exceedance_plot(curve, scenario=s.name, seed=result.seed)
     if drivers is None and any(str(c).startswith("delay_at_") for c in o.columns):
         drivers = driver_shares(o)
+    coords, _ = _coordinates(s)
+    mapped = any(f"district:{d.name}" in coords for d in s.districts)
+    if "lost_other_t" in o.columns:
+        lost = _named(driver_shares(o, "lost_output_t"), s)
+        for project in lost["project"].unique():
+            d = lost[lost["project"] == project]
+            out[f"lost_drivers_{_slug(str(project))}"] = driver_bars(
+                d,
+                metric="lost_output_t",
+                scenario=s.name,
+                title=f"Drivers of lost_output_t: {s.name}, {project}",
+            )
+        if mapped and len(lost):
+            first = lost[
+                (lost["project"] == lost["project"].iloc[0]) & (lost["kind"] == "district")
+            ]
+            values = {d.name: 0.0 for d in s.districts}
+            values.update(zip(first["name"], first["share"], strict=True))
+            out["lost_output_map"] = district_map(
+                s,
+                values,
+                label="share of expected lost output [%]",
+                title=f"Where output is lost: {s.name}",
+                source="colour: share of the expected lost output held in each district, "
+                f"{lost['project'].iloc[0]}",
+            )
     if drivers is not None and len(drivers):
-        # driver_shares names districts by their column slug: show the scenario's names.
-        names = {_slug(d.name): d.name for d in s.districts}
-        column = _label_column(drivers)
-        drivers = drivers.assign(
-            **{column: [names.get(_slug(str(n)), str(n)) for n in drivers[column]]}
-        )
+        drivers = _named(drivers, s)
         projects = list(drivers["project"].unique()) if "project" in drivers else [None]
         for project in projects:
             d = drivers if project is None else drivers[drivers["project"] == project]
@@ -657,10 +680,16 @@ def figures(result: SimulationResult, drivers: pd.DataFrame | None = None) -> di
         values = attack_shares(s)
         label = "share of modelled attacks [%]"
         note = "colour: each district's long-run attack rate in the scenario (campaigns excluded)"
-    coords, _ = _coordinates(s)
-    if any(f"district:{d.name}" in coords for d in s.districts):
+    if mapped:
         out["district_map"] = district_map(s, values, label=label, source=note)
     return out
+
+
+def _named(drivers: pd.DataFrame, s: Scenario) -> pd.DataFrame:
+    """Driver shares with the scenario's district names (driver_shares gives column slugs)."""
+    names = {_slug(d.name): d.name for d in s.districts}
+    column = _label_column(drivers)
+    return drivers.assign(**{column: [names.get(_slug(str(n)), str(n)) for n in drivers[column]]})
 
 
 def _slug(name: str) -> str:

@@ -199,6 +199,7 @@ def test_write_plots_writes_readable_pngs(tiny_result, tmp_path):
         "exceedance_capex_overrun_usd.png",
         "exceedance_delay_days.png",
         "exceedance_npv_loss_usd.png",
+        "lost_drivers_mine.png",
         "s_curve.png",
     ]
     for path in paths:
@@ -212,9 +213,11 @@ def test_write_plots_of_the_default_scenario_has_the_map_and_drivers(default_res
 
     result = SimulationResult.from_parquet(default_result_dir)
     names = {p.name for p in write_plots(result, tmp_path / "auto")}
-    # Drivers from the attribution columns, for Reko Diq only: Saindak operates, no delay.
+    # Drivers of delay from the attribution columns, for Reko Diq only: Saindak operates, no
+    # delay; drivers of lost output for both, and a map of them.
     assert {"district_map.png", "drivers_reko_diq.png", "s_curve.png"} <= names
-    assert not any("saindak" in n for n in names)
+    assert not any("saindak" in n for n in names - {"lost_drivers_saindak.png"})
+    assert {"lost_drivers_reko_diq.png", "lost_drivers_saindak.png", "lost_output_map.png"} <= names
     given = pd.DataFrame(
         {"kind": ["district", "district"], "driver": ["Chagai", "Nushki"], "share": [0.6, 0.4]}
     )
