@@ -407,7 +407,6 @@ class _Run:
         # one timeline per phase, with only the flags that phase reads, so that a
         # change of an irrelevant flag does not cut a regime
         self.flags = schedule_flags
-        self.timeline = self.phase_timeline((_STANDDOWN, _BLACKOUT, _BLOCKED))
         self.result = ProjectResult()
         self.km_planned = float(net.km[self.inbound_route].sum())
         self.piles: dict[str, _Stockpile] = {}
@@ -460,11 +459,11 @@ def _construct(
     used_flags = (
         (_STANDDOWN, _BLACKOUT, _BLOCKED) if plan.dispatch_needs_comms else (_STANDDOWN, _BLACKOUT)
     )
-    run.timeline = run.phase_timeline(used_flags)
+    timeline = run.phase_timeline(used_flags)
     progress = 0.0
     while progress < plan.planned_days:
         now = env.now
-        mask, until = run.timeline.at(now)
+        mask, until = timeline.at(now)
         p = 0.0 if mask & _STANDDOWN else (plan.blackout_productivity if mask & _BLACKOUT else 1.0)
         stalled = p > 0 and pile.stock <= _EPS
         rate = need * p if p > 0 and not stalled else 0.0
@@ -507,7 +506,6 @@ def _operate(
     timeline = run.phase_timeline(
         (*used_flags, _BLOCKED) if plan.dispatch_needs_comms else used_flags
     )
-    run.timeline = timeline
     bounds = np.array(timeline.bounds, dtype=np.float64)
     masks = np.array(timeline.masks, dtype=np.int64)
     load = min(plan.convoy_t, plan.storage_days * plan.output_t_per_day)  # a road export convoy
