@@ -77,7 +77,10 @@ __all__ = [
 ]
 
 #: Outcome columns compared: the summary metrics, then the convoy counts (what escorts change).
-COMPARED = (*METRICS, *(c for c in ("convoys_delayed", "convoy_losses") if c in OUTCOME_COLUMNS))
+COMPARED = (
+    *METRICS,
+    *(c for c in ("convoys_delayed", "convoy_wait_days", "convoy_losses") if c in OUTCOME_COLUMNS),
+)
 #: Losses weighed against ``mitigation_cost_usd`` in the cost-benefit rows.
 LOSS_METRICS = ("npv_loss_usd", "capex_overrun_usd")
 #: Bootstrap resamples of a cost-benefit ratio.
@@ -387,6 +390,7 @@ _SHOWN = (
     ("lost_output_t", "lost output [kt]", 1e3, "{:,.2f}"),
     ("site_isolated_days", "site isolated [d]", 1.0, "{:,.2f}"),
     ("convoys_delayed", "convoys delayed", 1.0, "{:,.1f}"),
+    ("convoy_wait_days", "convoy waits [d]", 1.0, "{:,.1f}"),
     ("mitigation_cost_usd", "mitigation cost [M$]", 1e6, "{:,.2f}"),
 )
 

@@ -103,6 +103,8 @@ OUTCOME_COLUMNS = {
     "site_blackout_days": "days the site's district was blacked out [days]",
     "attacks": "attacks over the horizon in the districts of the site and its routes",
     "convoys_delayed": "convoys that waited for a closure or took a detour",
+    "convoy_wait_days": "days convoys (inbound and road exports) waited at closed segments, "
+    "summed over the convoys [days]",
     "convoy_losses": "convoys and trains hit by an attack on their segment",
     "standby_usd": "standby x construction days idle [USD]",
     "delay_carry_usd": "(overhead + interest) x delay days [USD]",
@@ -434,6 +436,7 @@ class ChunkModel:
                         r.blackout_days,
                         int(np.isin(attacks["district"], b.exposure).sum()),
                         r.convoys_delayed,
+                        r.convoy_wait_days,
                         r.convoy_losses,
                         m.standby,
                         m.delay_carry,

@@ -76,8 +76,8 @@ def stockout(
 # Slots of a stockpile's state vector (see riskmc.supply.model._Stockpile).
 STOCK, LEVEL, CONVOY_T, LOSS, RHO, N_PEND, DISPATCHED, DELIVERED, CONSUMED, LOST = range(10)
 CONVOYS, LOSSES, DELAYED, DETOUR_TKM, DETOUR_PV, INITIAL, PLANNED_KM = range(10, 17)
-NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT, CONVOYS_PV, BLOCK_HOLD = range(17, 22)
-N_SLOTS = 22
+NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT, CONVOYS_PV, BLOCK_HOLD, WAIT_DAYS = range(17, 23)
+N_SLOTS = 23
 #: Columns of a stockpile's rows of convoys on the road.
 PENDING_COLUMNS = 5
 #: A stock below this many tonnes is empty.
@@ -188,6 +188,7 @@ def stockpile_plan(
         detour = km[k] - st[PLANNED_KM]
         st[CONVOYS] += 1.0
         st[CONVOYS_PV] += np.exp(-st[RHO] * departs[k])
+        st[WAIT_DAYS] += waited[k]
         if hits[k] > 0:
             st[LOSSES] += 1.0
         if waited[k] > 0.0 or detour != 0.0:

@@ -213,6 +213,7 @@ class ProjectResult:
     convoys: int = 0
     convoys_pv: float = 0.0  # each convoy's departure discounted to day 0 at the project's rate
     convoys_delayed: int = 0
+    convoy_wait_days: float = 0.0  # days convoys waited at closed segments, all convoys
     convoy_losses: int = 0
     detour_tkm: float = 0.0  # extra tonne-km of detours, all convoys
     build_detour_tkm: float = 0.0  # of construction convoys
@@ -380,6 +381,7 @@ class _Stockpile:
             "convoys_pv": float(st[kern.CONVOYS_PV]),
             "convoy_losses": float(st[kern.LOSSES]),
             "convoys_delayed": float(st[kern.DELAYED]),
+            "convoy_wait_days": float(st[kern.WAIT_DAYS]),
             "detour_tkm": float(st[kern.DETOUR_TKM]),
             "detour_pv_tkm": float(st[kern.DETOUR_PV]),
         }
@@ -601,6 +603,7 @@ def _export_convoys(
     r.detour_tkm += load * float(detour.sum())
     r.detour_pv_tkm += load * float((detour * np.exp(-rho * departs)).sum())
     r.convoys_delayed += int(((waited > 0) | (detour != 0)).sum())
+    r.convoy_wait_days += float(waited.sum())
 
 
 def _book_by_year(
@@ -729,6 +732,7 @@ def simulate_project(
         result.convoys_pv += pile["convoys_pv"]
         result.convoy_losses += int(pile["convoy_losses"])
         result.convoys_delayed += int(pile["convoys_delayed"])
+        result.convoy_wait_days += pile["convoy_wait_days"]
         result.detour_tkm += pile["detour_tkm"]
         result.detour_pv_tkm += pile["detour_pv_tkm"]
         if name == "material":

@@ -191,8 +191,10 @@ def test_escorts_cut_convoy_delays_and_isolation_but_not_reko_diq_delay(variants
     # they hold convoys, not the 30-day site stockpile, so the convoys wait less and the
     # site is cut off less often, while first production hardly moves.
     convoys = _diff(variants, "escorts", "Reko Diq", "convoys_delayed")
+    waits = _diff(variants, "escorts", "Reko Diq", "convoy_wait_days")
     isolated = _diff(variants, "escorts", "Reko Diq", "site_isolated_days")
     assert convoys["high"] < 0
+    assert waits["high"] < 0
     assert isolated["high"] < 0
     # Their effect on the expected delay is not told apart from zero even at 1,000
     # replications (0.00 days, 95 % interval -0.03 to +0.03, seed 7; it comes from the odd

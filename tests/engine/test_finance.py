@@ -115,3 +115,24 @@ def test_debt_shortfall_years_by_hand():
     o = riskmc.simulate(s, 1, seed=1).outcomes.iloc[0]
     assert o["debt_shortfall_years"] == 3  # 2028, 2029, 2030: 1.13 bn < 1.2 bn
     assert o["debt_shortfall_mask"] == 0b111
+
+
+def test_convoy_wait_days_by_hand():
+    # No random hazard; R1 closed 20 days during construction (the 30-day stockpile covers
+    # it). The base-stock convoys keep leaving every 600 t / 684.9 t a day = 0.876 day while
+    # the stock position falls, and each waits at the port until the road reopens.
+    c = 20.0
+    s = _quiet(stress=[{"kind": "closure", "segment": "R1", "start": "2026-04-10", "days": c}])
+    o = riskmc.simulate(s, 1, seed=1).outcomes.iloc[0]
+    assert o["delay_days"] == 0
+    step = 600 / (500_000 / 730)
+
+    def waits(phase: float) -> float:  # first departure ``phase`` days into the closure
+        return float(sum(c - t for t in np.arange(phase, c, step)))
+
+    phases = np.linspace(0.0, step, 2001)[:-1]
+    low, high = min(map(waits, phases)), max(map(waits, phases))
+    assert low <= o["convoy_wait_days"] <= high + 1e-9
+    # ceil((c - phase) / step) convoys wait: 22 or 23
+    assert math.ceil(c / step) - 1 <= o["convoys_delayed"] <= math.ceil(c / step)
+    assert riskmc.simulate(_quiet(), 1, seed=1).outcomes.iloc[0]["convoy_wait_days"] == 0
