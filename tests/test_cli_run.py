@@ -211,3 +211,23 @@ def test_workers_that_keep_dying_end_the_run_cleanly_and_resume_finishes_it(tmp_
     assert again.returncode == 0, again.stderr
     result = SimulationResult.from_parquet(out)
     pd.testing.assert_frame_equal(result.outcomes, reference, check_exact=True)
+
+
+def test_the_workers_of_a_killed_run_end_with_it_and_free_its_folder(tmp_path, reference):
+    out = tmp_path / "run"
+    proc = _start_run(out)
+    deadline = time.monotonic() + 120
+    while _chunks_done(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    workers = _workers(proc)
+    assert len(workers) == 2
+    proc.kill()  # the main process only, not its process group
+    proc.wait(timeout=60)  # (not communicate: a live worker would hold the output pipes)
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive, alive  # no orphan left waiting for work
+    again = subprocess.run(
+        [str(SCRIPT), "run", "--out", str(out), "--resume"], capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    result = SimulationResult.from_parquet(out)
+    pd.testing.assert_frame_equal(result.outcomes, reference, check_exact=True)

@@ -23,8 +23,10 @@ that the manifest does not list is simply run again.
 
 One run at a time writes a folder: :meth:`RunFolder.open` takes an exclusive
 lock on ``DIR/.lock`` (``flock``, POSIX), which the operating system releases
-when the run ends, however it ends; a second run in the same folder stops at
-once with a one-line error instead of deleting the first one's chunks.
+when the run ends, however it ends (forked workers let go of it at once, so
+one that outlives a killed run does not hold it); a second run in the same
+folder stops at once with a one-line error instead of deleting the first
+one's chunks.
 """
 
 from __future__ import annotations
@@ -256,6 +258,33 @@ def read_run_scenario(folder: str | Path) -> Scenario:
     return _read_scenario(Path(folder) / SCENARIO, manifest.scenario)
 
 
+#: Descriptors of the run-folder locks this process holds.
+_HELD: set[int] = set()
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child: let go of the parent's folder locks.
+
+    A ``flock`` belongs to the open file, which a fork shares: a pool worker
+    that outlived a killed parent would keep the folder locked. Each
+    inherited descriptor is pointed at ``/dev/null`` instead (not closed, so
+    that its number stays valid for the copy of the file object it has).
+    """
+    if not _HELD:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        for fd in _HELD:
+            os.dup2(null, fd)
+    finally:
+        os.close(null)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 def _lock(path: Path) -> IO[str] | None:
     """Take the folder's lock for this run; None where ``flock`` does not exist."""
     try:
@@ -277,6 +306,7 @@ def _lock(path: Path) -> IO[str] | None:
     f.truncate()
     f.write(f"{os.getpid()}\n")
     f.flush()
+    _HELD.add(f.fileno())
     return f
 
 
@@ -285,7 +315,7 @@ def _unlock(f: IO[str] | None) -> None:
         return
     import fcntl
 
-    # LOCK_UN releases the lock even if forked workers still hold the descriptor
+    _HELD.discard(f.fileno())
     fcntl.flock(f.fileno(), fcntl.LOCK_UN)
     f.close()
 

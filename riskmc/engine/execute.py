@@ -122,11 +122,28 @@ class InProcess:
 _worker_model: ChunkModel | None = None
 
 
-def _start_worker(model: ChunkModel | Scenario) -> None:
+def _die_with(parent: int) -> None:
+    """Have the kernel end this process when ``parent`` dies (Linux; elsewhere, or 0, nothing)."""
+    if parent == 0:
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _start_worker(model: ChunkModel | Scenario, parent: int) -> None:
     """Initializer of a pool process: the model, with its kernels loaded."""
     global _worker_model  # one model per worker process, built once
     # Ctrl-C reaches the whole process group; the parent alone decides what to do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker outliving a killed parent would wait for work forever.
+    _die_with(parent)
     if isinstance(model, ChunkModel):  # forked: the parent's model, already warm
         _worker_model = model
     else:
@@ -198,7 +215,8 @@ class LocalPool:
             max_workers=self.workers,
             mp_context=self._ctx,
             initializer=_start_worker,
-            initargs=(self._start,),
+            # forked workers are this process's children: they end with it
+            initargs=(self._start, os.getpid() if isinstance(self._start, ChunkModel) else 0),
         )
 
     def run(self, chunks: Sequence[Chunk], seed: int) -> Iterator[tuple[int, int, pd.DataFrame]]:

@@ -203,3 +203,32 @@ def test_a_killed_run_leaves_the_folder_free(tiny, reference, tmp_path):
     assert (out / ".lock").exists()  # the file stays, its lock went with the process
     result = riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True)
     pd.testing.assert_frame_equal(result.outcomes, reference.iloc[:10], check_exact=True)
+
+
+def test_a_forked_child_does_not_keep_the_folder_locked(tiny, tmp_path):
+    import os
+    import signal
+
+    from riskmc.engine.checkpoint import Manifest, RunFolder
+
+    out = tmp_path / "run"
+    manifest = Manifest(scenario=tiny.fingerprint(), seed=21, replications=10)
+    first = RunFolder.open(out, tiny, manifest, resume=False)
+    ready, tell = os.pipe()
+    child = os.fork()
+    if child == 0:  # a worker that outlives its parent: it just waits
+        os.write(tell, b"x")  # after the fork hooks have run
+        signal.pause()
+        os._exit(0)
+    try:
+        assert os.read(ready, 1) == b"x"
+        # the parent dies without unlocking: its descriptor closes, the child's stays
+        assert first._lock is not None
+        first._lock.close()
+        again = RunFolder.open(out, tiny, manifest, resume=True)
+        again.close()
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        os.close(ready)
+        os.close(tell)
