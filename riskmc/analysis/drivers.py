@@ -122,5 +122,6 @@ def driver_shares(outcomes: pd.DataFrame, metric: str = "delay_days") -> pd.Data
     frame = pd.DataFrame(
         rows, columns=["project", "kind", "name", "mean", "share", "se", "low", "high"]
     )
-    keep = (frame["kind"] == "district") | (frame["mean"] > 0)
+    # a cause that held nothing is left out; a signed one (lost output in storage) is kept
+    keep = (frame["kind"] == "district") | (frame["mean"] != 0)
     return frame[keep].reset_index(drop=True)

@@ -326,8 +326,8 @@ def _drivers_section(drivers: pd.DataFrame, s: Scenario, what: str = "delay") ->
         note += (
             " Output lost to a late first production is shared like the delay; output the "
             "mine could have made goes to what stopped it (a stand-down, consumables run out, "
-            "storage full while the export route was closed); 'other' is mostly concentrate "
-            "still in storage at the horizon."
+            "storage full while the export route was closed); 'in storage' is concentrate "
+            "still at the site at the horizon against the plan's (signed)."
         )
     key = "drivers" if what == "delay" else "drivers-" + "-".join(what.split())
     return (

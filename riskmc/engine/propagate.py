@@ -132,8 +132,9 @@ OUTCOME_COLUMNS |= {
     for cause in DRIVER_CAUSES
 }
 #: Causes to which lost output is attributed, each with a column ``lost_<cause>_t``: those
-#: of delay, plus concentrate destroyed by attacks on the export route.
-LOSS_CAUSES = (*DRIVER_CAUSES, "cargo_attack")
+#: of delay, concentrate destroyed by attacks on the way to the port, and concentrate still
+#: in storage at the horizon beyond the plan's (signed: the plan may hold more).
+LOSS_CAUSES = (*DRIVER_CAUSES, "cargo_attack", "in_storage")
 OUTCOME_COLUMNS |= {
     f"lost_{cause}_t": f"tonnes of lost_output_t attributed to {cause.replace('_', ' ')}s"
     for cause in LOSS_CAUSES
@@ -279,27 +280,30 @@ class ChunkModel:
 
     def _attribute(
         self,
-        records: list[tuple[int, float, float]],
+        records: list[_Record],
         held_by: _Held,
         site_district: int | None,
     ) -> tuple[list[float], list[float]]:
         """Amounts (delay days, or tonnes) by cause (DRIVER_CAUSES) and by driver district.
 
-        Each record ``(held by, until, amount)`` the model made
+        Each record ``(held by, until, amount, follows the previous one)`` the model made
         (:attr:`ProjectResult.delay_causes`, :attr:`ProjectResult.lost_causes`)
         goes to what held it: the closure piece that ended the longest wait of
         the convoy that ended a stall (its cause; for an attack, the attack's
         district, else the districts of the segment, shared equally), the
         closure that held the export, a blackout of the site's district
         (dispatch held, or work slowed), or an attack on the site (stand-down).
-        A stall ended by a convoy that nothing held is the tail of the previous
-        disruption (the stock was still rebuilding) and goes to it; with none
-        before, to "other", as does output held by no disruption.
+        A stall ended by a convoy that nothing held is the tail of the
+        disruption just before it (the stock was still rebuilding) and goes to
+        it; with none before, or after a gap, to "other", as does output held
+        by no disruption.
         """
         by_cause = [0.0] * len(DRIVER_CAUSES)
         by_district = [0.0] * len(self.driver_districts)
         last: tuple[str, list[int]] | None = None
-        for held, until, amount in _runs(records):
+        for held, until, amount, follows in _runs(records):
+            if not follows:
+                last = None
             districts: list[int] = []
             if held == HELD_BY_NOTHING and last is not None:
                 name, districts = last
@@ -340,10 +344,11 @@ class ChunkModel:
         potential output minus this run's) is shared like the delay; output
         the mine could have made but did not goes to what held it (a
         stand-down, consumables that ran out, storage full while the export
-        route was closed); concentrate destroyed on the rail export route to
-        the attack's district. The rest is "other": concentrate still in
-        storage at the horizon, cargo lost on road exports, and the shortfalls
-        the plan has too.
+        route was closed); concentrate destroyed on the way to the port to the
+        attack's district (rail: each attack on the flow; road: a convoy's
+        first attack); concentrate still in storage at the horizon, against
+        the plan's, to "in_storage". The rest is "other": shortfalls nothing
+        held (export capacity, against the plan's own), and rounding.
         """
         by_cause = [0.0] * len(LOSS_CAUSES)
         by_district = [0.0] * len(self.driver_districts)
@@ -360,6 +365,7 @@ class ChunkModel:
             by_cause[k] += v
         for k, v in enumerate(made_district):
             by_district[k] += v
+        by_cause[LOSS_CAUSES.index("in_storage")] = r.storage_t - plan.storage_t
         cargo = LOSS_CAUSES.index("cargo_attack")
         for day, seg, tonnes in r.export_hits:
             by_cause[cargo] += tonnes
@@ -416,7 +422,7 @@ class ChunkModel:
                 lost_t = plan.exported_t - r.exported_t
                 delay = r.finish - plan.finish if cplan else 0.0
                 delay_cause, delay_district = drivers = self._attribute(
-                    r.delay_causes, held_by, b.site_district
+                    [(h, u, d, True) for h, u, d in r.delay_causes], held_by, b.site_district
                 )
                 lost_cause, lost_district = self._lost(
                     r, plan, lost_t, drivers, held_by, b.site_district
@@ -559,14 +565,17 @@ _CLOSURE_DRIVER = {
 }
 
 
-def _runs(records: list[tuple[int, float, float]]) -> list[tuple[int, float, float]]:
-    """Records with consecutive equal ``(held by, until)`` merged, amounts summed."""
-    out: list[tuple[int, float, float]] = []
-    for held, until, amount in records:
-        if out and out[-1][0] == held and out[-1][1] == until:
-            out[-1] = (held, until, out[-1][2] + amount)
+_Record = tuple[int, float, float, bool]
+
+
+def _runs(records: list[_Record]) -> list[_Record]:
+    """Records that follow one another with equal ``(held by, until)`` merged, amounts summed."""
+    out: list[_Record] = []
+    for held, until, amount, follows in records:
+        if follows and out and out[-1][0] == held and out[-1][1] == until:
+            out[-1] = (held, until, out[-1][2] + amount, out[-1][3])
         else:
-            out.append((held, until, amount))
+            out.append((held, until, amount, follows))
     return out
 
 

@@ -227,11 +227,13 @@ def ship_held(
     source: int,
     target: int,
     depart: float,
-) -> tuple[float, float, float, int, int, float]:
-    """``(arrive, waited_days, km, hits, held_seg, held_until)`` of one shipment.
+) -> tuple[float, float, float, int, int, float, int, float]:
+    """``(arrive, waited_days, km, hits, held_seg, held_until, hit_seg, hit_day)`` of a shipment.
 
     ``held_seg`` is the segment of the longest wait (-1 if none) and
     ``held_until`` the day that closure ended: what held the shipment most.
+    ``hit_seg`` and ``hit_day`` are the segment and day of the first attack
+    that hit it (-1 and 0 if none).
 
     The rules of :meth:`riskmc.network.CorridorNetwork.trip`: at departure and
     at each node facing a closed segment, go on (waiting) or take the fastest
@@ -257,7 +259,7 @@ def ship_held(
         km += net.km[seg]
         t = ahead
     else:
-        return t, 0.0, km, 0, -1, 0.0
+        return t, 0.0, km, 0, -1, 0.0, -1, 0.0
     n_seg = len(net.km)
     route = np.empty(n_seg + 1, dtype=np.int64)
     route[:n] = plan
@@ -271,6 +273,8 @@ def ship_held(
     hits = 0
     held_seg = -1
     held_until = 0.0
+    hit_seg = -1
+    hit_day = 0.0
     longest = 0.0
     decide = True
     while node != target:
@@ -311,6 +315,8 @@ def ship_held(
         while i < hi and attacks.start[i] < t:
             hit = attacks.start[i]
             hits += 1
+            if hits == 1:
+                hit_seg, hit_day = seg, hit
             share = _share_left(net, seg, start, share, hit)
             held = _reopens(closures, seg, hit)
             waited += held - hit
@@ -322,7 +328,7 @@ def ship_held(
         km += net.km[seg]
         node = net.seg_to[seg] if net.seg_from[seg] == node else net.seg_from[seg]
         pos += 1
-    return t, waited, km, hits, held_seg, held_until
+    return t, waited, km, hits, held_seg, held_until, hit_seg, hit_day
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -343,7 +349,7 @@ def ship(
     path open now, whichever arrives first; an attack on the segment being
     driven holds the shipment until the segment reopens.
     """
-    arrive, waited, km, hits, _, _ = ship_held(
+    arrive, waited, km, hits, _, _, _, _ = ship_held(
         net, closures, attacks, allow, plan, source, target, depart
     )
     return arrive, waited, km, hits
@@ -540,10 +546,32 @@ def ship_many_packed(
     source: int,
     target: int,
     departs: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-    """:func:`ship_many` on :func:`pack`'s arrays."""
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.float64],
+]:
+    """:func:`ship_many` on :func:`pack`'s arrays, with each shipment's first hit.
+
+    Returns arrays of arrive, waited, km, hits, and the segment and day of
+    the first attack that hit each shipment (-1 and 0 if none).
+    """
     net, closures, attacks = unpack(floats, ints)
-    return ship_many(net, closures, attacks, allow, plan, source, target, departs)
+    m = len(departs)
+    arrive = np.empty(m)
+    waited = np.empty(m)
+    km = np.empty(m)
+    hits = np.empty(m, dtype=np.int64)
+    hit_seg = np.empty(m, dtype=np.int64)
+    hit_day = np.empty(m)
+    for k in range(m):
+        arrive[k], waited[k], km[k], hits[k], _, _, hit_seg[k], hit_day[k] = ship_held(
+            net, closures, attacks, allow, plan, source, target, departs[k]
+        )
+    return arrive, waited, km, hits, hit_seg, hit_day
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -217,13 +217,21 @@ def resolve_document(path: str | Path) -> dict[str, Any]:
     return _resolve(Path(path), ())[0]
 
 
-def _depth_in(layer: Any, merged: Any, loc: Sequence[int | str]) -> int:
-    """How many steps of ``loc`` (a location in ``merged``) one file's own text contains."""
+def _depth_in(layer: Any, merged: Any, loc: Sequence[int | str]) -> tuple[int, int | None]:
+    """How many steps of ``loc`` (a location in ``merged``) one file's own text contains.
+
+    Also returns the depth of the first list on the way that the merge takes
+    whole from this file (a list not merged by name), or None: a file that
+    extends this one cannot own anything below it.
+    """
     depth = 0
+    whole = None
     for part in loc:
         if isinstance(part, int):
             if not isinstance(layer, list) or not isinstance(merged, list):
                 break
+            if whole is None and not _is_named_list(layer):
+                whole = depth
             if part >= len(merged):
                 break
             item = merged[part]
@@ -246,21 +254,26 @@ def _depth_in(layer: Any, merged: Any, loc: Sequence[int | str]) -> int:
             layer = layer[part]
             merged = merged.get(part) if isinstance(merged, dict) else None
         depth += 1
-    return depth
+    return depth, whole
 
 
 def origin_of(loc: Sequence[int | str], layers: Sequence[_Layer], merged: dict[str, Any]) -> Path:
     """The file of an ``extends:`` chain that set the value at ``loc``.
 
     The file whose own text reaches deepest into ``loc``; on a tie, the one
-    that extends the others (it was merged last). ``layers`` runs from the
-    file loaded to its furthest base.
+    that extends the others (it was merged last). Below a list that a file
+    replaces whole, the files it extends own nothing. ``layers`` runs from
+    the file loaded to its furthest base.
     """
     best, where = -1, layers[0][0]
+    cap = len(loc)
     for path, doc in layers:
-        depth = _depth_in(doc, merged, loc)
+        depth, whole = _depth_in(doc, merged, loc)
+        depth = min(depth, cap)
         if depth > best:
             best, where = depth, path
+        if whole is not None:
+            cap = min(cap, whole)
     return where
 
 

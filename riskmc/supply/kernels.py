@@ -159,7 +159,7 @@ def stockpile_plan(
             if n_pend + n == cap:  # no room: end the regime here, the next one goes on
                 end = t
                 break
-            a, w, d, h, held, held_until = ship_held(
+            a, w, d, h, held, held_until, _, _ = ship_held(
                 net, closures, attacks, allow, plan, source, target, t
             )
             row = n_pend + n
@@ -374,6 +374,8 @@ def _book_regime(
             lost[k, 0] = ost[O_LOST_HELD]
             lost[k, 1] = ost[O_LOST_UNTIL]
             lost[k, 2] = (full_q - q) * dt
+            lost[k, 3] = now
+            lost[k, 4] = end
             ost[O_N_LOST] = k + 1
     out = ost[O_OUT]
     if out > 0.0:
@@ -405,7 +407,9 @@ def _held_output(
     """What holds output below what the mine could make now: ``(held by, until)``.
 
     A stand-down (``HELD_BY_SITE_ATTACK``); consumables run out (what held
-    the next consumables convoy, as for a construction stall); or storage
+    the next consumables convoy, as for a construction stall, the convoys
+    sent at ``now`` included; with none on the road, ``HELD_BY_BLACKOUT``
+    while dispatch is blocked); or storage
     full while the export is stopped: the closure on the export route (every
     segment for rail, the first for road) that reopens last, or
     ``HELD_BY_BLACKOUT`` when road convoys wait for mobile data.
@@ -415,8 +419,8 @@ def _held_output(
         return float(HELD_BY_SITE_ATTACK), now
     if starved:
         n = int(st[N_PEND])
-        if n == 0:
-            return float(HELD_BY_NOTHING), now
+        if n == 0:  # nothing on the road: what keeps convoys from leaving
+            return float(HELD_BY_NOTHING if can_dispatch else HELD_BY_BLACKOUT), now
         k = 0
         for i in range(1, n):
             if pend[i, 0] < pend[k, 0]:
@@ -467,8 +471,8 @@ def operate_step(
     ``ost`` the state (slots ``P_*`` and ``O_*``); ``flows`` gets a row
     ``(from, to, tonnes a day)`` per regime that exports, ``departs`` the
     departure day of each road export convoy, ``lost`` a row ``(held by,
-    until, tonnes)`` per regime that produces less than it could: what held
-    it (:func:`_held_output`). The rules are those of
+    until, tonnes, from, to)`` per regime that produces less than it could:
+    what held it (:func:`_held_output`). The rules are those of
     :mod:`riskmc.supply.model` ("Operations").
     """
     if ost[O_PENDING] != 0.0:
@@ -515,26 +519,16 @@ def operate_step(
         t_level, level = now + (cap - storage) / d_storage, cap
     elif d_storage < 0:
         t_level, level = now + storage / -d_storage, 0.0
-    if q < full_q:
-        held, held_until = _held_output(
-            floats,
-            ints,
-            st,
-            pend,
-            export_route,
-            mask,
-            rail,
-            can_dispatch,
-            starved,
-            storage,
-            cap,
-            now,
-        )
-        ost[O_LOST_HELD], ost[O_LOST_UNTIL] = held, held_until
     limit = min(until, t_level)
     end = pile_plan(
         floats, ints, allow, inbound, port, site, st, pend, now, use, limit, can_dispatch
     )
+    if q < full_q:  # after the regime's convoys are sent: one of them may end a stock-out
+        held, held_until = _held_output(
+            floats, ints, st, pend, export_route, mask, rail, can_dispatch, starved, storage,
+            cap, now,
+        )  # fmt: skip
+        ost[O_LOST_HELD], ost[O_LOST_UNTIL] = held, held_until
     ost[O_PENDING] = 1.0
     ost[O_NOW], ost[O_END], ost[O_USE] = now, end, use
     ost[O_Q], ost[O_FULL_Q], ost[O_OUT], ost[O_D_STORAGE] = q, full_q, out, d_storage

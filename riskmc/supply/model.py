@@ -231,10 +231,12 @@ class ProjectResult:
     # the convoy ending a stall, or one of the HELD_BY_* codes
     delay_causes: list[tuple[int, float, float]] = field(default_factory=list)
     # what operations could have produced (full output, ramp-up from this run's first
-    # production), and (held by, until, tonnes) for each stretch that produced less
+    # production), and (held by, until, tonnes, follows the previous one) for each stretch
+    # that produced less
     potential_t: float = 0.0
-    lost_causes: list[tuple[int, float, float]] = field(default_factory=list)
-    # (day, segment, tonnes) of concentrate destroyed by attacks on the export route
+    lost_causes: list[tuple[int, float, float, bool]] = field(default_factory=list)
+    # (day, segment, tonnes) of concentrate destroyed by attacks on the way to the port
+    # (rail: each attack on the flow; road: each convoy hit, to its first attack)
     export_hits: list[tuple[float, int, float]] = field(default_factory=list)
     exported_by_year: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
@@ -529,7 +531,7 @@ def _operate(
     par[kern.P_COMMS] = plan.dispatch_needs_comms
     ost = np.zeros(kern.N_OPS_SLOTS)
     flows = np.zeros((64, 3))
-    lost = np.zeros((64, 3))
+    lost = np.zeros((64, 5))
     # road export convoys: each carries a load out of what is produced, so this many suffice;
     # their trips are worked out together at the end (they change nothing but storage)
     rail = plan.export_mode == "rail"
@@ -558,9 +560,12 @@ def _operate(
         yield timeout(end - now)
     r.produced_t += ost[kern.O_PRODUCED]
     r.potential_t += ost[kern.O_POTENTIAL]
-    r.lost_causes.extend(
-        (int(h), float(u), float(t)) for h, u, t in lost[: int(ost[kern.O_N_LOST])].tolist()
-    )
+    # a stretch that does not follow the previous one starts a new run of shortfall: "held by
+    # nothing" (a stock still rebuilding) refers only to the disruption just before it
+    prev = -math.inf
+    for h, u, t, a, b in lost[: int(ost[kern.O_N_LOST])].tolist():
+        r.lost_causes.append((int(h), float(u), float(t), a <= prev + 1e-9))
+        prev = b
     r.idle_days += ost[kern.O_IDLE]
     r.exported_t += ost[kern.O_EXPORTED]
     r.export_pv_usd += ost[kern.O_EXPORT_PV]
@@ -586,11 +591,14 @@ def _export_convoys(
     """Road convoys of ``load`` tonnes of concentrate leaving the site on days ``departs``."""
     if not len(departs):
         return
-    _, waited, km, hits = ship_many_packed(
+    _, waited, km, hits, hit_seg, hit_day = ship_many_packed(
         run.floats, run.ints, run.road_mask, run.export_route, run.site, run.port, departs
     )
     r = run.result
     delivered = load * (1.0 - plan.convoy_loss_share) ** hits
+    for k in np.flatnonzero(hits > 0).tolist():
+        # cargo destroyed on the way, booked to the first attack that hit the convoy
+        r.export_hits.append((float(hit_day[k]), int(hit_seg[k]), float(load - delivered[k])))
     r.exported_t += float(delivered.sum())
     r.export_lost_t += float((load - delivered).sum())
     _book_by_year(r, plan, departs, np.asarray(delivered, dtype=np.float64))

@@ -218,6 +218,18 @@ def test_a_problem_is_reported_in_the_file_that_set_the_value(tiny_doc, write_ya
     assert info.value.file == str(child)  # the file that was loaded
 
 
+def test_a_list_the_child_replaces_is_the_childs(tiny_doc, write_yaml):
+    tiny_doc["stress"] = [{"kind": "closure", "segment": "R1", "start": "2026-04-10", "days": 70}]
+    write_yaml(tiny_doc, "base.yaml")
+    child = write_yaml(
+        "extends: base.yaml\nstress:\n  - {kind: closure, segment: R1, start: 2026-05-01}\n",
+        "child.yaml",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert str(info.value) == f"{child}: stress[0].days: is required"
+
+
 def test_a_value_the_child_overrides_is_the_childs(tiny_doc, write_yaml):
     write_yaml(tiny_doc, "base.yaml")
     child = write_yaml(

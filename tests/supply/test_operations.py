@@ -140,6 +140,17 @@ def test_rail_surge_clears_the_backlog_by_hand(default):
     assert r.export_pv_usd == base.export_pv_usd
 
 
+def test_road_export_cargo_lost_to_an_attack_is_booked_to_it(tiny):
+    net, plan = tiny
+    plan = dataclasses.replace(plan, convoy_loss_share=0.3)
+    # the first export load (600 t at 650 t a day) is ready at 22:09 on day 0 and leaves
+    # at 06:00 on day 1, when the road opens: it is on R1 until 13:30
+    r = simulate_project(_hazard(net, attacked=[("R1", 1.4)]), None, plan)
+    assert r.export_hits == [(1.4, net.segments.index("R1"), pytest.approx(0.3 * 600))]
+    assert r.export_lost_t == pytest.approx(0.3 * 600)
+    _balanced(r, plan)
+
+
 def test_export_revenue_present_value(tiny):
     # tiny exports by road: its revenue is the convoys' loads, each discounted on its day
     net, plan = tiny
