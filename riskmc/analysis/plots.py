@@ -730,7 +730,7 @@ def write_plots(
     >>> paths = write_plots(simulate(tiny, 20, seed=1, workers=1), tempfile.mkdtemp())
     >>> sorted(p.name for p in paths)  # tiny has no coordinates: no map
     ['delay_histogram.png', 'drivers_mine.png', 'exceedance_capex_overrun_usd.png', \
-'exceedance_delay_days.png', 'exceedance_npv_loss_usd.png', 's_curve.png']
+'exceedance_delay_days.png', 'exceedance_npv_loss_usd.png', 'lost_drivers_mine.png', 's_curve.png']
     """
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
