@@ -86,8 +86,10 @@ def driver_shares(outcomes: pd.DataFrame, metric: str = "delay_days") -> pd.Data
     at = f"{pre}at_"
     districts = [c for c in outcomes.columns if c.startswith(at) and c.endswith(post)]
     rows = []
+    totals: dict[object, float] = {}
     for project, g in outcomes.groupby("project", sort=False, observed=True):
         y = g[metric].to_numpy(dtype=np.float64)
+        totals[project] = float(y.mean()) if len(y) else 0.0
         if len(y) == 0 or y.mean() <= 0:
             continue
         parts = [("cause", c.replace("_", " "), f"{pre}{c}{post}") for c in causes]
@@ -122,6 +124,8 @@ def driver_shares(outcomes: pd.DataFrame, metric: str = "delay_days") -> pd.Data
     frame = pd.DataFrame(
         rows, columns=["project", "kind", "name", "mean", "share", "se", "low", "high"]
     )
-    # a cause that held nothing is left out; a signed one (lost output in storage) is kept
-    keep = (frame["kind"] == "district") | (frame["mean"] != 0)
+    # a cause that held nothing (up to rounding) is left out; a signed one (lost output in
+    # storage) is kept
+    scale = frame["project"].map(totals).abs().clip(lower=1.0) if len(frame) else 1.0
+    keep = (frame["kind"] == "district") | (frame["mean"].abs() > 1e-9 * scale)
     return frame[keep].reset_index(drop=True)

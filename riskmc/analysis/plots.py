@@ -304,7 +304,12 @@ def driver_bars(
             ax.annotate(f"{100 * s:.1f} %", (100 * end, yi), xytext=(4, 0),
                         textcoords="offset points", va="center", fontsize=8)  # fmt: skip
         ax.set_xlabel(f"share of expected {metric} [%]")
-        ax.set_xlim(0, max(100.0, float(g["share"].max()) * 100 * 1.15) if len(g) else 100.0)
+        top = max(100.0, float(g["share"].max()) * 100 * 1.15) if len(g) else 100.0
+        # a signed share (lost output still in storage) can be negative
+        low = min(0.0, float(g["share"].min()) * 100 * 1.15) if len(g) else 0.0
+        ax.set_xlim(low, top)
+        if low < 0:
+            ax.axvline(0.0, color="0.3", linewidth=0.8)
         if kind is not None:
             ax.set_title(f"by {kind}", loc="left", fontsize=10)
     fig.suptitle(title or f"Drivers of {metric}: {scenario}")

@@ -31,6 +31,7 @@ one's chunks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -61,7 +62,7 @@ OUTCOMES = "outcomes.parquet"
 RESULT = "result.json"
 CHUNKS = "chunks"
 LOCK = ".lock"
-_RUN_FORMAT = "riskmc-run/2"  # 2: outcome tables with the lost-output attribution columns
+_RUN_FORMAT = "riskmc-run/3"  # 2: lost-output attribution; 3: convoy waits, in-storage cause
 _RESULT_FORMAT = "riskmc-result/1"
 
 
@@ -258,8 +259,8 @@ def read_run_scenario(folder: str | Path) -> Scenario:
     return _read_scenario(Path(folder) / SCENARIO, manifest.scenario)
 
 
-#: Descriptors of the run-folder locks this process holds.
-_HELD: set[int] = set()
+#: The run-folder locks this process holds: descriptor -> (device, inode) of the lock file.
+_HELD: dict[int, tuple[int, int]] = {}
 
 
 def _drop_inherited_locks() -> None:
@@ -274,8 +275,13 @@ def _drop_inherited_locks() -> None:
         return
     null = os.open(os.devnull, os.O_RDONLY)
     try:
-        for fd in _HELD:
-            os.dup2(null, fd)
+        for fd, file_id in _HELD.items():
+            try:
+                st = os.fstat(fd)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == file_id:  # still the lock file, not a reused number
+                os.dup2(null, fd)
     finally:
         os.close(null)
     _HELD.clear()
@@ -306,16 +312,25 @@ def _lock(path: Path) -> IO[str] | None:
     f.truncate()
     f.write(f"{os.getpid()}\n")
     f.flush()
-    _HELD.add(f.fileno())
+    st = os.fstat(f.fileno())
+    _HELD[f.fileno()] = (st.st_dev, st.st_ino)
     return f
 
 
 def _unlock(f: IO[str] | None) -> None:
-    if f is None or f.closed:
+    if f is None:
+        return
+    if f.closed:  # closed some other way: forget its descriptor, which may be reused
+        for fd, file_id in list(_HELD.items()):
+            with contextlib.suppress(OSError):
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino) == file_id:
+                    continue
+            del _HELD[fd]
         return
     import fcntl
 
-    _HELD.discard(f.fileno())
+    _HELD.pop(f.fileno(), None)
     fcntl.flock(f.fileno(), fcntl.LOCK_UN)
     f.close()
 

@@ -14,6 +14,7 @@ network, routes and plans) and keeps it for the chunks that follow.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
@@ -122,6 +123,23 @@ class InProcess:
 _worker_model: ChunkModel | None = None
 
 
+def _exit_when_parent_ends() -> None:
+    """End this process when the process that started it ends (any start method).
+
+    A daemon thread waits on the parent's sentinel; it runs as soon as the
+    worker is back in Python between two pieces of compiled work.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - always a child here
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="riskmc-parent-watch", daemon=True).start()
+
+
 def _die_with(parent: int) -> None:
     """Have the kernel end this process when ``parent`` dies (Linux; elsewhere, or 0, nothing)."""
     if parent == 0:
@@ -142,8 +160,12 @@ def _start_worker(model: ChunkModel | Scenario, parent: int) -> None:
     global _worker_model  # one model per worker process, built once
     # Ctrl-C reaches the whole process group; the parent alone decides what to do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A worker outliving a killed parent would wait for work forever.
+    # SIGTERM ends a worker, whatever handler the parent's application installed.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A worker outliving a killed parent would wait for work forever: forked workers get
+    # a signal from the kernel when the parent dies; every worker also watches for it.
     _die_with(parent)
+    _exit_when_parent_ends()
     if isinstance(model, ChunkModel):  # forked: the parent's model, already warm
         _worker_model = model
     else:

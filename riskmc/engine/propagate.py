@@ -138,7 +138,12 @@ LOSS_CAUSES = (*DRIVER_CAUSES, "cargo_attack", "in_storage")
 OUTCOME_COLUMNS |= {
     f"lost_{cause}_t": f"tonnes of lost_output_t attributed to {cause.replace('_', ' ')}s"
     for cause in LOSS_CAUSES
+    if cause != "in_storage"
 }
+OUTCOME_COLUMNS["lost_in_storage_t"] = (
+    "tonnes of lost_output_t still in storage at the site at the horizon, minus what the plan "
+    "holds then (signed: the plan can hold more)"
+)
 
 
 def district_column(name: str) -> str:

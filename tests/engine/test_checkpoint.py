@@ -232,3 +232,34 @@ def test_a_forked_child_does_not_keep_the_folder_locked(tiny, tmp_path):
         os.waitpid(child, 0)
         os.close(ready)
         os.close(tell)
+
+
+def test_a_forked_child_keeps_a_descriptor_that_reuses_a_dropped_lock_number(tiny, tmp_path):
+    import gc
+    import os
+
+    from riskmc.engine.checkpoint import Manifest, RunFolder
+
+    manifest = Manifest(scenario=tiny.fingerprint(), seed=21, replications=10)
+    folder = RunFolder.open(tmp_path / "run", tiny, manifest, resume=False)
+    del folder  # dropped without close(): its file object closes the descriptor
+    gc.collect()
+    read, write = os.pipe()  # may take the lock's old number
+    os.write(write, b"kept")
+    child = os.fork()
+    if child == 0:
+        os._exit(0 if os.read(read, 4) == b"kept" else 1)
+    _, status = os.waitpid(child, 0)
+    os.close(read)
+    os.close(write)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_run_folder_of_an_older_format_is_refused(tiny, tmp_path):
+    out = tmp_path / "run"
+    riskmc.simulate(tiny, 10, seed=21, workers=1, out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["format"] = "riskmc-run/2"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ExecutionError, match="format must be 'riskmc-run/3'"):
+        riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True)

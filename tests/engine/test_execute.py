@@ -171,3 +171,45 @@ def test_precision_stops_at_the_cap(tiny):
 def test_bad_settings_are_named(tiny, kwargs, message):
     with pytest.raises(ExecutionError, match=message):
         riskmc.simulate(tiny, 10, seed=0, **kwargs)
+
+
+_ORPHAN = """
+import os, signal, threading, time
+from riskmc.engine.execute import LocalPool
+from riskmc.scenario import load_scenario, shipped_scenarios
+
+if __name__ == "__main__":
+    # another thread alive (as in Jupyter or with a Dask client): workers fork from a server
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+    pool = LocalPool(load_scenario(shipped_scenarios()["tiny.yaml"]), 2)
+    for _ in pool.run([(0, 2), (2, 4)], 1):
+        pass
+    print(pool._ctx.get_start_method(), *pool._pool._processes, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_workers_started_from_a_server_end_with_their_parent(tmp_path):
+    import contextlib
+    import subprocess
+    import sys
+
+    import psutil
+
+    script = tmp_path / "orphan.py"
+    script.write_text(_ORPHAN)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == -9, done.stderr
+    method, *pids = done.stdout.split()
+    assert method == "forkserver"
+    assert len(pids) == 2
+    workers = []
+    for pid in map(int, pids):
+        with contextlib.suppress(psutil.NoSuchProcess):  # gone already
+            workers.append(psutil.Process(pid))
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    for p in alive:
+        p.kill()
+    assert not alive  # none left waiting for work
