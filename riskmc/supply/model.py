@@ -684,43 +684,34 @@ def simulate_project(
             for i in range(c.ptr[j], c.ptr[j + 1])
         ]
     run = _Run(hazard, net.arrays, base.port, base.site, flags)
+    if operations is not None:
+        run.export_route = np.array(route, dtype=np.int64)
+        if mode == "road":
+            run.export_km = float(net.km[run.export_route].sum())
     env = simpy.Environment(initial_time=construction.start if construction else 0.0)
 
     rho = daily_rate(operations.discount_rate) if operations else 0.0
     if operations is not None:
         run.result.exported_by_year = np.zeros(len(operations.year_starts))
 
+    def stockpile(
+        need: float, buffer_days: float, plan: ConstructionPlan | OperationsPlan
+    ) -> _Stockpile:
+        # full at the buffer; the base-stock level adds the need over the planned trip
+        initial = buffer_days * need
+        level = initial + need * run.inbound_lead
+        return _Stockpile(run, initial, level, plan.convoy_t, plan.convoy_loss_share, rho)
+
     def project() -> Generator[simpy.Event, Any, None]:
         if construction is not None:
-            need = construction.need_t_per_day
-            initial = construction.site_buffer_days * need
-            run.piles["material"] = _Stockpile(
-                run,
-                initial,
-                initial + need * run.inbound_lead,
-                construction.convoy_t,
-                construction.convoy_loss_share,
-                rho,
-            )
+            c = construction
+            run.piles["material"] = stockpile(c.need_t_per_day, c.site_buffer_days, c)
             yield env.process(_construct(env, run, construction))
         if operations is not None:
-            use = operations.consumables_t_per_day
-            initial = operations.consumables_buffer_days * use
-            run.piles["consumables"] = _Stockpile(
-                run,
-                initial,
-                initial + use * run.inbound_lead,
-                operations.convoy_t,
-                operations.convoy_loss_share,
-                rho,
+            o = operations
+            run.piles["consumables"] = stockpile(
+                o.consumables_t_per_day, o.consumables_buffer_days, o
             )
-            if operations.export_mode == "road":
-                route = net._route(operations.site, operations.port, ("road",)).segments
-                run.export_route = np.array(route, dtype=np.int64)
-                run.export_km = float(net.km[run.export_route].sum())
-            else:
-                route = net._route(operations.site, operations.port, ("rail",)).segments
-                run.export_route = np.array(route, dtype=np.int64)
             yield env.process(_operate(env, run, operations, construction is not None))
 
     done = env.process(project())
