@@ -234,6 +234,9 @@ class ChunkModel:
         self._plans: dict[tuple[ConstructionPlan | None, OperationsPlan], ProjectResult] = {}
         #: SimPy events processed by :meth:`propagate` so far (plans excluded).
         self.simpy_events = 0
+        #: Convoys sent by :meth:`propagate` so far (plans excluded): each is a dispatch and a
+        #: delivery that the regimes handle inside their compiled calls.
+        self.convoys = 0
         names = [d.name for d in scenario.districts]
         self._seg_districts = [
             [names.index(n) for n in g.districts] for g in scenario.network.segments
@@ -390,7 +393,8 @@ class ChunkModel:
     def propagate(self, hazard: HazardSample) -> list[tuple[object, ...]]:
         """Outcome rows of the replications of a hazard sample (taken with ``pieces=True``).
 
-        Adds the SimPy events processed to :attr:`simpy_events`.
+        Adds the SimPy events processed to :attr:`simpy_events` and the convoys sent to
+        :attr:`convoys`.
         """
         scenario, net = self.scenario, self.network
         horizon = scenario.horizon_days
@@ -410,6 +414,7 @@ class ChunkModel:
                 rh = replication_hazard(net, events, sched)
                 r = simulate_project(rh, cplan, oplan)
                 self.simpy_events += r.simpy_events
+                self.convoys += r.convoys
                 plan = self._plan(cplan, oplan)
                 values = ProjectValues(p, hazard, events.theta)
                 attacks = events.attacks
