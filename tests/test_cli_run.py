@@ -70,9 +70,7 @@ def test_killed_run_resumes_to_the_uninterrupted_outcomes(tmp_path, reference, s
     assert 3 <= len(m.done) < N // 20, stderr
     assert not (out / "outcomes.parquet").exists()
 
-    again = subprocess.run(
-        [str(SCRIPT), "run", "--out", str(out), "--resume"], capture_output=True, text=True
-    )
+    again = _resume(out)
     assert again.returncode == 0, again.stderr
     assert f"{N} replications (seed {SEED})" in again.stdout
     result = SimulationResult.from_parquet(out)
@@ -152,14 +150,25 @@ def test_resume_refusals_name_the_rule(tmp_path):
     assert "holds no run to finish (no manifest.json)" in empty.stderr
 
 
-def _start_run(out: Path) -> subprocess.Popen[str]:
+def _start_run(out: Path) -> tuple[subprocess.Popen[str], float]:
+    """The tiny run on 2 workers into ``out``, once 2 chunks are saved; and a deadline."""
     cmd = [str(SCRIPT), "run", TINY, "-n", str(N), "--seed", str(SEED), "--workers", "2"]
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [*cmd, "--chunk-size", "20", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while _chunks_done(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return proc, deadline
+
+
+def _resume(out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), "run", "--out", str(out), "--resume"], capture_output=True, text=True
     )
 
 
@@ -172,10 +181,7 @@ def _workers(proc: subprocess.Popen[str]) -> list[psutil.Process]:
 
 def test_a_killed_pool_worker_is_replaced_and_changes_nothing(tmp_path, reference):
     out = tmp_path / "run"
-    proc = _start_run(out)
-    deadline = time.monotonic() + 120
-    while _chunks_done(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    proc, _ = _start_run(out)
     workers = _workers(proc)
     assert len(workers) == 2
     workers[0].kill()  # as the kernel's out-of-memory killer would
@@ -188,10 +194,7 @@ def test_a_killed_pool_worker_is_replaced_and_changes_nothing(tmp_path, referenc
 
 def test_workers_that_keep_dying_end_the_run_cleanly_and_resume_finishes_it(tmp_path, reference):
     out = tmp_path / "run"
-    proc = _start_run(out)
-    deadline = time.monotonic() + 120
-    while _chunks_done(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    proc, deadline = _start_run(out)
     killed: set[int] = set()
     while proc.poll() is None and time.monotonic() < deadline:
         for w in _workers(proc):
@@ -205,9 +208,7 @@ def test_workers_that_keep_dying_end_the_run_cleanly_and_resume_finishes_it(tmp_
     assert stderr.strip().splitlines()[-1].startswith("error: a worker process died"), stderr
     assert "Traceback" not in stderr
     assert not [p for p in psutil.process_iter() if _in_group(p, proc.pid)]
-    again = subprocess.run(
-        [str(SCRIPT), "run", "--out", str(out), "--resume"], capture_output=True, text=True
-    )
+    again = _resume(out)
     assert again.returncode == 0, again.stderr
     result = SimulationResult.from_parquet(out)
     pd.testing.assert_frame_equal(result.outcomes, reference, check_exact=True)
@@ -215,19 +216,14 @@ def test_workers_that_keep_dying_end_the_run_cleanly_and_resume_finishes_it(tmp_
 
 def test_the_workers_of_a_killed_run_end_with_it_and_free_its_folder(tmp_path, reference):
     out = tmp_path / "run"
-    proc = _start_run(out)
-    deadline = time.monotonic() + 120
-    while _chunks_done(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    proc, _ = _start_run(out)
     workers = _workers(proc)
     assert len(workers) == 2
     proc.kill()  # the main process only, not its process group
     proc.wait(timeout=60)  # (not communicate: a live worker would hold the output pipes)
     _, alive = psutil.wait_procs(workers, timeout=30)
     assert not alive, alive  # no orphan left waiting for work
-    again = subprocess.run(
-        [str(SCRIPT), "run", "--out", str(out), "--resume"], capture_output=True, text=True
-    )
+    again = _resume(out)
     assert again.returncode == 0, again.stderr
     result = SimulationResult.from_parquet(out)
     pd.testing.assert_frame_equal(result.outcomes, reference, check_exact=True)
