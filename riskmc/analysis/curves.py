@@ -54,6 +54,7 @@ AGAINST_PLAN = (
     "delay_carry_usd",
     "detour_transport_usd",
     "damage_usd",
+    "cargo_damage_usd",
     "opex_extra_usd",
 )
 

@@ -62,7 +62,8 @@ OUTCOMES = "outcomes.parquet"
 RESULT = "result.json"
 CHUNKS = "chunks"
 LOCK = ".lock"
-_RUN_FORMAT = "riskmc-run/3"  # 2: lost-output attribution; 3: convoy waits, in-storage cause
+_RUN_FORMAT = "riskmc-run/4"  # 2: lost-output attribution; 3: convoy waits, in-storage cause;
+# 4: cargo destroyed in convoy attacks valued (cargo_damage_usd)
 _RESULT_FORMAT = "riskmc-result/1"
 
 

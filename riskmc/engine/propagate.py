@@ -13,8 +13,9 @@ no hazard (the plan, cached). Every outcome is measured against the plan.
 Money (SPEC.md, "Costs")
     ``capex_overrun_usd`` (undiscounted) = standby x stalled days + (overhead
     + interest) x delay days + transport x detour tonne-km of construction
-    convoys + damage of site attacks before first production, each item also
-    in its own column, so that they add up to the cent. Each site
+    convoys + damage of site attacks before first production + construction
+    cargo destroyed in convoy attacks (tonnes x ``material_usd_per_t``), each
+    item also in its own column, so that they add up to the cent. Each site
     attack's damage is the quantile of ``site_attack_damage_usd`` at the
     attack's uniform mark (so one replication's attacks differ).
     ``lost_revenue_usd`` = price x ``lost_output_t``.
@@ -22,7 +23,9 @@ Money (SPEC.md, "Costs")
     discounted to the scenario's start at ``discount_rate`` (continuous, from
     the annual rate), plus every extra cost discounted at the day it is
     incurred: the capex overrun items, then, in operations, transport on
-    detours and site-attack damage (``opex_extra_usd``, undiscounted).
+    detours, site-attack damage and consumables destroyed in convoy attacks
+    (``opex_extra_usd``, undiscounted). Destroyed cargo is valued on the day
+    its convoy arrives short.
     ``mitigation_cost_usd`` (escorts per convoy when ``logistics.escorted``,
     each discounted to the start from its departure day at ``discount_rate``,
     plus ``costs.mitigation_usd``, spent at the start) is the present value of
@@ -93,7 +96,8 @@ OUTCOME_COLUMNS = {
     "delay_days": "first production minus the plan's [days]",
     "stall_days": "construction days with the site idle: empty stockpile or stand-down [days]",
     "capex_overrun_usd": "standby x stall days + (overhead + interest) x delay days "
-    "+ transport on construction detours + site-attack damage before first production [USD]",
+    "+ transport on construction detours + site-attack damage before first production "
+    "+ construction cargo destroyed in convoy attacks [USD]",
     "lost_output_t": "planned minus actual output exported within the horizon, "
     "net of cargo destroyed [t]",
     "lost_revenue_usd": "price x lost_output_t [USD, undiscounted]",
@@ -110,8 +114,9 @@ OUTCOME_COLUMNS = {
     "delay_carry_usd": "(overhead + interest) x delay days [USD]",
     "detour_transport_usd": "transport x extra tonne-km of construction detours [USD]",
     "damage_usd": "damage of site attacks before first production [USD]",
+    "cargo_damage_usd": "construction cargo lost in convoy attacks x material_usd_per_t [USD]",
     "opex_extra_usd": "transport on operations detours + site-attack damage after first "
-    "production [USD, undiscounted]",
+    "production + consumables destroyed in convoy attacks [USD, undiscounted]",
     "mitigation_cost_usd": "escort x convoys (when escorted, each discounted from its departure) "
     "+ the one-off mitigation cost [USD, present value]",
     "debt_shortfall_years": "whole years in which export revenue x cash margin < debt service",
@@ -458,6 +463,7 @@ class ChunkModel:
                         m.delay_carry,
                         m.build_transport,
                         m.build_damage,
+                        m.build_cargo,
                         m.opex_extra,
                         m.mitigation,
                         short,
@@ -478,13 +484,21 @@ class Money(NamedTuple):
     delay_carry: float  # (overhead + interest) x delay days
     build_transport: float  # transport on construction detours
     build_damage: float  # site-attack damage before first production
-    opex_extra: float  # transport on operations detours + damage after first production
+    build_cargo: float  # construction cargo destroyed in convoy attacks
+    opex_extra: float  # transport on operations detours, damage and consumables destroyed
+    # after first production
     mitigation: float  # escorts x convoys (present value) + one-off mitigation cost
     npv_loss: float
 
     @property
     def capex_overrun(self) -> float:
-        return self.standby + self.delay_carry + self.build_transport + self.build_damage
+        return (
+            self.standby
+            + self.delay_carry
+            + self.build_transport
+            + self.build_damage
+            + self.build_cargo
+        )
 
 
 def money(
@@ -524,6 +538,19 @@ def money(
         else:
             ops_damage += usd
         pv += usd * present_value(rate, float(day))
+    # inbound cargo destroyed in convoy attacks, at its replacement price
+    cargo = {
+        "material": value("costs.material_usd_per_t", c.material_usd_per_t),
+        "consumables": value("costs.consumables_usd_per_t", c.consumables_usd_per_t),
+    }
+    build_cargo = ops_cargo = 0.0
+    for name, pile in r.stockpiles.items():
+        usd_per_t = cargo[name]
+        if name == "material":
+            build_cargo += usd_per_t * pile["lost_t"]
+        else:
+            ops_cargo += usd_per_t * pile["lost_t"]
+        pv += usd_per_t * pile["lost_pv_t"]
     escorts = value("costs.escort_usd_per_convoy", c.escort_usd_per_convoy)
     mitigation = value("costs.mitigation_usd", c.mitigation_usd)
     if project.logistics.escorted:
@@ -533,7 +560,8 @@ def money(
         delay_carry=carry * delay,
         build_transport=tkm * r.build_detour_tkm,
         build_damage=build_damage,
-        opex_extra=tkm * (r.detour_tkm - r.build_detour_tkm) + ops_damage,
+        build_cargo=build_cargo,
+        opex_extra=tkm * (r.detour_tkm - r.build_detour_tkm) + ops_damage + ops_cargo,
         mitigation=mitigation,
         npv_loss=pv,
     )

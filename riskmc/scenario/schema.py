@@ -365,6 +365,16 @@ class Costs(_Model):
     transport_usd_per_tkm: NonNegative = 0.0
     site_attack_damage_usd: NonNegative = 0.0
     convoy_loss_share: Probability = 0.0
+    material_usd_per_t: NonNegative = Field(
+        default=0.0,
+        description="Value of a tonne of inbound construction cargo (equipment, steel, "
+        "cement): what an attack on a convoy destroys is replaced at this price. 0: not valued.",
+    )
+    consumables_usd_per_t: NonNegative = Field(
+        default=0.0,
+        description="Value of a tonne of inbound consumables (reagents, grinding media, fuel), "
+        "likewise. 0: not valued.",
+    )
     price_usd_per_t: NonNegative = 0.0
     discount_rate: Annotated[Param, Bounds(ge=0, le=1)] = 0.0
     mitigation_usd: NonNegative = Field(

@@ -76,8 +76,8 @@ def stockout(
 # Slots of a stockpile's state vector (see riskmc.supply.model._Stockpile).
 STOCK, LEVEL, CONVOY_T, LOSS, RHO, N_PEND, DISPATCHED, DELIVERED, CONSUMED, LOST = range(10)
 CONVOYS, LOSSES, DELAYED, DETOUR_TKM, DETOUR_PV, INITIAL, PLANNED_KM = range(10, 17)
-NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT, CONVOYS_PV, BLOCK_HOLD, WAIT_DAYS = range(17, 23)
-N_SLOTS = 23
+NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT, CONVOYS_PV, BLOCK_HOLD, WAIT_DAYS, LOST_PV = range(17, 24)
+N_SLOTS = 24
 #: Columns of a stockpile's rows of convoys on the road.
 PENDING_COLUMNS = 5
 #: A stock below this many tonnes is empty.
@@ -217,7 +217,10 @@ def stockpile_advance(
         if pend[k, 0] <= end:
             st[STOCK] += pend[k, 1]
             st[DELIVERED] += pend[k, 1]
-            st[LOST] += pend[k, 2] - pend[k, 1]
+            lost = pend[k, 2] - pend[k, 1]
+            st[LOST] += lost
+            # valued when the convoy arrives short, discounted to day 0 like CONVOYS_PV
+            st[LOST_PV] += lost * np.exp(-st[RHO] * pend[k, 0])
             st[IN_TRANSIT] -= pend[k, 2]
             n -= 1
             pend[k, :] = pend[n, :]

@@ -377,6 +377,7 @@ class _Stockpile:
             "delivered_t": float(st[kern.DELIVERED]),
             "consumed_t": float(st[kern.CONSUMED]),
             "lost_t": float(st[kern.LOST]),
+            "lost_pv_t": float(st[kern.LOST_PV]),
             "stock_t": float(st[kern.STOCK]),
             "in_transit_t": float(self.pend[: int(st[kern.N_PEND]), 2].sum()),
             "convoys": float(st[kern.CONVOYS]),

@@ -259,7 +259,7 @@ def test_a_run_folder_of_an_older_format_is_refused(tiny, tmp_path):
     out = tmp_path / "run"
     riskmc.simulate(tiny, 10, seed=21, workers=1, out=out)
     manifest = json.loads((out / "manifest.json").read_text())
-    manifest["format"] = "riskmc-run/2"
+    manifest["format"] = "riskmc-run/3"
     (out / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ExecutionError, match="format must be 'riskmc-run/3'"):
+    with pytest.raises(ExecutionError, match="format must be 'riskmc-run/4'"):
         riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True)

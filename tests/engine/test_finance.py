@@ -136,3 +136,50 @@ def test_convoy_wait_days_by_hand():
     # ceil((c - phase) / step) convoys wait: 22 or 23
     assert math.ceil(c / step) - 1 <= o["convoys_delayed"] <= math.ceil(c / step)
     assert riskmc.simulate(_quiet(), 1, seed=1).outcomes.iloc[0]["convoy_wait_days"] == 0
+
+
+def test_cargo_destroyed_in_convoy_attacks_is_valued_by_the_tonne():
+    # Road attacks on R1 (no site attacks), every one closing the road for a fixed 0.2 day,
+    # and a hit destroys a convoy's whole load (convoy_loss_share 1): each convoy hit loses
+    # exactly 600 t once. Valuing the cargo changes no tonne and no day, only money.
+    def scenario(material: float, consumables: float) -> riskmc.Scenario:
+        doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+        doc["districts"][0]["attacks_per_year"] = 60
+        doc["districts"][0]["targets"] = {"road": 1.0, "rail": 0.0, "site": 0.0, "other": 0.0}
+        h = doc["hazard"]
+        h["closures"]["road"] = {"probability": 1.0, "days": 0.2}
+        h["closures"]["protests"]["rate_per_year"] = 0
+        h["blackouts"]["attack_probability"] = 0
+        h["blackouts"]["province_wide"]["rate_per_year"] = 0
+        costs = doc["projects"][0]["costs"]
+        costs.update(convoy_loss_share=1.0, site_attack_damage_usd=0)
+        costs.update(material_usd_per_t=material, consumables_usd_per_t=consumables)
+        return scenario_from_dict(doc)
+
+    free = riskmc.simulate(scenario(0, 0), 20, seed=3, workers=1).outcomes
+    o = riskmc.simulate(scenario(2_000, 500), 20, seed=3, workers=1).outcomes
+    assert (free["cargo_damage_usd"] == 0).all()
+    for col in ("delay_days", "lost_output_t", "convoy_losses", "stall_days"):
+        assert np.array_equal(o[col], free[col]), col
+    # construction cargo: 600 t x 2,000 USD per convoy hit, in the capex overrun to the cent
+    hit_material = o["cargo_damage_usd"] / (2_000 * 600)
+    assert np.allclose(hit_material, hit_material.round(), atol=1e-9)
+    assert hit_material.sum() > 10  # attacks do hit construction convoys
+    items = ["standby_usd", "delay_carry_usd", "detour_transport_usd", "damage_usd"]
+    items.append("cargo_damage_usd")
+    assert np.allclose(o[items].sum(axis=1), o["capex_overrun_usd"], rtol=0, atol=0.005)
+    assert np.allclose(o["capex_overrun_usd"] - free["capex_overrun_usd"], o["cargo_damage_usd"])
+    # consumables: 600 t x 500 USD per convoy hit, in the operations' extra costs
+    extra = o["opex_extra_usd"] - free["opex_extra_usd"]
+    hit_consumables = extra / (500 * 600)
+    assert np.allclose(hit_consumables, hit_consumables.round(), atol=1e-9)
+    assert hit_consumables.sum() > 10
+    # convoy_losses also counts road exports hit
+    assert (hit_material + hit_consumables <= o["convoy_losses"] + 1e-9).all()
+    # each loss is discounted from the day its convoy arrives, within the horizon
+    money = o["cargo_damage_usd"] + extra
+    npv = o["npv_loss_usd"] - free["npv_loss_usd"]
+    rate, horizon = 0.08, 5 * 365.25  # tiny.yaml's discount rate and horizon
+    assert (npv <= money + 1e-6).all()
+    assert (npv >= money * present_value(rate, horizon) - 1e-6).all()
+    assert (npv < money).any()
