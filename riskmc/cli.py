@@ -416,7 +416,10 @@ def _print_summary(result: SimulationResult) -> None:
         for project, g in shares.groupby("project", sort=False):
             parts = []
             for kind in ("district", "cause"):
-                top = g[(g["kind"] == kind) & (g["share"] >= 0.05)].nlargest(3, "share")
+                # the three largest shares either way: a negative one (concentrate left in
+                # storage by the plan) is shown, so that the line adds up
+                g_k = g[(g["kind"] == kind) & (g["share"].abs() >= 0.05)]
+                top = g_k.loc[g_k["share"].abs().sort_values(ascending=False).index[:3]]
                 named = zip(top["name"], top["share"], strict=True)
                 nice = (n.replace("_", " ").title() if kind == "district" else n for n, _ in named)
                 shares_k = top["share"].tolist()

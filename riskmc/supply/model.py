@@ -536,7 +536,9 @@ def _operate(
     # road export convoys: each carries a load out of what is produced, so this many suffice;
     # their trips are worked out together at the end (they change nothing but storage)
     rail = plan.export_mode == "rail"
-    n_departs = 0 if rail else math.ceil(plan.output_t_per_day * (plan.end - env.now) / load) + 64
+    # (none when construction ends past the horizon)
+    days = max(0.0, plan.end - env.now)
+    n_departs = 0 if rail else math.ceil(plan.output_t_per_day * days / load) + 64
     departs = np.zeros(n_departs)
     step, done, n_flows, n_lost = kern.operate_step, kern.OPS_DONE, kern.O_N_FLOWS, kern.O_N_LOST
     floats, ints, allow, inbound = run.floats, run.ints, run.road_mask, run.inbound_route

@@ -117,3 +117,29 @@ def test_tonnes_balance_in_every_default_replication():
             )
             lost["export"] += r.export_lost_t
     assert all(v > 0 for v in lost.values()), lost  # attacks on cargo do happen
+
+
+def test_construction_ending_past_the_horizon_loses_the_plans_output():
+    # Found by review: a run whose construction ended more than about two months past the
+    # horizon stopped with a traceback (a negative number of road-export convoys). tiny's
+    # plan starts producing on day 730 of a 737.8-day horizon; a 120-day closure with no
+    # random hazard ends construction about 90 days past it: nothing is exported, so the
+    # whole of the plan's export is lost.
+    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    doc["horizon_years"] = 2.02
+    doc["districts"][0]["attacks_per_year"] = 0
+    h = doc["hazard"]
+    h["closures"]["protests"]["rate_per_year"] = 0
+    h["blackouts"]["province_wide"]["rate_per_year"] = 0
+    doc["stress"] = [{"kind": "closure", "segment": "R1", "start": "2026-04-10", "days": 120}]
+    s = scenario_from_dict(doc)
+    o = riskmc.simulate(s, 2, seed=1, workers=1).outcomes.iloc[0]
+    assert 730 + o["delay_days"] > s.horizon_days
+    assert o["delay_days"] == pytest.approx(90.0, abs=1.0)  # 120 - 30 days of stockpile
+    free = copy.deepcopy(doc)
+    free["stress"] = []
+    plan = riskmc.simulate(scenario_from_dict(free), 1, seed=1, workers=1)
+    assert plan.outcomes.iloc[0]["lost_output_t"] == 0
+    # the plan exported road convoys of 600 t from day 730 on: every one of them is lost
+    assert o["lost_output_t"] > 0
+    assert o["lost_output_t"] % 600 == pytest.approx(0.0, abs=1e-6)
