@@ -584,16 +584,22 @@ def comparison_plot(
 
 
 def plan_dates(outcomes: pd.DataFrame) -> dict[str, pd.Timestamp]:
-    """Each construction project's planned first production: first production - delay.
+    """Each construction project's planned first production, from first production - delay.
 
-    The median over the replications (the plan varies when the planned days are uncertain).
+    ``first_production`` is the date in which the work ends (its time of day dropped) and
+    ``delay_days`` is exact, so their difference falls in the day before the plan's finish,
+    up to it. A plan that ends at midnight (whole planned days from a start date, the usual
+    case) is thus the difference rounded up to a whole day, exactly. The median over the
+    replications is given (the plan varies when the planned days are uncertain).
     """
     dates = pd.to_datetime(outcomes["first_production"])
     plan = dates - pd.to_timedelta(outcomes["delay_days"], unit="D")
+    # a microsecond's slack: a delay off by rounding must not push the plan a day on
+    plan = (plan - pd.Timedelta(microseconds=1)).dt.ceil("D")
     out = {}
     for name, g in plan.groupby(outcomes["project"], sort=False):
         if g.notna().any():
-            out[str(name)] = g.dropna().median().round("D")
+            out[str(name)] = g.dropna().median().floor("D")
     return out
 
 

@@ -48,6 +48,8 @@ CAPTIONS = {
     "exceedance_capex_overrun_usd": "Probability that the capex overrun exceeds each amount.",
     "exceedance_npv_loss_usd": "Probability that the NPV loss exceeds each amount.",
     "district_map": "Districts, road and rail segments, sites and ports.",
+    "lost_output_map": "Districts coloured by their share of the expected lost output, with the "
+    "road and rail segments, sites and ports.",
 }
 #: Days after the plan's first production at which the slip probability is given.
 SLIP_DAYS = (0, 30, 90, 180, 365)
@@ -337,6 +339,14 @@ def _drivers_section(drivers: pd.DataFrame, s: Scenario, what: str = "delay") ->
     )
 
 
+def _driver_caption(name: str) -> str | None:
+    if name.startswith("lost_drivers"):
+        return "Share of the expected lost output by cause and by district."
+    if name.startswith("drivers"):
+        return "Share of the expected delay by cause and by district."
+    return None
+
+
 def _plots_section(result: SimulationResult, drivers: pd.DataFrame | None) -> str:
     items = []
     for name, fig in figures(result, drivers).items():
@@ -344,7 +354,7 @@ def _plots_section(result: SimulationResult, drivers: pd.DataFrame | None) -> st
         title = fig.axes[0].get_title() if fig.axes else name
         sup = fig.get_suptitle()
         alt = sup or title or name
-        caption = CAPTIONS.get(name, "Share of the expected delay by cause and by district.")
+        caption = CAPTIONS.get(name) or _driver_caption(name) or alt
         items.append(
             f'<figure id="plot-{_e(name)}"><img src="data:image/png;base64,{data}" '
             f'alt="{_e(alt)}"><figcaption>{_e(caption)}</figcaption></figure>'

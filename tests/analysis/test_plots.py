@@ -17,6 +17,7 @@ from riskmc.analysis.plots import (
     exceedance_plot,
     figures,
     histogram,
+    plan_dates,
     tornado_plot,
     write_plots,
 )
@@ -236,3 +237,17 @@ def test_write_plots_of_the_default_scenario_has_the_map_and_drivers(default_res
     assert sizes["Chagai"] == 960.0
     assert sizes["Nushki"] == pytest.approx(60 + 900 * 0.4 / 0.6)
     assert sizes["Quetta"] == 60.0
+
+
+def test_plan_dates_are_the_plans_first_production(tiny_result):
+    # Found by review: the median of first production - delay fell half a day before the
+    # plan (first_production drops the time of day), and rounded to the day before half the
+    # time. tiny's plan finishes at midnight on 2028-01-01 (730 whole days).
+    o = tiny_result.outcomes
+    assert (o["delay_days"] > 0).mean() > 0.5  # most replications are late, by fractions
+    assert plan_dates(o) == {"Mine": pd.Timestamp("2028-01-01")}
+    # the late ones alone, and a delay off by rounding, give the same date
+    late = o[o["delay_days"] > 0].copy()
+    assert plan_dates(late) == {"Mine": pd.Timestamp("2028-01-01")}
+    late["delay_days"] -= 1e-9
+    assert plan_dates(late) == {"Mine": pd.Timestamp("2028-01-01")}

@@ -177,3 +177,18 @@ def test_report_shows_the_drivers_of_lost_output(report_html):
     # the shares of the causes add up to 100 % (each shown to 0.1 %)
     total = sum(float(r[3].split("%")[0]) for r in causes)
     assert total == pytest.approx(100.0, abs=0.1 * len(causes))
+
+
+def test_every_plot_has_the_caption_of_what_it_shows(report_html):
+    # found by review: the lost-output plots were captioned as drivers of delay
+    figures = re.findall(
+        r'<figure id="plot-([^"]+)">.*?<figcaption>(.*?)</figcaption>', report_html, flags=re.S
+    )
+    captions = dict(figures)
+    assert "lost_drivers_reko_diq" in captions
+    assert "drivers_reko_diq" in captions
+    for name, caption in captions.items():
+        if "lost" in name:
+            assert "lost output" in caption, (name, caption)
+        elif name.startswith("drivers"):
+            assert "delay" in caption, (name, caption)
