@@ -7,6 +7,7 @@ the rule, and exit status 2; never a traceback.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -400,11 +401,15 @@ def _print_summary(result: SimulationResult) -> None:
             stat = {str(k): tuple(v) for k, v in zip(rows["statistic"], numbers, strict=True)}
             _, lo, hi = stat["P90"]
             bare = fmt.split("}")[0] + "}"
+            # an end the sample does not bound (a tail quantile of few replications)
+            lo_s, hi_s = (
+                bare.format(v) if math.isfinite(v) else ("∞" if v > 0 else "-∞") for v in (lo, hi)
+            )
             table.add_row(
                 str(project),
                 label,
                 *(fmt.format(stat[k][0]) for k in ("mean", "P50", "P80")),
-                f"{fmt.format(stat['P90'][0])} [{bare.format(lo)}-{bare.format(hi)}]",
+                f"{fmt.format(stat['P90'][0])} [{lo_s}-{hi_s}]",
             )
     out.print(table)
     from riskmc.analysis.drivers import driver_shares

@@ -462,6 +462,8 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], table_id: str) 
 
 
 def _number(x: float) -> str:
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"  # an interval the sample does not bound
     if not math.isfinite(x):
         return "-"
     if abs(x) >= 100:

@@ -21,11 +21,21 @@ def quantile_interval(x: ArrayLike, q: float) -> tuple[float, float, float]:
 
     The interval is ``[x_(l), x_(u)]`` with the order-statistic ranks
     ``n q -/+ 1.96 sqrt(n q (1 - q))`` (the binomial interval for a quantile),
-    so it needs no assumption on the distribution.
+    so it needs no assumption on the distribution. When a rank falls outside
+    the sample (a tail quantile of few replications, e.g. P99 of fewer than
+    about 500), the sample does not bound the quantile on that side: that end
+    is infinite (``-inf`` or ``inf``), rather than the sample's extreme, which
+    would cover far less than 95 % (about 55 % for P99 of 100 replications).
 
     Returns
     -------
     (estimate, low, high) : floats
+
+    Examples
+    --------
+    >>> est, low, high = quantile_interval(np.arange(100.0), 0.99)
+    >>> float(est), float(low), high
+    (98.01, 97.0, inf)
     """
     a = np.sort(np.asarray(x, dtype=np.float64))
     n = len(a)
@@ -33,9 +43,11 @@ def quantile_interval(x: ArrayLike, q: float) -> tuple[float, float, float]:
         return (math.nan, math.nan, math.nan)
     est = float(np.quantile(a, q))
     half = _Z95 * math.sqrt(n * q * (1 - q))
-    lo = int(max(0, math.floor(n * q - half)))
-    hi = int(min(n - 1, math.ceil(n * q + half)))
-    return est, float(a[lo]), float(a[hi])
+    lo = math.floor(n * q - half)
+    hi = math.ceil(n * q + half)
+    low = float(a[lo]) if lo >= 0 else -math.inf
+    high = float(a[hi]) if hi <= n - 1 else math.inf
+    return est, low, high
 
 
 def summarize(frame: pd.DataFrame, metrics: Sequence[str], by: str = "project") -> pd.DataFrame:
@@ -54,7 +66,8 @@ def summarize(frame: pd.DataFrame, metrics: Sequence[str], by: str = "project") 
     -------
     DataFrame
         One row per (group, metric, statistic): ``value``, ``se`` (for a
-        quantile, half the width of its 95 % interval divided by 1.96),
+        quantile, half the width of its 95 % interval divided by 1.96; infinite
+        when the sample does not bound the quantile, see :func:`quantile_interval`),
         ``low`` and ``high`` (95 % interval), and ``n``.
     """
     rows = []
