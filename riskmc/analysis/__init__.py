@@ -13,6 +13,7 @@ from riskmc.analysis.curves import (
     exceedance,
     joint_confidence,
     s_curve,
+    shortfall_probability,
     slip_probability,
 )
 from riskmc.analysis.drivers import driver_shares
@@ -41,6 +42,7 @@ __all__ = [
     "quantile_interval",
     "s_curve",
     "scenario_sobol",
+    "shortfall_probability",
     "slip_probability",
     "sobol_indices",
     "summarize",

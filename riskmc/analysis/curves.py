@@ -38,6 +38,7 @@ __all__ = [
     "exceedance",
     "joint_confidence",
     "s_curve",
+    "shortfall_probability",
     "slip_probability",
 ]
 
@@ -340,6 +341,66 @@ def slip_probability(
         low, high = binomial_interval(k, n, confidence, method)
         rows.append((group, pd.Timestamp(limit), k / n, float(low), float(high), k, n))
     return pd.DataFrame(rows, columns=[by, "date", "probability", "low", "high", "k", "n"])
+
+
+def shortfall_probability(
+    outcomes: pd.DataFrame,
+    first_year: Mapping[str, int],
+    years: Mapping[str, Sequence[int]],
+    *,
+    by: str = "project",
+    confidence: float = 0.95,
+    method: Method = "wilson",
+) -> pd.DataFrame:
+    """The lender's view: probability of a debt-service shortfall in each year.
+
+    Read from ``debt_shortfall_mask``, whose bit ``k`` marks a shortfall (the
+    year's export revenue x cash margin below the year's debt service) in year
+    ``first_year + k``.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        An outcome table with a ``debt_shortfall_mask`` column.
+    first_year : mapping of str to int
+        Each project's ``debt.first_year`` (the year of bit 0).
+    years : mapping of str to sequence of int
+        Each project's years to report: those the simulation checked, i.e. the
+        whole calendar years of the horizon from ``first_year`` on
+        (:func:`riskmc.engine.propagate.debt_years`). A project missing from
+        either mapping is left out.
+    by : str
+    confidence : float
+    method : {"wilson", "clopper-pearson"}
+
+    Returns
+    -------
+    DataFrame
+        Columns ``by``, ``year``, ``probability``, ``low``, ``high``, ``k``
+        (replications short that year) and ``n``, one row per project and year.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"project": "A", "debt_shortfall_mask": [0b01, 0b11, 0, 0]})
+    >>> table = shortfall_probability(frame, {"A": 2030}, {"A": [2030, 2031]})
+    >>> [(int(r.year), int(r.k), float(r.probability)) for r in table.itertuples()]
+    [(2030, 2, 0.5), (2031, 1, 0.25)]
+    """
+    rows = []
+    for group, g in outcomes.groupby(by, sort=False, observed=True):
+        name = str(group)
+        if name not in first_year or name not in years:
+            continue
+        mask = g["debt_shortfall_mask"].to_numpy(dtype=np.int64)
+        n = len(mask)
+        for year in years[name]:
+            bit = year - first_year[name]
+            if not 0 <= bit < 63:
+                raise ValueError(f"years: {year} is not within 63 years from {first_year[name]}")
+            k = int(np.count_nonzero((mask >> bit) & 1))
+            low, high = binomial_interval(k, n, confidence, method)
+            rows.append((group, int(year), k / n, float(low), float(high), k, n))
+    return pd.DataFrame(rows, columns=[by, "year", "probability", "low", "high", "k", "n"])
 
 
 def joint_confidence(

@@ -30,11 +30,17 @@ from typing import Any
 import pandas as pd
 
 from riskmc import __version__
-from riskmc.analysis.curves import contingency, joint_confidence, slip_probability
+from riskmc.analysis.curves import (
+    contingency,
+    joint_confidence,
+    shortfall_probability,
+    slip_probability,
+)
 from riskmc.analysis.drivers import driver_shares
 from riskmc.analysis.plots import axis_label, figures, plan_dates, png_bytes
 from riskmc.data import sources
 from riskmc.engine.checkpoint import OUTCOMES, RESULT, SCENARIO, ExecutionError
+from riskmc.engine.propagate import debt_years
 from riskmc.engine.simulate import SimulationResult
 from riskmc.scenario import Scenario, param_mean
 
@@ -275,6 +281,32 @@ def _decision_section(result: SimulationResult) -> str:
             "<p class='note'>Share of replications whose first production is after the "
             "date (an unfinished construction counts as later), with the Wilson score "
             "interval. Operating mines are left out.</p>"
+        )
+    debts = {p.name: p.debt for p in result.scenario.projects if p.debt is not None}
+    if debts and "debt_shortfall_mask" in o:
+        first = {name: d.first_year for name, d in debts.items()}
+        years = {name: debt_years(result.scenario, y) for name, y in first.items()}
+        table = shortfall_probability(o, first, years)
+        rows = [
+            [
+                _e(r["project"]),
+                _e(str(r["year"])),
+                _probability(r["probability"], r["low"], r["high"]),
+            ]
+            for r in _records(table)
+        ]
+        parts.append("<h3>Lender view: debt-service shortfall by year</h3>")
+        parts.append(_table(["project", "year", "probability [95 % interval]"], rows,
+                            table_id="shortfall"))  # fmt: skip
+        terms = "; ".join(
+            f"{name}: {param_mean(d.service_usd_per_year) / 1e6:,.0f} M USD a year from "
+            f"{d.first_year}, cash margin {param_mean(d.cash_margin):.0%}"
+            for name, d in debts.items()
+        )
+        parts.append(
+            "<p class='note'>Share of replications in which the year's export revenue times "
+            "the cash margin falls short of the year's debt service, with the Wilson score "
+            f"interval; whole calendar years of the horizon only. Debt terms: {_e(terms)}.</p>"
         )
     pair = [m for m in ("delay_days", "capex_overrun_usd") if m in o]
     if len(pair) == 2:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import NamedTuple
 
 import numpy as np
@@ -82,6 +82,7 @@ __all__ = [
     "ChunkModel",
     "Money",
     "debt_shortfalls",
+    "debt_years",
     "district_column",
     "loss_district_column",
     "money",
@@ -567,13 +568,25 @@ def money(
     )
 
 
+def debt_years(scenario: Scenario, first_year: int) -> list[int]:
+    """The calendar years whose debt service is checked: from ``first_year`` on, whole
+    years inside the horizon only (not one the start or the horizon's end cuts)."""
+    start = scenario.start_date
+    years = []
+    year = max(first_year, start.year + (start.timetuple().tm_yday > 1))
+    while scenario.day_of(date(year + 1, 1, 1)) <= scenario.horizon_days + 1e-9:
+        years.append(year)
+        year += 1
+    return years
+
+
 def debt_shortfalls(
     project: Project, value: ProjectValues, r: ProjectResult, scenario: Scenario
 ) -> tuple[int, int]:
     """Years of the horizon whose export revenue x cash margin falls short of debt service.
 
     Returns ``(count, mask)``: bit ``k`` of ``mask`` is year ``debt.first_year + k``.
-    Only whole calendar years inside the horizon count.
+    Only the years of :func:`debt_years` count.
     """
     debt = project.debt
     if debt is None:
@@ -581,12 +594,9 @@ def debt_shortfalls(
     price = value("costs.price_usd_per_t", project.costs.price_usd_per_t)
     service = value("debt.service_usd_per_year", debt.service_usd_per_year)
     margin = value("debt.cash_margin", debt.cash_margin)
-    first = scenario.start_date.year + (scenario.start_date.timetuple().tm_yday > 1)
     count = mask = 0
-    for k, tonnes in enumerate(r.exported_by_year):
-        year = scenario.start_date.year + k
-        if year < max(debt.first_year, first) or k + 1 >= len(r.exported_by_year):
-            continue  # before the first service, or the last (partial) year of the horizon
+    for year in debt_years(scenario, debt.first_year):
+        tonnes = r.exported_by_year[year - scenario.start_date.year]
         if margin * price * tonnes < service:
             count += 1
             mask |= 1 << (year - debt.first_year)

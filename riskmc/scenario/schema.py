@@ -64,6 +64,8 @@ __all__ = [
 ]
 
 DAYS_PER_YEAR = 365.25
+#: Years a project's debt_shortfall_mask can hold (bits of an int64 below the sign bit).
+DEBT_YEARS = 63
 
 
 def _to_date(value: Any) -> date:
@@ -623,6 +625,15 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
             )
 
     end = s.start_date + timedelta(days=s.horizon_days)
+    for i, p in enumerate(s.projects):
+        # debt_shortfall_mask has a bit per year from first_year on, in an int64
+        if p.debt is not None and end.year - p.debt.first_year > DEBT_YEARS - 1:
+            yield (
+                f"projects[{i}].debt.first_year",
+                f"must be at least {end.year - DEBT_YEARS + 1} (the shortfall mask holds "
+                f"{DEBT_YEARS} years from first_year, and the horizon ends in {end.year}), "
+                f"got {p.debt.first_year}",
+            )
     for i, e in enumerate(s.stress):
         if isinstance(e, StressClosure) and e.segment not in segments:
             yield f"stress[{i}].segment", f"unknown segment {e.segment!r}"

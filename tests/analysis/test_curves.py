@@ -16,6 +16,7 @@ from riskmc.analysis import (
     joint_confidence,
     quantile_interval,
     s_curve,
+    shortfall_probability,
     slip_probability,
 )
 
@@ -228,3 +229,19 @@ def test_curves_agree_with_the_summary_of_a_simulated_result(tiny_result):
     assert last["probability"] == 1.0
     slip = slip_probability(outcomes, dates.median().date()).iloc[0]
     assert slip["k"] == int((dates > dates.median().normalize()).sum())
+
+
+def test_shortfall_probability_reads_the_mask_year_by_year():
+    frame = pd.DataFrame(
+        {"project": ["A"] * 4 + ["B"] * 2, "debt_shortfall_mask": [0b101, 0b001, 0, 0b100, 1, 1]}
+    )
+    table = shortfall_probability(frame, {"A": 2030, "B": 2031}, {"A": [2030, 2032], "B": [2031]})
+    assert table[["project", "year", "k", "n"]].values.tolist() == [
+        ["A", 2030, 2, 4],
+        ["A", 2032, 2, 4],
+        ["B", 2031, 2, 2],
+    ]
+    low, high = binomial_interval(2, 4)
+    assert (table.iloc[0]["low"], table.iloc[0]["high"]) == (float(low), float(high))
+    with pytest.raises(ValueError, match="within 63 years"):
+        shortfall_probability(frame, {"A": 1950}, {"A": [2030]})

@@ -195,3 +195,15 @@ def test_every_plot_has_the_caption_of_what_it_shows(report_html):
             assert "lost output" in caption, (name, caption)
         elif name.startswith("drivers"):
             assert "delay" in caption, (name, caption)
+
+
+def test_report_gives_the_debt_shortfall_probability_by_year(report_html, default_result_dir):
+    # SPEC's lender view: the probability of a debt-service shortfall in a given year, from
+    # Reko Diq's debt block (service from 2029), whole years of the horizon (2026-12-01 + 10 y)
+    o = SimulationResult.from_parquet(default_result_dir).outcomes
+    mask = o.loc[o["project"] == "Reko Diq", "debt_shortfall_mask"].to_numpy()
+    rows = _cells(report_html, "shortfall")
+    assert [r[:2] for r in rows] == [["Reko Diq", str(y)] for y in range(2029, 2036)]
+    for r in rows:
+        share = ((mask >> (int(r[1]) - 2029)) & 1).mean()
+        assert r[2].startswith(f"{100 * share:.1f} %"), r

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import riskmc
-from riskmc.scenario import read_document, scenario_from_dict, shipped_scenarios
+from riskmc.scenario import ScenarioError, read_document, scenario_from_dict, shipped_scenarios
 from riskmc.supply.model import present_value
 
 
@@ -115,6 +115,24 @@ def test_debt_shortfall_years_by_hand():
     o = riskmc.simulate(s, 1, seed=1).outcomes.iloc[0]
     assert o["debt_shortfall_years"] == 3  # 2028, 2029, 2030: 1.13 bn < 1.2 bn
     assert o["debt_shortfall_mask"] == 0b111
+
+
+def test_debt_years_count_a_last_year_that_ends_with_the_horizon():
+    # Found by review: a horizon ending on 1 January dropped its last whole year. tiny starts
+    # on 2026-01-01; 4 years of 365.25 days end on 2030-01-01, so 2026-2029 are all whole.
+    # A service no year can meet (1e12 USD) falls short in each of them.
+    s = _quiet(debt={"service_usd_per_year": 1.0e12, "first_year": 2026})
+    four = scenario_from_dict({**s.model_dump(mode="json"), "horizon_years": 4})
+    o = riskmc.simulate(four, 1, seed=1).outcomes.iloc[0]
+    assert o["debt_shortfall_years"] == 4
+    assert o["debt_shortfall_mask"] == 0b1111
+
+
+def test_a_debt_too_old_for_the_mask_is_refused_in_one_line():
+    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    doc["projects"][0]["debt"] = {"service_usd_per_year": 1.0e9, "first_year": 1950}
+    with pytest.raises(ScenarioError, match=r"projects\[0\]\.debt\.first_year: must be at least"):
+        scenario_from_dict(doc)
 
 
 def test_convoy_wait_days_by_hand():
