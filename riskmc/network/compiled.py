@@ -25,6 +25,8 @@ from numpy.typing import NDArray
 __all__ = [
     "NetArrays",
     "SegmentTimes",
+    "held_at_source",
+    "held_at_source_packed",
     "isolated_days",
     "isolated_days_packed",
     "pack",
@@ -462,6 +464,77 @@ def isolated_days(
             if not _connected(net, allow, closed, source, target):
                 total += nxt - t
     return total
+
+
+@nb.njit(cache=True, error_model="numpy")
+def held_at_source(
+    net: NetArrays,
+    closures: SegmentTimes,
+    allow: NDArray[np.bool_],
+    plan: NDArray[np.int64],
+    source: int,
+    target: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Spans when a shipment from ``source`` to ``target`` cannot leave ``source``.
+
+    That is, the planned path's first segment is closed and no open path of
+    allowed segments joins the two places (else the shipment reroutes, as
+    :func:`ship` does). Returns the spans' starts and ends, in order, with
+    touching spans joined.
+    """
+    n_seg = len(net.km)
+    first = plan[0]
+    m = len(closures.start)
+    times = np.empty(2 * m)
+    segs = np.empty(2 * m, dtype=np.int64)
+    delta = np.empty(2 * m, dtype=np.int64)
+    k = 0
+    for j in range(n_seg):
+        if not allow[j]:
+            continue
+        for i in range(closures.ptr[j], closures.ptr[j + 1]):
+            if closures.end[i] > closures.start[i]:
+                times[k] = closures.start[i]
+                segs[k] = j
+                delta[k] = 1
+                times[k + 1] = closures.end[i]
+                segs[k + 1] = j
+                delta[k + 1] = -1
+                k += 2
+    order = np.argsort(times[:k], kind="mergesort")
+    closed = np.zeros(n_seg, dtype=np.int64)
+    starts = np.empty(k)
+    ends = np.empty(k)
+    n = 0
+    i = 0
+    while i < k:
+        t = times[order[i]]
+        while i < k and times[order[i]] == t:
+            closed[segs[order[i]]] += delta[order[i]]
+            i += 1
+        if i < k and closed[first] > 0 and not _connected(net, allow, closed, source, target):
+            nxt = times[order[i]]
+            if n > 0 and ends[n - 1] == t:
+                ends[n - 1] = nxt
+            else:
+                starts[n] = t
+                ends[n] = nxt
+                n += 1
+    return starts[:n], ends[:n]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def held_at_source_packed(
+    floats: NDArray[np.float64],
+    ints: NDArray[np.int64],
+    allow: NDArray[np.bool_],
+    plan: NDArray[np.int64],
+    source: int,
+    target: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`held_at_source` on :func:`pack`'s arrays."""
+    net, closures, _ = unpack(floats, ints)
+    return held_at_source(net, closures, allow, plan, source, target)
 
 
 def pack(

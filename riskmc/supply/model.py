@@ -43,9 +43,9 @@ Operations (from first production, or day 0 for an operating mine, to the horizo
     its segment while it is on it.
     Revenue is booked when concentrate leaves the site, net of what attacks
     destroy on the way. Road export convoys wait at the site (their load stays
-    in storage) while the first segment of their route is closed; further on
-    they wait or detour like any shipment. ``turnaround_days`` does not enter
-    this flow model.
+    in storage) while the first segment of their route is closed and no open
+    detour exists; otherwise they wait or detour like any shipment.
+    ``turnaround_days`` does not enter this flow model.
 """
 
 from __future__ import annotations
@@ -61,7 +61,13 @@ import simpy
 from numpy.typing import NDArray
 
 from riskmc.network import CorridorNetwork
-from riskmc.network.compiled import NetArrays, SegmentTimes, pack, ship_many_packed
+from riskmc.network.compiled import (
+    NetArrays,
+    SegmentTimes,
+    held_at_source_packed,
+    pack,
+    ship_many_packed,
+)
 from riskmc.supply import kernels as kern
 
 __all__ = [
@@ -678,14 +684,27 @@ def simulate_project(
     if operations is not None:
         # rail: the flow stops while any segment of the export route is closed;
         # road: convoys wait at the site (in storage) while its first segment is closed
+        # and no open detour exists (with one, they reroute)
         mode = operations.export_mode
         route = net._route(operations.site, operations.port, (mode,)).segments
         c = hazard.closures
-        flags[_EXPORT_CLOSED] = [
-            (float(c.start[i]), float(c.end[i]))
-            for j in (set(route) if mode == "rail" else {route[0]})
-            for i in range(c.ptr[j], c.ptr[j + 1])
-        ]
+        if mode == "rail":
+            flags[_EXPORT_CLOSED] = [
+                (float(c.start[i]), float(c.end[i]))
+                for j in set(route)
+                for i in range(c.ptr[j], c.ptr[j + 1])
+            ]
+        else:
+            floats, ints = hazard.packed()
+            starts, ends = held_at_source_packed(
+                floats,
+                ints,
+                net.road,
+                np.array(route, dtype=np.int64),
+                operations.site,
+                operations.port,
+            )
+            flags[_EXPORT_CLOSED] = list(zip(starts.tolist(), ends.tolist(), strict=True))
     run = _Run(hazard, net.arrays, base.port, base.site, flags)
     if operations is not None:
         run.export_route = np.array(route, dtype=np.int64)

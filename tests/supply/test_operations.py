@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import riskmc
 from riskmc.network import CorridorNetwork
 from riskmc.network.compiled import SegmentTimes
-from riskmc.scenario import shipped_scenarios
+from riskmc.scenario import read_document, scenario_from_dict, shipped_scenarios
 from riskmc.supply.model import Hazard, SiteSchedule, present_value, simulate_project
 from riskmc.supply.project import operations_plan
 
@@ -81,6 +82,43 @@ def test_export_closure_costs_output_beyond_storage(tiny, closed_days):
     lost = base.produced_t - r.produced_t
     expect = max(0.0, closed_days - plan.storage_days) * plan.output_t_per_day
     # storage held up to one convoy load (600 t) when the road closed
+    assert expect - 1e-6 <= lost <= expect + plan.convoy_t + 1e-6
+    _balanced(r, plan)
+
+
+@pytest.fixture(scope="module")
+def tiny_detour():
+    """tiny with a second, longer road from the port to the mine (R2a + R2b, 400 km)."""
+    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    net = doc["network"]
+    net["places"].append({"name": "Mid", "district": "Alpha", "kind": "town"})
+    for name, a, b in (("R2a", "Port", "Mid"), ("R2b", "Mid", "Mine")):
+        seg = {"name": name, "mode": "road", "from": a, "to": b, "km": 200, "kmh": 40}
+        net["segments"].append({**seg, "districts": ["Alpha"]})
+    s = scenario_from_dict(doc)
+    net = CorridorNetwork.from_scenario(s)
+    return net, operations_plan(s, s.projects[0], net)
+
+
+def test_road_exports_take_an_open_detour_instead_of_waiting(tiny_detour):
+    # Found by review: export convoys waited at the site while R1 was closed, though the
+    # 400 km road by Mid was open; they now reroute, as inbound convoys do, so a 60-day
+    # closure costs no output, only 100 km more per convoy on the detour.
+    net, plan = tiny_detour
+    plan = dataclasses.replace(plan, consumables_buffer_days=200.0)
+    base = simulate_project(Hazard.none(net), None, plan)
+    r = simulate_project(_hazard(net, [("R1", 300.0, 360.0)]), None, plan)
+    assert r.produced_t == pytest.approx(base.produced_t)
+    assert r.exported_t == pytest.approx(base.exported_t, abs=plan.convoy_t)
+    # every convoy leaving during the closure detours: exports (650 t a day in 600 t loads)
+    # and consumables coming in (400 t a day)
+    detoured = r.detour_tkm / (plan.convoy_t * 100.0)
+    assert detoured == pytest.approx(round(detoured), abs=1e-9)
+    assert 60 * (650 + 400) / 600 - 2 <= detoured <= 60 * (650 + 400) / 600 + 2
+    # with the detour closed too, they wait at the site and storage fills: output is lost
+    r = simulate_project(_hazard(net, [("R1", 300.0, 360.0), ("R2a", 300.0, 360.0)]), None, plan)
+    lost = base.produced_t - r.produced_t
+    expect = (60 - plan.storage_days) * plan.output_t_per_day
     assert expect - 1e-6 <= lost <= expect + plan.convoy_t + 1e-6
     _balanced(r, plan)
 
