@@ -558,9 +558,11 @@ def _consequences(  # type: ignore[no-untyped-def]
     then drawn in that order and written with them. Closures and blackouts
     are first listed without a branch on the random target or the coin
     flips, which a processor mispredicts, then their durations drawn list by
-    list. Pieces of one key that start at the same time keep the order of
-    their attacks' creation (the sort is stable), which is all the merge
-    looks at.
+    list. A list holds the attack alone (and a closure's target): its
+    uniforms and stream are found again from it, fewer stores in the loop
+    over every attack than writing them all. Pieces of one key that start
+    at the same time keep the order of their attacks' creation (the sort is
+    stable), which is all the merge looks at.
 
     ``work`` is the scratch of :func:`_consequence_work`, grown here if short.
     """
@@ -570,13 +572,12 @@ def _consequences(  # type: ignore[no-untyped-def]
     p_road = th[G_PROAD]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
-    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, ts, pend, pend_u = work
+    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, ts, pend = work
     if code.shape[0] < nl:
         code = np.empty(2 * nl, dtype=np.int64)
         perm = np.empty(2 * nl, dtype=np.int64)
         ts = np.empty(2 * nl, dtype=np.float64)
-        pend = np.empty((4 * nl, 3), dtype=np.int64)
-        pend_u = np.empty((4 * nl, 2), dtype=np.float64)
+        pend = np.empty(4 * nl, dtype=np.int64)
     # Each attack's stream row and ordinal in it (in order of creation), and
     # the attacks per day.
     n_days = int(horizon) + 1
@@ -664,16 +665,10 @@ def _consequences(  # type: ignore[no-untyped-def]
         mode = min(target, 2)  # 2: no segments
         p_close = p_road if target == ROAD else p_rail
         closes = (target <= RAIL) & (cu < p_close) & (seg_count[d, mode] > 0)
-        pend[n_c, 0] = q
-        pend[n_c, 1] = row
-        pend[n_c, 2] = index + (target << 32)
-        pend_u[n_c, 0] = mk[base + 2]
-        pend_u[n_c, 1] = cu
+        # The attack and its target only: the rest is found again from them.
+        pend[n_c] = q + (target << 32)
         n_c += int(closes)
-        pend[mid + n_b, 0] = q
-        pend[mid + n_b, 1] = row
-        pend[mid + n_b, 2] = index
-        pend_u[mid + n_b, 0] = mk[base + 4]
+        pend[mid + n_b] = q
         n_b += int(bu < p_blk)
     n_out += n
     if lc.shape[0] < nlc + n_c:
@@ -686,26 +681,28 @@ def _consequences(  # type: ignore[no-untyped-def]
     s_marks = a.s_marks
     both_lognormal = rc == LOGNORMAL and lc_ == LOGNORMAL
     for i in range(n_c):
-        q = pend[i, 0]
+        q = pend[i] & 0xFFFFFFFF
+        mode = pend[i] >> 32
+        c = code[q]
+        row = c & 0xFFFFFFFF
+        index = c >> 32
+        base = off[row] + 5 * index
         t = loc[q, 0]
-        mode = pend[i, 2] >> 32
         road = mode == ROAD
-        cdu = pend_u[i, 0]
+        cdu = mk[base + 2]
         d = int(loc[q, 1])
         p_close = p_road if road else p_rail
         n_seg = seg_count[d, mode]
-        seg = seg_idx[seg_first[d, mode] + min(int(pend_u[i, 1] / p_close * n_seg), n_seg - 1)]
+        seg = seg_idx[seg_first[d, mode] + min(int(mk[base + 1] / p_close * n_seg), n_seg - 1)]
         if both_lognormal:
             days = (r0 if road else l0) * math.exp((r1 if road else l1) * ndtri_fast(cdu))
         elif road:
             days = sample_dist(
-                int(rc), r0, r1, r2, r3, cdu, k0, k1, rep, s_marks[pend[i, 1]],
-                pend[i, 2] & 0xFFFFFFFF, SUB_CLOSE + 0,
+                int(rc), r0, r1, r2, r3, cdu, k0, k1, rep, s_marks[row], index, SUB_CLOSE + 0,
             )  # fmt: skip
         else:
             days = sample_dist(
-                int(lc_), l0, l1, l2, l3, cdu, k0, k1, rep, s_marks[pend[i, 1]],
-                pend[i, 2] & 0xFFFFFFFF, SUB_CLOSE + 0,
+                int(lc_), l0, l1, l2, l3, cdu, k0, k1, rep, s_marks[row], index, SUB_CLOSE + 0,
             )  # fmt: skip
         end = min(t + days, horizon)
         if t < horizon and end > t:
@@ -715,15 +712,17 @@ def _consequences(  # type: ignore[no-untyped-def]
             lc[nlc, 3] = C_ATTACK
             nlc += 1
     for i in range(mid, mid + n_b):
-        q = pend[i, 0]
+        q = pend[i]
+        c = code[q]
+        row = c & 0xFFFFFFFF
+        index = c >> 32
         t = loc[q, 0]
-        bdu = pend_u[i, 0]
+        bdu = mk[off[row] + 5 * index + 4]
         if bc == LOGNORMAL:
             days = b0 * math.exp(b1 * ndtri_fast(bdu))
         else:
             days = sample_dist(
-                int(bc), b0, b1, b2, b3, bdu, k0, k1, rep, s_marks[pend[i, 1]], pend[i, 2],
-                SUB_BLACKOUT + 0,
+                int(bc), b0, b1, b2, b3, bdu, k0, k1, rep, s_marks[row], index, SUB_BLACKOUT + 0,
             )  # fmt: skip
         end = min(t + days, horizon)
         if t < horizon and end > t:
@@ -745,7 +744,6 @@ def _consequences(  # type: ignore[no-untyped-def]
         perm,
         ts,
         pend,
-        pend_u,
     )
     return lc, nlc, lb, nlb, out, n_out, work
 
@@ -786,8 +784,7 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
         np.empty(cap, dtype=np.int64),  # row and ordinal of each attack
         np.empty(cap, dtype=np.int64),  # attacks by day
         np.empty(cap, dtype=np.float64),  # their days
-        np.empty((2 * cap, 3), dtype=np.int64),  # closures, then blackouts listed
-        np.empty((2 * cap, 2), dtype=np.float64),  # their uniforms
+        np.empty(2 * cap, dtype=np.int64),  # closures (with the target), then blackouts
     )
 
 
