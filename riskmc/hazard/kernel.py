@@ -493,6 +493,7 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):
     horizon = a.horizon
     ed = a.event_dists
     m_att = th[G_CATT]
+    cu4 = np.empty((max(a.n_districts, 1), 3), dtype=np.float64)
     t = 0.0
     c = 0
     u0 = u1 = u2 = u3 = 0.5
@@ -509,8 +510,15 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):
         rec.start = t
         rec.end = min(t + dur, horizon)
         n_camp += 1
+        # The first block of every district's burst stream, drawn before any
+        # is used: independent blocks overlap, where a block drawn in the
+        # loop below waited on the branches of the district before.
         for d in range(a.n_districts):
-            ju, bu, bdu, _ = uniform4(k0, k1, rep, a.s_burst[d], c, 0)
+            cu4[d, 0], cu4[d, 1], cu4[d, 2], _ = uniform4(k0, k1, rep, a.s_burst[d], c, 0)
+        for d in range(a.n_districts):
+            ju = cu4[d, 0]
+            bu = cu4[d, 1]
+            bdu = cu4[d, 2]
             if ju >= th[a.col_join[d]]:
                 continue
             if m_att > 0.0:
