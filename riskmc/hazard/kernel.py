@@ -562,7 +562,9 @@ def _consequences(  # type: ignore[no-untyped-def]
 
     The attacks are appended to ``out`` in order of day: a counting sort on
     the whole day (the burn-in's go to a last bucket, dropped), then one
-    insertion pass for the few that share a day; their targets and marks are
+    insertion pass for the few that share a day (the sort moves indices only:
+    times are read from ``loc``, and the latest so far kept in a register);
+    their targets and marks are
     then drawn in that order and written with them. Closures and blackouts
     are first listed without a branch on the random target or the coin
     flips, which a processor mispredicts, then their durations drawn list by
@@ -580,11 +582,10 @@ def _consequences(  # type: ignore[no-untyped-def]
     p_road = th[G_PROAD]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
-    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, ts, pend = work
+    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend = work
     if code.shape[0] < nl:
         code = np.empty(2 * nl, dtype=np.int64)
         perm = np.empty(2 * nl, dtype=np.int64)
-        ts = np.empty(2 * nl, dtype=np.float64)
         pend = np.empty(4 * nl, dtype=np.int64)
     # Each attack's stream row and ordinal in it (in order of creation), and
     # the attacks per day.
@@ -624,18 +625,20 @@ def _consequences(  # type: ignore[no-untyped-def]
         b = min(int(loc[q, 0]), n_days - 1) if code[q] >= 0 else n_days
         k = counts[b]
         perm[k] = q
-        ts[k] = loc[q, 0]
         counts[b] = k + 1
+    # The latest time so far kept in a register: most attacks come after it.
+    t_max = loc[perm[0], 0] if n > 0 else 0.0
     for i in range(1, n):
         x = perm[i]
-        tx = ts[i]
+        tx = loc[x, 0]
+        if t_max <= tx:
+            t_max = tx
+            continue
         j = i - 1
-        while j >= 0 and ts[j] > tx:
+        while j >= 0 and loc[perm[j], 0] > tx:
             perm[j + 1] = perm[j]
-            ts[j + 1] = ts[j]
             j -= 1
         perm[j + 1] = x
-        ts[j + 1] = tx
     # Room made here: an array variable that may be rebound inside a loop
     # costs a reference count at every pass (the loop's phi nodes).
     out = _grow1(out, n_out + n)
@@ -661,7 +664,7 @@ def _consequences(  # type: ignore[no-untyped-def]
         target = fixed if fixed >= 0 else drawn
         rec = out[n_out + i]
         rec.replication = r
-        rec.day = ts[i]
+        rec.day = loc[q, 0]
         rec.district = d
         rec.target = target
         rec.campaign = int(loc[q, 3])
@@ -750,7 +753,6 @@ def _consequences(  # type: ignore[no-untyped-def]
         mk,
         code,
         perm,
-        ts,
         pend,
     )
     return lc, nlc, lb, nlb, out, n_out, work
@@ -791,7 +793,6 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
         np.empty(5 * cap, dtype=np.float64),  # mk: the mark streams' uniforms
         np.empty(cap, dtype=np.int64),  # row and ordinal of each attack
         np.empty(cap, dtype=np.int64),  # attacks by day
-        np.empty(cap, dtype=np.float64),  # their days
         np.empty(2 * cap, dtype=np.int64),  # closures (with the target), then blackouts
     )
 
