@@ -243,18 +243,31 @@ def _order_spans(loc, n, horizon, counts, bucket, order):  # type: ignore[no-unt
         b = int(loc[q, 0]) * per_key + min(max(int(loc[q, 1] * scale), 0), per_key - 1)
         bucket[q] = b
         counts[b + 1] += 1
+    # Exclusive running sum, kept in a register (see _consequences).
+    acc = 0
     for b in range(n_b):
-        counts[b + 1] += counts[b]
+        c = counts[b + 1]
+        counts[b] = acc
+        acc += c
     for q in range(n):
         b = bucket[q]
-        order[counts[b]] = q
-        counts[b] += 1
+        k = counts[b]
+        order[k] = q
+        counts[b] = k + 1
     # Buckets ascend by key, then start: a piece moves back only past
     # pieces of its own key that start later.
+    # The last piece placed, the greatest so far, kept in registers: most
+    # pieces come after it, and are then placed without a gather.
+    k_max = loc[order[0], 0]
+    s_max = loc[order[0], 1]
     for i in range(1, n):
         x = order[i]
         kx = loc[x, 0]
         sx = loc[x, 1]
+        if not ((k_max == kx) & (s_max > sx)):
+            k_max = kx
+            s_max = sx
+            continue
         j = i - 1
         while j >= 0 and loc[order[j], 0] == kx and loc[order[j], 1] > sx:
             order[j + 1] = order[j]
