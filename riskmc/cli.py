@@ -187,6 +187,12 @@ def run(
         manifest = read_manifest(out_dir) if resume and out_dir is not None else None
         if resume and manifest is None:
             raise ExecutionError(f"--resume: {out_dir} holds no run to finish (no manifest.json)")
+        if (
+            out_dir is not None
+            and (out_dir / "plots").exists()
+            and not (out_dir / "plots").is_dir()
+        ):
+            raise ExecutionError(f"out: {out_dir / 'plots'} is a file, not the folder of the plots")
         if scenario_file is not None:
             scenario = load_scenario(scenario_file)
         elif manifest is not None and out_dir is not None:
@@ -262,7 +268,15 @@ def run(
         out.print(f"Outcomes saved in {out_dir / 'outcomes.parquet'}", markup=False, soft_wrap=True)
         from riskmc.analysis.plots import write_plots
 
-        plots = write_plots(result, out_dir / "plots")
+        try:
+            plots = write_plots(result, out_dir / "plots")
+        except OSError as exc:
+            err.print(
+                f"error: {out_dir / 'plots'}: cannot be written ({exc.strerror or exc})",
+                markup=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         out.print(f"{len(plots)} plots written in {out_dir / 'plots'}", markup=False)
     _print_summary(result)
 

@@ -140,6 +140,24 @@ def test_bad_settings_exit_2_with_one_line(args, message):
     assert "Traceback" not in result.output
 
 
+def test_an_out_folder_that_cannot_be_made_is_one_line_before_any_work(tmp_path):
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    plots = tmp_path / "pl"
+    plots.mkdir()
+    (plots / "plots").write_text("x")
+    for out, rule in [
+        (a_file / "sub", f"out: {a_file / 'sub'}: cannot be written (Not a directory)"),
+        (Path("/proc/nope"), "out: /proc/nope: cannot be written (No such file or directory)"),
+        (plots, f"out: {plots / 'plots'} is a file, not the folder of the plots"),
+    ]:
+        result = runner.invoke(app, ["run", TINY, "-n", "5", "--workers", "1", "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"error: {rule}\n"
+        assert result.stdout == ""  # refused before any work
+    assert list(plots.iterdir()) == [plots / "plots"]
+
+
 def test_resume_refusals_name_the_rule(tmp_path):
     out = tmp_path / "run"
     first = runner.invoke(app, ["run", TINY, "-n", "5", "--workers", "1", "--out", str(out)])

@@ -19,6 +19,7 @@ loads nothing from elsewhere. It holds:
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import math
 import os
@@ -140,7 +141,8 @@ def write_report(folder: str | Path, output: str | Path | None = None) -> Path:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. its folder is a file
+            tmp.unlink(missing_ok=True)
         raise ReportError(f"{path}: cannot be written ({exc.strerror or exc})") from None
     return path
 

@@ -388,8 +388,13 @@ class RunFolder:
         path = Path(folder)
         if path.exists() and not path.is_dir():
             raise ExecutionError(f"out: {path} is a file, not a folder")
-        path.mkdir(parents=True, exist_ok=True)
-        lock = _lock(path)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            lock = _lock(path)
+        except OSError as exc:  # a file on the way, a read-only or virtual file system
+            raise ExecutionError(
+                f"out: {path}: cannot be written ({exc.strerror or exc})"
+            ) from None
         try:
             return cls._open(path, scenario, manifest, resume, lock)
         except BaseException:

@@ -207,3 +207,12 @@ def test_report_gives_the_debt_shortfall_probability_by_year(report_html, defaul
     for r in rows:
         share = ((mask >> (int(r[1]) - 2029)) & 1).mean()
         assert r[2].startswith(f"{100 * share:.1f} %"), r
+
+
+def test_cli_report_into_a_path_through_a_file_is_one_line(tiny_result, tmp_path):
+    folder = tiny_result.to_parquet(tmp_path / "r")
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    assert _bad(["report", str(folder), "-o", str(a_file / "r.html")]) == (
+        f"error: {a_file / 'r.html'}: cannot be written (Not a directory)"
+    )
