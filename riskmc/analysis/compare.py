@@ -59,6 +59,7 @@ import typer
 from numpy.typing import NDArray
 from scipy import stats
 
+from riskmc.engine.checkpoint import ExecutionError
 from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS
 from riskmc.scenario import Scenario, ScenarioError, load_scenario
 
@@ -352,8 +353,9 @@ def compare(
     ------
     ScenarioError
         A scenario file that cannot be loaded.
-    ValueError
-        Fewer than two scenarios, or ``precision``/``out`` given.
+    ExecutionError
+        Fewer than two scenarios, or ``precision``/``out`` given (a
+        ``ValueError``).
 
     Examples
     --------
@@ -365,10 +367,10 @@ def compare(
     (('tiny', 'tiny#2'), 0.0)
     """
     if len(scenarios) < 2:
-        raise ValueError(f"scenarios: need at least two to compare, got {len(scenarios)}")
+        raise ExecutionError(f"scenarios: need at least two to compare, got {len(scenarios)}")
     for key in ("precision", "out", "resume"):
         if simulate_kwargs.get(key):
-            raise ValueError(f"{key}: not available in a comparison (every run needs the same "
+            raise ExecutionError(f"{key}: not available in a comparison (every run needs the same "
                              "replications)")  # fmt: skip
     # Imported here: riskmc.engine imports riskmc.analysis (summaries), so a
     # module-level import would be circular once riskmc.analysis exports this.
@@ -459,20 +461,28 @@ def compare_command(
     ] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="The seed of every run.")] = 0,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Local worker processes. Default: every core.")
+        int | None, typer.Option(help="Local worker processes. Default: every core.")
     ] = None,
 ) -> None:
     """Compare scenarios on common random numbers: paired differences and cost-benefit."""
     from rich.console import Console
 
-    from riskmc.engine.checkpoint import ExecutionError
-
     err = Console(stderr=True, highlight=False)
     try:
         if len(scenarios) < 2:
-            raise ValueError(f"compare: needs at least two scenario files, got {len(scenarios)}")
-        cmp = compare(scenarios, replications, seed, workers=workers)
-    except (ScenarioError, ExecutionError, ValueError) as exc:
+            raise ExecutionError(
+                f"compare: needs at least two scenario files, got {len(scenarios)}"
+            )
+        loaded = [load_scenario(path) for path in scenarios]
+        first = {p.name for p in loaded[0].projects}
+        for path, s in zip(scenarios[1:], loaded[1:], strict=True):
+            if not first & {p.name for p in s.projects}:
+                raise ExecutionError(
+                    f"compare: {path} has no project in common with {scenarios[0]} (projects "
+                    "are paired by name): nothing to compare"
+                )
+        cmp = compare(loaded, replications, seed, workers=workers)
+    except (ScenarioError, ExecutionError) as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     print_comparison(cmp, Console(highlight=False))

@@ -1,0 +1,46 @@
+"""Bad input to the command line: one line on standard error, exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from riskmc.cli import app
+from riskmc.scenario import shipped_scenarios
+
+runner = CliRunner()
+TINY = str(shipped_scenarios()["tiny.yaml"])
+
+
+def _one_line(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_compare_lets_an_internal_value_error_through(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("an internal failure")
+
+    # the module (``riskmc.analysis.compare`` is also the name of the function)
+    monkeypatch.setattr(sys.modules["riskmc.analysis.compare"], "compare", broken)
+    result = runner.invoke(app, ["compare", TINY, TINY, "-n", "2", "--workers", "1"])
+    assert isinstance(result.exception, ValueError)  # not a misleading one-liner with exit 2
+
+
+def test_compare_of_scenarios_with_no_project_in_common_is_refused(tiny_doc, write_yaml):
+    tiny_doc["projects"][0]["name"] = "Other"
+    other = write_yaml(tiny_doc)
+    line = _one_line(["compare", TINY, str(other), "-n", "2", "--workers", "1"])
+    assert line.startswith(f"error: compare: {other} has no project in common with {TINY}")
+
+
+@pytest.mark.parametrize("command", [["run", TINY], ["compare", TINY, TINY]])
+def test_workers_0_gets_the_same_line_from_run_and_compare(command):
+    line = _one_line([*command, "-n", "2", "--workers", "0"])
+    assert line.startswith("error: workers: must be an integer >= 1")
