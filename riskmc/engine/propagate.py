@@ -95,7 +95,8 @@ OUTCOME_COLUMNS = {
     "project": "project name",
     "first_production": "date the construction work is done (empty for an operating mine)",
     "delay_days": "first production minus the plan's [days]",
-    "stall_days": "construction days with the site idle: empty stockpile or stand-down [days]",
+    "stall_days": "construction days with the site idle (empty stockpile or stand-down), "
+    "against the plan's [days]",
     "capex_overrun_usd": "standby x stall days + (overhead + interest) x delay days "
     "+ transport on construction detours + site-attack damage before first production "
     "+ construction cargo destroyed in convoy attacks [USD]",
@@ -449,7 +450,7 @@ class ChunkModel:
                         p.name,
                         scenario.start_date + timedelta(days=r.finish) if cplan else None,
                         delay,
-                        r.material_stall_days + r.standdown_days,
+                        _stalled(r) - _stalled(plan),
                         m.capex_overrun,
                         lost_t,
                         oplan.price_usd_per_t * lost_t,
@@ -524,7 +525,9 @@ def money(
     rate = ops.discount_rate
     built = r.finish if not math.isnan(r.finish) else -math.inf
     delay = r.finish - plan.finish if not math.isnan(r.finish) else 0.0
+    # against the plan, which stalls too when its stockpile holds less than a convoy load
     pv = standby * sum(present_value(rate, a, b) for a, b in r.stall_spans)
+    pv -= standby * sum(present_value(rate, a, b) for a, b in plan.stall_spans)
     if delay > 0:
         pv += carry * present_value(rate, plan.finish, r.finish)
     elif delay < 0:
@@ -557,7 +560,7 @@ def money(
     if project.logistics.escorted:
         mitigation += escorts * r.convoys_pv
     return Money(
-        standby=standby * (r.material_stall_days + r.standdown_days),
+        standby=standby * (_stalled(r) - _stalled(plan)),
         delay_carry=carry * delay,
         build_transport=tkm * r.build_detour_tkm,
         build_damage=build_damage,
@@ -566,6 +569,11 @@ def money(
         mitigation=mitigation,
         npv_loss=pv,
     )
+
+
+def _stalled(r: ProjectResult) -> float:
+    """Construction days idle in a run: empty stockpile or stand-down."""
+    return r.material_stall_days + r.standdown_days
 
 
 def debt_years(scenario: Scenario, first_year: int) -> list[int]:

@@ -147,7 +147,8 @@ class Lognormal(_Dist):
 
     dist: Literal["lognormal"] = "lognormal"
     median: float = Field(strict=True, gt=0, allow_inf_nan=False)
-    sigma: float = Field(strict=True, ge=0, allow_inf_nan=False)
+    # sigma 5 already spans a factor of 1e4 between the 5th and 95th percentiles
+    sigma: float = Field(strict=True, ge=0, le=5, allow_inf_nan=False)
     code: ClassVar[int] = 3
 
     def support(self) -> tuple[float, float]:
@@ -297,12 +298,17 @@ class Bounds:
 
     Errors carry the type ``riskmc_rule``; their message is the rule, e.g.
     ``must be >= 0, got -2``.
+
+    ``mean_le`` is a ceiling on a plain number or on a distribution's mean (not its
+    support, which may be unbounded): a sanity limit far beyond any real case, so that a
+    slip (1e308 attacks a year) is refused here rather than exhausting memory later.
     """
 
     ge: float | None = None
     gt: float | None = None
     le: float | None = None
     lt: float | None = None
+    mean_le: float | None = None
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -321,7 +327,20 @@ class Bounds:
 
     def _check_support(self, value: Param) -> Param:
         if isinstance(value, float | int):
-            return value  # the number schema already applied the bounds
+            # the number schema already applied the other bounds
+            if self.mean_le is not None and value > self.mean_le:
+                raise PydanticCustomError(
+                    "riskmc_rule",
+                    "must be <= {bound}, got {value}",
+                    {"bound": _fmt(self.mean_le), "value": _fmt(float(value))},
+                )
+            return value
+        if self.mean_le is not None and not value.mean() <= self.mean_le:
+            raise PydanticCustomError(
+                "riskmc_rule",
+                "the mean must be <= {bound}, but this {name} distribution's is {mean}",
+                {"bound": _fmt(self.mean_le), "name": value.dist, "mean": _fmt(value.mean())},
+            )
         lo, hi = value.support()
         point = lo == hi
         name = value.dist

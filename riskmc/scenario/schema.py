@@ -90,6 +90,10 @@ Name = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_
 NonNegative = Annotated[Param, Bounds(ge=0)]
 Positive = Annotated[Param, Bounds(gt=0)]
 Probability = Annotated[Param, Bounds(ge=0, le=1)]
+# Ceilings far beyond any real case, so that a slip of the keyboard (1e308 attacks a year, a
+# 1e-6 t convoy) is refused in one line instead of exhausting memory in the simulation.
+Rate = Annotated[Param, Bounds(ge=0, mean_le=10_000)]  # events a year
+Days = Annotated[Param, Bounds(ge=0, mean_le=100_000)]  # a length of time, 270 years at most
 Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 
 
@@ -137,7 +141,7 @@ class District(_Model):
     """An administrative district with its attack hazard."""
 
     name: Name
-    attacks_per_year: NonNegative = Field(
+    attacks_per_year: Rate = Field(
         description="Long-run mean number of attacks a year, campaigns excluded [1/yr]."
     )
     targets: Targets
@@ -163,13 +167,13 @@ class Seizure(_Model):
 class Campaigns(_Model):
     """Coordinated multi-district offensives (a Poisson process of campaigns)."""
 
-    rate_per_year: NonNegative = 0.0
+    rate_per_year: Rate = 0.0
     duration_days: Positive = 5.0
     join_probability: dict[Name, Probability] = Field(
         default_factory=lambda: {"default": cast(Param, 0.3)},
         description="Per district name, or 'default' for the others.",
     )
-    attacks_per_district: NonNegative = 3.0
+    attacks_per_district: Rate = 3.0
     blackout_probability: Probability = 0.9
     blackout_days: Positive = 6.0
     seizures: tuple[Seizure, ...] = ()
@@ -185,7 +189,7 @@ class ModeClosure(_Model):
 class Protests(_Model):
     """Protests and sit-ins closing road segments, per road segment."""
 
-    rate_per_year: NonNegative = 0.0
+    rate_per_year: Rate = 0.0
     days: Positive = 1.0
 
 
@@ -201,7 +205,7 @@ class Closures(_Model):
 class ProvinceWide(_Model):
     """Province-wide mobile-data suspension orders."""
 
-    rate_per_year: NonNegative = 0.0
+    rate_per_year: Rate = 0.0
     days: Positive = 1.0
 
 
@@ -229,7 +233,7 @@ class Hazard(_Model):
     spillover: Probability = Field(
         default=0.0, description="hawkes: share of triggered attacks placed in neighbours."
     )
-    rate_multiplier: NonNegative = Field(
+    rate_multiplier: Annotated[Param, Bounds(ge=0, mean_le=100)] = Field(
         default=1.0,
         description="Multiplies every district's attacks_per_year, drawn once per "
         "replication: the shared uncertainty of the provincial total.",
@@ -277,8 +281,10 @@ class Segment(_Model):
     mode: Literal["road", "rail"]
     from_: Name = Field(alias="from")
     to: Name
-    km: Positive = Field(description="Length [km].")
-    kmh: Positive = Field(description="Average speed while moving [km/h].")
+    km: Annotated[Param, Bounds(gt=0, mean_le=100_000)] = Field(description="Length [km].")
+    kmh: Annotated[Param, Bounds(ge=1, mean_le=1_000)] = Field(
+        description="Average speed while moving [km/h]."
+    )
     districts: tuple[Name, ...] = Field(
         default=(), description="Districts the segment passes through (its hazard)."
     )
@@ -295,38 +301,44 @@ class Network(_Model):
 
 class Construction(_Model):
     start: Date
-    planned_days: Positive
-    material_t: Positive = Field(description="Inbound material the planned work needs [t].")
-    site_buffer_days: NonNegative = Field(description="Site stockpile, in days of need.")
+    planned_days: Annotated[Param, Bounds(ge=1, mean_le=100_000)]
+    material_t: Annotated[Param, Bounds(gt=0, mean_le=1e12)] = Field(
+        description="Inbound material the planned work needs [t]."
+    )
+    site_buffer_days: Days = Field(description="Site stockpile, in days of need.")
     blackout_productivity: Probability = 1.0
-    site_attack_standdown_days: NonNegative = 0.0
+    site_attack_standdown_days: Days = 0.0
 
 
 class Operations(_Model):
-    output_t_per_day: NonNegative
-    consumables_t_per_day: NonNegative
-    consumables_buffer_days: NonNegative
-    storage_days: NonNegative = Field(description="Site storage of output, in days of output.")
+    output_t_per_day: Annotated[Param, Bounds(gt=0, mean_le=1e7)]
+    consumables_t_per_day: Annotated[Param, Bounds(ge=0, mean_le=1e7)]
+    consumables_buffer_days: Days
+    storage_days: Annotated[Param, Bounds(ge=0.1, mean_le=10_000)] = Field(
+        description="Site storage of output, in days of output (at least 0.1)."
+    )
     export_mode: Literal["road", "rail"]
-    ramp_up_days: NonNegative = Field(
+    ramp_up_days: Days = Field(
         default=0.0,
         description="Days from first production to full output (a linear ramp, taken in "
         "steps of at most 30 days).",
     )
-    site_attack_standdown_days: NonNegative | None = Field(
+    site_attack_standdown_days: Days | None = Field(
         default=None,
         description="Days production stops after an attack on the site; null: the "
         "construction value, or 0 for an operating mine.",
     )
-    trains_per_day: NonNegative = Field(default=1.0, description="rail export: departures a day.")
+    trains_per_day: Annotated[Param, Bounds(ge=0, mean_le=1_000)] = Field(
+        default=1.0, description="rail export: departures a day."
+    )
     train_t: Positive = Field(default=1000.0, description="rail export: payload of a train [t].")
-    surge_trains_per_day: NonNegative | None = Field(
+    surge_trains_per_day: Annotated[Param, Bounds(ge=0, mean_le=1_000)] | None = Field(
         default=None,
         description="rail export: departures a day while concentrate waits in storage (the "
         "backlog after a closure); at least trains_per_day. Null: trains_per_day (no catch-up "
         "beyond the usual service).",
     )
-    turnaround_days: NonNegative = Field(
+    turnaround_days: Days = Field(
         default=0.0,
         description="rail export: days before a train set is back at the site (recorded; "
         "the export flow model does not use it yet).",
@@ -347,7 +359,9 @@ class Operations(_Model):
 
 
 class Logistics(_Model):
-    convoy_t: Positive = Field(description="Payload of one road convoy [t].")
+    convoy_t: Annotated[Param, Bounds(ge=1, mean_le=1e6)] = Field(
+        description="Payload of one road convoy [t], at least 1."
+    )
     dispatch_needs_comms: bool = Field(
         strict=True, description="Convoys wait while origin or site district is blacked out."
     )

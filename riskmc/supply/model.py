@@ -719,9 +719,12 @@ def simulate_project(
     def stockpile(
         need: float, buffer_days: float, plan: ConstructionPlan | OperationsPlan
     ) -> _Stockpile:
-        # full at the buffer; the base-stock level adds the need over the planned trip
+        # full at the buffer; the base-stock level adds the need over the planned trip,
+        # and is at least one convoy load: a convoy leaves when the position falls a load
+        # below the level, so a smaller level would never send one (the stock then runs
+        # out and waits for each convoy)
         initial = buffer_days * need
-        level = initial + need * run.inbound_lead
+        level = max(initial + need * run.inbound_lead, plan.convoy_t)
         return _Stockpile(run, initial, level, plan.convoy_t, plan.convoy_loss_share, rho)
 
     def project() -> Generator[simpy.Event, Any, None]:

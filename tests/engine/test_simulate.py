@@ -162,3 +162,28 @@ def test_construction_ending_past_the_horizon_loses_the_plans_output():
     # the plan exported road convoys of 600 t from day 730 on: every one of them is lost
     assert o["lost_output_t"] > 0
     assert o["lost_output_t"] % 600 == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_stockpile_smaller_than_a_convoy_load_still_gets_convoys():
+    # Found by review: with 5,000 t to build (30 days of it, 205 t, is less than a 600 t
+    # convoy) the base-stock level was below one load, no convoy ever left, and the run died
+    # with a traceback (an infinite finish). A convoy now leaves whenever the stock position
+    # reaches zero: the site waits for each delivery, in the plan as in the run, and the
+    # outcomes are measured against that plan.
+    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    doc["projects"][0]["construction"]["material_t"] = 5000
+    quiet = copy.deepcopy(doc)
+    quiet["districts"][0]["attacks_per_year"] = 0
+    h = quiet["hazard"]
+    h["closures"]["protests"]["rate_per_year"] = 0
+    h["blackouts"]["province_wide"]["rate_per_year"] = 0
+    o = riskmc.simulate(scenario_from_dict(quiet), 2, seed=1, workers=1).outcomes
+    # no hazard: exactly the plan, though the plan waits for its convoys
+    for column in ("delay_days", "stall_days", "capex_overrun_usd", "npv_loss_usd"):
+        assert (o[column] == 0).all(), column
+    finish = pd.Timestamp(o["first_production"].iloc[0])
+    # 7.5 hours on the road, in the open hours, per convoy: a few days late on 730 in all
+    assert pd.Timestamp("2028-01-01") < finish < pd.Timestamp("2028-01-31")
+    r = riskmc.simulate(scenario_from_dict(doc), 20, seed=1, workers=1).outcomes
+    assert np.isfinite(r["delay_days"]).all()
+    assert (r["delay_days"] >= 0).all()

@@ -157,6 +157,43 @@ CASES = [
         "projects[0].operations.surge_trains_per_day",
         "must be at least trains_per_day (1), got 0.5",
     ),
+    # Found by review: values that validated and then broke the simulation (a division by
+    # zero, an infinite finish, an array of 1e308 events, a float overflow).
+    (
+        _set("projects[0].operations.output_t_per_day", 0),
+        "projects[0].operations.output_t_per_day",
+        "must be > 0, got 0",
+    ),
+    (
+        _set("projects[0].operations.storage_days", 0),
+        "projects[0].operations.storage_days",
+        "must be >= 0.1, got 0",
+    ),
+    (
+        _set("districts[0].attacks_per_year", 1e308),
+        "districts[0].attacks_per_year",
+        "must be <= 10000, got 1e+308",
+    ),
+    (
+        _set("districts[0].attacks_per_year", {"dist": "lognormal", "median": 24, "sigma": 4.5}),
+        "districts[0].attacks_per_year",
+        "the mean must be <= 10000, but this lognormal distribution's is 599022",
+    ),
+    (
+        _set("districts[0].attacks_per_year", {"dist": "lognormal", "median": 24, "sigma": 1000}),
+        "districts[0].attacks_per_year.sigma",
+        "must be <= 5, got 1000",
+    ),
+    (
+        _set("projects[0].logistics.convoy_t", {"dist": "gamma", "shape": 2, "scale": 300}),
+        "projects[0].logistics.convoy_t",
+        "must be >= 1, but this gamma distribution reaches 0",
+    ),
+    (
+        _set("projects[0].construction.site_buffer_days", 1e308),
+        "projects[0].construction.site_buffer_days",
+        "must be <= 100000, got 1e+308",
+    ),
 ]
 
 
