@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 
 from riskmc.scenario import Scenario, ScenarioError, scenario_from_dict
@@ -348,10 +349,13 @@ class RunFolder:
     process) releases the folder for another run.
     """
 
-    def __init__(self, path: Path, manifest: Manifest, lock: IO[str] | None = None) -> None:
+    def __init__(
+        self, path: Path, manifest: Manifest, lock: IO[str] | None = None, projects: int = 0
+    ) -> None:
         self.path = path
         self.manifest = manifest
         self._lock = lock
+        self.projects = projects  # rows of a replication in a chunk: one per project
 
     def close(self) -> None:
         """Release the folder's lock (idempotent)."""
@@ -441,7 +445,9 @@ class RunFolder:
             if leftover.name not in listed:
                 leftover.unlink()
         kept = tuple(c for c in kept if (chunks / _chunk_name(*c)).is_file())
-        folder_ = cls(path, replace(manifest, done=kept, complete=False), lock)
+        folder_ = cls(
+            path, replace(manifest, done=kept, complete=False), lock, len(scenario.projects)
+        )
         if old is None or not (path / SCENARIO).is_file():
             _write_json(path / SCENARIO, _scenario_doc(scenario))
         folder_._save()
@@ -455,8 +461,33 @@ class RunFolder:
         return self.manifest.done
 
     def read(self, chunks: Iterable[tuple[int, int]]) -> dict[tuple[int, int], pd.DataFrame]:
-        """Outcome rows of finished chunks, read back from disk."""
-        return {c: pd.read_parquet(self.path / CHUNKS / _chunk_name(*c)) for c in chunks}
+        """Outcome rows of finished chunks, read back from disk.
+
+        A chunk file that cannot be read (damaged), or whose replications are
+        not exactly its range (one row per project each: a file copied over
+        another), is deleted and dropped from the manifest, so that it runs
+        again; it is left out of what is returned.
+        """
+        frames, bad = {}, []
+        for c in chunks:
+            file = self.path / CHUNKS / _chunk_name(*c)
+            try:
+                rows = pd.read_parquet(file)
+                held = np.sort(rows["replication"].to_numpy())
+            except (OSError, ValueError, KeyError):
+                bad.append(c)
+                continue
+            if not np.array_equal(held, np.repeat(np.arange(*c), self.projects)):
+                bad.append(c)
+                continue
+            frames[c] = rows
+        if bad:
+            for c in bad:
+                (self.path / CHUNKS / _chunk_name(*c)).unlink(missing_ok=True)
+            done = tuple(c for c in self.manifest.done if c not in bad)
+            self.manifest = replace(self.manifest, done=done)
+            self._save()
+        return frames
 
     def add(self, first: int, stop: int, rows: pd.DataFrame) -> None:
         """Checkpoint a finished chunk: its file first, then the manifest."""

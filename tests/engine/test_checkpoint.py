@@ -143,6 +143,30 @@ def test_resume_clears_what_a_killed_run_leaves(tiny, reference, tmp_path):
     assert len(list((out / "chunks").iterdir())) == 4
 
 
+@pytest.mark.parametrize("damage", ["copied", "truncated", "no_replication"])
+def test_resume_runs_again_a_chunk_that_is_damaged_or_not_its_range(
+    tiny, reference, tmp_path, damage
+):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=50, out=out,
+                        progress=_interrupt_after(2))  # fmt: skip
+    first, second = (
+        out / "chunks" / f"{a:012d}-{b:012d}.parquet" for a, b in read_manifest(out).done
+    )
+    if damage == "copied":
+        second.write_bytes(first.read_bytes())
+    elif damage == "truncated":
+        second.write_bytes(second.read_bytes()[:100])
+    else:
+        pd.read_parquet(second).drop(columns="replication").to_parquet(second)
+    r = riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=50, out=out, resume=True)
+    pd.testing.assert_frame_equal(r.outcomes, reference, check_exact=True)
+    done = read_manifest(out).done
+    assert sorted(i for a, b in done for i in range(a, b)) == list(range(200))
+    assert _leftovers(out) == []
+
+
 def test_resume_can_ask_for_more_or_fewer_replications(tiny, reference, tmp_path):
     out = tmp_path / "run"
     riskmc.simulate(tiny, 120, seed=21, workers=1, chunk_size=50, out=out)
