@@ -129,6 +129,8 @@ def read_document(path: str | Path) -> dict[str, Any]:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(path, [("", f"malformed TOML: {exc}")]) from None
+        except RecursionError:
+            raise ScenarioError(path, [("", "malformed TOML: nested too deeply")]) from None
     else:
         try:
             doc = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
@@ -140,6 +142,8 @@ def read_document(path: str | Path) -> dict[str, Any]:
         except (yaml.YAMLError, ValueError, TypeError) as exc:
             what = " ".join(str(exc).split())
             raise ScenarioError(path, [("", f"malformed YAML: {what}")]) from None
+        except RecursionError:
+            raise ScenarioError(path, [("", "malformed YAML: nested too deeply")]) from None
     if doc is None:
         raise ScenarioError(path, [("", "the file is empty")])
     if not isinstance(doc, dict):
@@ -199,11 +203,17 @@ def _find_base(name: Any, child: Path) -> Path:
 _Layer = tuple[Path, dict[str, Any]]
 
 
+#: Longest ``extends:`` chain (a guard: each link is a nested call).
+MAX_EXTENDS = 100
+
+
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[_Layer]]:
     here = path.resolve()
     if here in chain:
         loop = " -> ".join(p.name for p in (*chain, here))
         raise ScenarioError(chain[0], [("extends", f"loop: {loop}")])
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(chain[0], [("extends", f"more than {MAX_EXTENDS} files deep")])
     doc = read_document(path)
     if "extends" not in doc:
         return doc, [(path, doc)]

@@ -638,7 +638,11 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
                 f"{p.site!r} cannot reach port {p.port!r} by {mode}",
             )
 
-    end = s.start_date + timedelta(days=s.horizon_days)
+    try:
+        end = s.start_date + timedelta(days=s.horizon_days)
+    except OverflowError:
+        yield "horizon_years", f"the horizon from {s.start_date} must end by 9999-12-31"
+        return
     for i, p in enumerate(s.projects):
         # debt_shortfall_mask has a bit per year from first_year on, in an int64
         if p.debt is not None and end.year - p.debt.first_year > DEBT_YEARS - 1:

@@ -301,3 +301,22 @@ def test_complex_key_is_malformed_yaml(write_yaml):
 def test_yaml_merge_keys_work(write_yaml):
     path = write_yaml("base: &b {probability: 0.5, days: 5}\nrail:\n  <<: *b\n  days: 7\n")
     assert read_document(path)["rail"] == {"probability": 0.5, "days": 7}
+
+
+def test_inputs_that_overflowed_the_loader_are_one_line_errors(tmp_path):
+    # Found by review: each of these ended in a RecursionError or OverflowError traceback.
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ScenarioError, match="deep.yaml: malformed YAML: nested too deeply$"):
+        load_scenario(deep)
+    tiny = Path(shipped_scenarios()["tiny.yaml"])
+    (tmp_path / "f0.yaml").write_text(f"extends: {tiny}\n")
+    for i in range(1, 120):
+        (tmp_path / f"f{i}.yaml").write_text(f"extends: f{i - 1}.yaml\n")
+    assert load_scenario(tmp_path / "f50.yaml").name == "tiny"
+    with pytest.raises(ScenarioError, match=r"extends: more than 100 files deep$"):
+        load_scenario(tmp_path / "f119.yaml")
+    late = tmp_path / "late.yaml"
+    late.write_text(f"extends: {tiny}\nstart_date: 9999-12-01\n")
+    with pytest.raises(ScenarioError, match="horizon_years: the horizon from 9999-12-01 must end"):
+        load_scenario(late)
