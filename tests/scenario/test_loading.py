@@ -307,7 +307,7 @@ def test_inputs_that_overflowed_the_loader_are_one_line_errors(tmp_path):
     # Found by review: each of these ended in a RecursionError or OverflowError traceback.
     deep = tmp_path / "deep.yaml"
     deep.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
-    with pytest.raises(ScenarioError, match="deep.yaml: malformed YAML: nested too deeply$"):
+    with pytest.raises(ScenarioError, match=r"deep.yaml: malformed YAML: nested too deeply$"):
         load_scenario(deep)
     tiny = Path(shipped_scenarios()["tiny.yaml"])
     (tmp_path / "f0.yaml").write_text(f"extends: {tiny}\n")
