@@ -41,7 +41,7 @@ from riskmc.analysis.drivers import driver_shares
 from riskmc.analysis.plots import axis_label, figures, plan_dates, png_bytes
 from riskmc.data import sources
 from riskmc.engine.checkpoint import OUTCOMES, RESULT, SCENARIO, ExecutionError
-from riskmc.engine.propagate import debt_years
+from riskmc.engine.propagate import METRICS, debt_years
 from riskmc.engine.simulate import SimulationResult
 from riskmc.scenario import Scenario, param_mean
 
@@ -78,7 +78,9 @@ def load_results(folder: str | Path) -> SimulationResult:
     ------
     ReportError
         The folder is missing, is not a folder, lacks ``outcomes.parquet``,
-        ``scenario.json`` or ``result.json``, or one of them cannot be read.
+        ``scenario.json`` or ``result.json``, or one of them cannot be read,
+        or the outcomes lack a column the report needs or hold it with the
+        wrong type.
     """
     path = Path(folder)
     if not path.exists():
@@ -92,12 +94,30 @@ def load_results(folder: str | Path) -> SimulationResult:
             "SimulationResult.to_parquet or riskmc run --out DIR)"
         )
     try:
-        return SimulationResult.from_parquet(path)
+        result = SimulationResult.from_parquet(path)
     except ExecutionError as exc:
         raise ReportError(str(exc)) from None
     except (OSError, ValueError) as exc:  # a damaged Parquet file
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ReportError(f"{path / OUTCOMES}: cannot be read ({first})") from None
+    outcomes = result.outcomes
+    for column in ("replication", "project", "first_production", *METRICS):
+        if column not in outcomes.columns:
+            raise ReportError(f"{path / OUTCOMES}: column {column!r} missing")
+        dtype = outcomes[column].dtype
+        if outcomes.empty:  # no project: the columns of an empty table have no type
+            continue
+        if column == "replication" and not pd.api.types.is_integer_dtype(dtype):
+            raise ReportError(
+                f"{path / OUTCOMES}: column {column!r} must hold integers, not {dtype}"
+            )
+        if column in METRICS and not (
+            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        ):
+            raise ReportError(
+                f"{path / OUTCOMES}: column {column!r} must hold numbers, not {dtype}"
+            )
+    return result
 
 
 def write_report(folder: str | Path, output: str | Path | None = None) -> Path:

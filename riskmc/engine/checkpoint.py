@@ -177,9 +177,19 @@ def read_result(folder: str | Path) -> tuple[Scenario, int, pd.DataFrame]:
     meta = _read_json(path / RESULT)
     if meta.get("format") != _RESULT_FORMAT:
         raise ExecutionError(f"{path / RESULT}: format must be {_RESULT_FORMAT!r}")
-    scenario = _read_scenario(path / SCENARIO, str(meta["scenario"]))
-    outcomes = pd.read_parquet(path / OUTCOMES)
-    return scenario, int(meta["seed"]), outcomes
+    try:
+        fingerprint, seed = str(meta["scenario"]), int(meta["seed"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExecutionError(f"{path / RESULT}: malformed ({exc!r})") from None
+    scenario = _read_scenario(path / SCENARIO, fingerprint)
+    try:
+        outcomes = pd.read_parquet(path / OUTCOMES)
+    except FileNotFoundError:
+        raise ExecutionError(f"{path / OUTCOMES}: no such file") from None
+    except (OSError, ValueError) as exc:  # a damaged or empty Parquet file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExecutionError(f"{path / OUTCOMES}: cannot be read ({first})") from None
+    return scenario, seed, outcomes
 
 
 # -- run folders ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import pandas as pd
 
 from riskmc.analysis.summary import summarize
 from riskmc.engine.checkpoint import (
+    MANIFEST,
     ExecutionError,
     Manifest,
     RunFolder,
@@ -79,7 +80,18 @@ class SimulationResult:
         -------
         Path
             The folder.
+
+        Raises
+        ------
+        ExecutionError
+            The folder is that of a run (``riskmc run --out``, ``out=``):
+            its manifest would no longer match.
         """
+        if (Path(folder) / MANIFEST).is_file():
+            raise ExecutionError(
+                f"{folder}: already holds a result (the run folder of riskmc run --out, with "
+                f"its {MANIFEST}); choose an empty or new folder"
+            )
         return write_result(folder, self.scenario, self.seed, self.outcomes)
 
     @classmethod

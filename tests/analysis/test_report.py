@@ -216,3 +216,35 @@ def test_cli_report_into_a_path_through_a_file_is_one_line(tiny_result, tmp_path
     assert _bad(["report", str(folder), "-o", str(a_file / "r.html")]) == (
         f"error: {a_file / 'r.html'}: cannot be written (Not a directory)"
     )
+
+
+@pytest.mark.parametrize(
+    ("damage", "rule"),
+    [
+        ("drop", "column 'delay_days' missing"),
+        ("text", "column 'delay_days' must hold numbers, not "),
+        ("float_replication", "column 'replication' must hold integers, not float64"),
+    ],
+)
+def test_cli_report_of_outcomes_without_a_column_or_of_the_wrong_type(
+    tiny_result, tmp_path, damage, rule
+):
+    folder = tiny_result.to_parquet(tmp_path / "r")
+    frame = tiny_result.outcomes.copy()
+    if damage == "drop":
+        frame = frame.drop(columns="delay_days")
+    elif damage == "text":
+        frame["delay_days"] = frame["delay_days"].astype(str)
+    else:
+        frame["replication"] = frame["replication"].astype(float)
+    frame.to_parquet(folder / "outcomes.parquet")
+    line = _bad(["report", str(folder)])
+    assert line.startswith(f"error: {folder / 'outcomes.parquet'}: {rule}")
+
+
+def test_load_results_names_a_missing_or_damaged_outcomes_file(tiny_result, tmp_path):
+    folder = tiny_result.to_parquet(tmp_path / "r")
+    outcomes = folder / "outcomes.parquet"
+    outcomes.write_bytes(outcomes.read_bytes()[:200])
+    with pytest.raises(ReportError, match=f"^{re.escape(str(outcomes))}: cannot be read"):
+        load_results(folder)

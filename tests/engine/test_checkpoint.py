@@ -287,3 +287,31 @@ def test_a_run_folder_of_an_older_format_is_refused(tiny, tmp_path):
     (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ExecutionError, match="format must be 'riskmc-run/4'"):
         riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True)
+
+
+def test_from_parquet_names_a_missing_or_damaged_outcomes_file(tiny, tmp_path):
+    folder = riskmc.simulate(tiny, 5, seed=1, workers=1).to_parquet(tmp_path / "r")
+    outcomes = folder / "outcomes.parquet"
+    data = outcomes.read_bytes()
+    for damage, rule in [
+        (data[:200], "cannot be read"),
+        (b"", "cannot be read"),
+        (None, "no such file"),
+    ]:
+        if damage is None:
+            outcomes.unlink()
+        else:
+            outcomes.write_bytes(damage)
+        with pytest.raises(ExecutionError, match=f"^{outcomes}: {rule}") as info:
+            SimulationResult.from_parquet(folder)
+        assert "\n" not in str(info.value)
+
+
+def test_to_parquet_refuses_the_folder_of_a_run(tiny, tmp_path):
+    out = tmp_path / "run"
+    result = riskmc.simulate(tiny, 5, seed=1, workers=1, out=out)
+    before = (out / "outcomes.parquet").read_bytes()
+    with pytest.raises(ExecutionError, match="already holds a result"):
+        riskmc.simulate(tiny, 7, seed=2, workers=1).to_parquet(out)
+    assert (out / "outcomes.parquet").read_bytes() == before
+    assert result.to_parquet(tmp_path / "elsewhere").is_dir()
