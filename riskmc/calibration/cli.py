@@ -17,7 +17,7 @@ from rich.console import Console
 from riskmc.calibration.calibrate import calibrate
 from riskmc.calibration.errors import EventFileError
 from riskmc.calibration.mapping import Gazetteer
-from riskmc.scenario import ScenarioError, load_scenario
+from riskmc.scenario import ScenarioError, load_scenario, shipped_scenarios
 
 __all__ = ["calibrate_command"]
 
@@ -49,6 +49,20 @@ def _aliases(items: list[str]) -> dict[str, str | None]:
             raise _fail(f"--alias: must be NAME=DISTRICT (or NAME= to exclude), got {item!r}")
         out[raw.strip()] = district.strip() or None
     return out
+
+
+def _check_base(base: str, out: Path | None) -> None:
+    """Refuse an ``extends:`` base that does not exist, or that is the output file itself."""
+    # As the loader finds it: beside the output file (standard output: here), or shipped.
+    path = ((out.parent if out is not None else Path.cwd()) / base).resolve()
+    if out is not None and path == out.resolve():
+        raise _fail(f"--out: {out} is the --extends base; write the scenario elsewhere")
+    shipped = shipped_scenarios()
+    if not path.is_file() and base not in shipped and f"{base}.yaml" not in shipped:
+        raise _fail(
+            f"--extends: no such scenario {base!r} (a path relative to the folder of --out, "
+            f"or one of {', '.join(shipped)})"
+        )
 
 
 def calibrate_command(
@@ -130,6 +144,21 @@ def calibrate_command(
     if map_by not in ("auto", "name", "coordinates"):
         raise _fail(f"--map-by: must be auto, name or coordinates, got {map_by!r}")
     first, last = _day(start, "--start"), _day(end, "--end")
+    # The output must not overwrite an input, and must load: its base exists.
+    if out is not None:
+        for what, path in (("the events file", events), ("the --scenario file", scenario)):
+            if path is not None and path.resolve() == out.resolve():
+                raise _fail(f"--out: {out} is {what}; write the scenario elsewhere")
+    base: str | None = None
+    if not bare:
+        if extends is not None:
+            base = extends
+        elif scenario is not None:
+            folder = (out.parent if out is not None else Path.cwd()).resolve()
+            base = os.path.relpath(scenario.resolve(), folder)
+        else:
+            base = DEFAULT_BASE
+        _check_base(base, out)
     try:
         if scenario is not None:
             gazetteer = Gazetteer.from_scenario(load_scenario(scenario))
@@ -158,15 +187,6 @@ def calibrate_command(
     except ValueError as exc:  # an option the data cannot honour, e.g. an alias
         raise _fail(f"{events}: {exc}") from None
 
-    base: str | None = None
-    if not bare:
-        if extends is not None:
-            base = extends
-        elif scenario is not None:
-            folder = (out.parent if out is not None else Path.cwd()).resolve()
-            base = os.path.relpath(scenario.resolve(), folder)
-        else:
-            base = DEFAULT_BASE
     text = result.to_yaml(base)
     report = result.report()
     if out is None:
