@@ -40,7 +40,8 @@ def test_out_may_not_be_an_input(inputs, tmp_path):
         [str(events), "--scenario", str(scenario), "--out", str(tmp_path / "." / "sc.yaml")],
         scenario,
     )
-    assert line.startswith("error: --out: ") and "is the --scenario file" in line
+    assert line.startswith("error: --out: ")
+    assert "is the --scenario file" in line
     base = tmp_path / "base.yaml"
     base.write_text(TINY.read_text(encoding="utf-8"), encoding="utf-8")
     line = _refused([str(events), "--extends", "base.yaml", "--out", str(base)], base)
