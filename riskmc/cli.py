@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,6 +31,12 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
+
+try:  # typer 0.2x carries its own copy of click
+    from typer._click import exceptions as _usage
+except ImportError:  # pragma: no cover - an older typer, on click itself
+    from click import exceptions as _usage  # type: ignore[no-redef]
 
 from riskmc import __version__
 from riskmc.analysis.compare import compare_command
@@ -49,7 +56,44 @@ from riskmc.scenario import (
     scenario_json_schema,
 )
 
+
+class _OneLineUsageErrors(TyperGroup):
+    """The root command: a usage error (a bad or missing option or argument) is one line.
+
+    ``error: <message>`` on standard error and exit status 2, instead of the
+    framework's usage lines and error box; ``--help`` and the help shown
+    without arguments are unchanged.
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            # not standalone: an exit (typer.Exit, --help) returns its status
+            status = super().main(args, prog_name, complete_var, False, **extra)
+        except _usage.NoArgsIsHelpError as exc:
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(exc)
+            sys.exit(exc.exit_code)
+        except _usage.ClickException as exc:
+            err.print(f"error: {exc.format_message()}", markup=False, soft_wrap=True)
+            sys.exit(EXIT_BAD_INPUT if isinstance(exc, _usage.UsageError) else exc.exit_code)
+        except typer.Abort:
+            err.print("Aborted!", markup=False)
+            sys.exit(1)
+        sys.exit(status if isinstance(status, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineUsageErrors,
     name="riskmc",
     help="Monte Carlo investment-risk simulation of mining projects in conflict zones.",
     no_args_is_help=True,

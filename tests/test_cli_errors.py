@@ -44,3 +44,27 @@ def test_compare_of_scenarios_with_no_project_in_common_is_refused(tiny_doc, wri
 def test_workers_0_gets_the_same_line_from_run_and_compare(command):
     line = _one_line([*command, "-n", "2", "--workers", "0"])
     assert line.startswith("error: workers: must be an integer >= 1")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", TINY, "-n", "0"], "error: Invalid value for '-n' / '--replications': "),
+        (["run", TINY, "--seed", "-1"], "error: Invalid value for '--seed': "),
+        (["run", TINY, "--nope"], "error: No such option: --nope"),
+        (["validate"], "error: Missing argument "),
+        (["compare"], "error: Missing argument "),
+        (["bench", "-n", "5"], "error: Invalid value for '-n' / '--replications': "),
+        (["nosuchcommand"], "error: No such command 'nosuchcommand'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args, message):
+    assert _one_line(args).startswith(message)
+
+
+def test_help_and_version_still_work():
+    for args in (["--help"], ["run", "--help"], ["--version"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert result.stderr == ""
+    assert runner.invoke(app, []).exit_code == 2  # the help, without a command
