@@ -249,6 +249,11 @@ def run(
             precision = manifest.precision if precision is None else precision
             if max_replications is None:
                 max_replications = manifest.max_replications
+        if max_replications is not None and precision is None:
+            raise ExecutionError(
+                "--max-replications: only with --precision (it caps the batches run until "
+                "the precision is reached); without it, -n sets the replications"
+            )
     n = 1000 if replications is None else replications
     seed = 0 if seed is None else seed
     cap = MAX_REPLICATIONS if max_replications is None else max_replications

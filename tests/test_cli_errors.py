@@ -68,3 +68,26 @@ def test_help_and_version_still_work():
         assert result.exit_code == 0, result.output
         assert result.stderr == ""
     assert runner.invoke(app, []).exit_code == 2  # the help, without a command
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-n", "3000000000"], "error: replications: must be < 2**31 - 1 (2,147,483,647), got "),
+        (["-n", str(2**31 - 1)], "error: replications: must be < 2**31 - 1"),
+        (
+            ["-n", "20", "--precision", "0.1", "--max-replications", "3000000000"],
+            "error: max_replications: must be < 2**31 - 1",
+        ),
+        (
+            ["-n", "20", "--max-replications", "5"],
+            "error: --max-replications: only with --precision",
+        ),
+    ],
+)
+def test_run_refuses_absurd_or_ignored_replication_settings(args, message):
+    result = runner.invoke(app, ["run", TINY, "--workers", "1", *args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == ""  # refused before any work

@@ -51,6 +51,7 @@ __all__ = ["ProgressCallback", "SimulationResult", "simulate"]
 ProgressCallback = Callable[[int, int], object]
 #: The cap of a run with ``precision`` when none is given.
 MAX_REPLICATIONS = 1_000_000
+_REPLICATION_LIMIT = 2**31 - 1  # replication indices are below it (the hazard's streams)
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,10 @@ def _check(
             raise ExecutionError(f"{name}: must be an integer >= {least}, got {value!r}")
 
     whole("replications", replications, 0)
+    if replications >= _REPLICATION_LIMIT:  # a replication index is a 32-bit integer
+        raise ExecutionError(
+            f"replications: must be < 2**31 - 1 ({_REPLICATION_LIMIT:,}), got {replications:,}"
+        )
     whole("seed", seed, 0)
     if chunk_size is not None:
         whole("chunk_size", chunk_size, 1)
@@ -269,6 +274,11 @@ def _check(
             )
         whole("replications", replications, 1)
         whole("max_replications", max_replications, replications)
+        if max_replications >= _REPLICATION_LIMIT:
+            raise ExecutionError(
+                f"max_replications: must be < 2**31 - 1 ({_REPLICATION_LIMIT:,}), "
+                f"got {max_replications:,}"
+            )
     if resume and out is None:
         raise ExecutionError("resume: needs out= (--out DIR), the folder of the run to finish")
     dask = address is not None or client is not None
