@@ -34,11 +34,13 @@ from riskmc.engine.execute import (
     DaskBackend,
     InProcess,
     LocalPool,
+    _distributed,
     available_cores,
     plan_chunks,
 )
 from riskmc.engine.precision import next_target, precision_reached
 from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS
+from riskmc.scenario import load_scenario
 from riskmc.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -114,7 +116,7 @@ class SimulationResult:
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     replications: int = 1000,
     seed: int = 0,
     *,
@@ -138,7 +140,8 @@ def simulate(
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario, str or Path
+        A path is loaded with :func:`riskmc.load_scenario`.
     replications : int
         Number of replications, ``0 .. replications - 1``; with ``precision``,
         the size of the first batch.
@@ -192,6 +195,7 @@ def simulate(
     >>> a.outcomes.equals(b.outcomes), a.n_replications
     (True, 6)
     """
+    scenario = _check_types(scenario, client, progress)
     kind = _check(
         replications, seed, workers, chunk_size, backend, address, client, out, resume,
         precision, max_replications,
@@ -238,6 +242,29 @@ def simulate(
         if folder is not None:
             folder.close()
     return SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
+
+
+def _check_types(scenario: object, client: object, progress: object) -> Scenario:
+    """The scenario (loaded from a path), or a TypeError naming the argument of a wrong type."""
+    if isinstance(scenario, str | Path):
+        return load_scenario(scenario)
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"scenario: must be a Scenario or the path of a scenario file, got "
+            f"{type(scenario).__name__}"
+        )
+    if client is not None:
+        try:
+            client_type = _distributed().Client
+        except ImportError:
+            client_type = None
+        if client_type is None or not isinstance(client, client_type):
+            raise TypeError(f"client: must be a distributed.Client, got {type(client).__name__}")
+    if progress is not None and not callable(progress):
+        raise TypeError(
+            f"progress: must be callable as progress(done, total), got {type(progress).__name__}"
+        )
+    return scenario
 
 
 def _check(

@@ -213,3 +213,26 @@ def test_workers_started_from_a_server_end_with_their_parent(tmp_path):
     for p in alive:
         p.kill()
     assert not alive  # none left waiting for work
+
+
+def test_simulate_takes_the_path_of_a_scenario(tiny):
+    path = shipped_scenarios()["tiny.yaml"]
+    expected = riskmc.simulate(tiny, 5, seed=1, workers=1).outcomes
+    for named in (path, str(path)):
+        r = riskmc.simulate(named, 5, seed=1, workers=1)
+        pd.testing.assert_frame_equal(r.outcomes, expected, check_exact=True)
+        assert r.scenario == tiny
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scenario": 5}, "scenario: must be a Scenario or the path of a scenario file, got int"),
+        ({"client": "x"}, "client: must be a distributed.Client, got str"),
+        ({"progress": 5}, r"progress: must be callable as progress\(done, total\), got int"),
+    ],
+)
+def test_simulate_names_an_argument_of_the_wrong_type(tiny, kwargs, message):
+    args = {"scenario": tiny, **kwargs}
+    with pytest.raises(TypeError, match=f"^{message}$"):
+        riskmc.simulate(replications=5, seed=1, workers=1, **args)
