@@ -32,6 +32,7 @@ from matplotlib.ticker import MaxNLocator
 from riskmc.analysis.curves import exceedance, s_curve
 from riskmc.analysis.drivers import driver_shares
 from riskmc.data import load_table
+from riskmc.engine.checkpoint import atomic_write
 from riskmc.scenario import Scenario, param_mean
 
 if TYPE_CHECKING:
@@ -748,6 +749,7 @@ def write_plots(
     paths = []
     for name, fig in figures(result, drivers).items():
         path = folder / f"{name}.png"
-        path.write_bytes(png_bytes(fig))
+        data = png_bytes(fig)
+        atomic_write(path, lambda f, data=data: f.write(data))  # never half a file
         paths.append(path)
     return paths
