@@ -17,7 +17,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -750,6 +750,10 @@ def write_plots(
     for name, fig in figures(result, drivers).items():
         path = folder / f"{name}.png"
         data = png_bytes(fig)
-        atomic_write(path, lambda f, data=data: f.write(data))  # never half a file
+
+        def write(f: IO[bytes], data: bytes = data) -> None:
+            f.write(data)
+
+        atomic_write(path, write)  # never half a file
         paths.append(path)
     return paths
