@@ -25,6 +25,9 @@ Per replication, in this order:
    five uniforms of its district's mark stream: its target; for road and rail
    targets, a closure of one segment of that mode through the district, with
    the mode's probability and duration; a blackout of the district. The
+   segment closed is drawn from a stream of its own (one uniform an attack),
+   so that a variant with another closure probability closes the same
+   segment wherever the attack closes one in both. The
    target uniform, rescaled within the drawn class, is kept as the attack's
    ``mark``, a uniform for per-attack amounts (damage) downstream. Attacks
    are then sorted by day (a counting sort on whole days, then insertion).
@@ -617,15 +620,22 @@ def _consequences(  # type: ignore[no-untyped-def]
         code[q] = row + (cnt[row] << 32)
         cnt[row] += 1
         counts[min(int(t), n_days - 1)] += 1
+    # mk: each row's five uniforms an attack, then each row's segment uniforms
+    n_rows = 2 * n_d + 1
     total = 0
-    for row in range(2 * n_d + 1):
+    for row in range(n_rows):
         off[row] = total
         total += 4 * ((5 * cnt[row] + 3) // 4)
+    for row in range(n_rows):
+        off[n_rows + row] = total
+        total += 4 * ((cnt[row] + 3) // 4)
     if mk.shape[0] < total:
         mk = np.empty(2 * total, dtype=np.float64)
-    for row in range(2 * n_d + 1):
+    for row in range(n_rows):
         if cnt[row] > 0:
             fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (5 * cnt[row] + 3) // 4)
+            seg_u = mk[off[n_rows + row] :]
+            fill_uniforms(seg_u, k0, k1, rep, a.s_segments[row], 0, (cnt[row] + 3) // 4)
     # Exclusive running sum, kept in a register: summing in place would wait
     # on the store of the previous bucket at every bucket.
     acc = 0
@@ -715,9 +725,9 @@ def _consequences(  # type: ignore[no-untyped-def]
         road = mode == ROAD
         cdu = mk[base + 2]
         d = int(loc[q, 1])
-        p_close = p_road if road else p_rail
         n_seg = seg_count[d, mode]
-        seg = seg_idx[seg_first[d, mode] + min(int(mk[base + 1] / p_close * n_seg), n_seg - 1)]
+        seg_u = mk[off[n_rows + row] + index]  # the segment's own uniform
+        seg = seg_idx[seg_first[d, mode] + min(int(seg_u * n_seg), n_seg - 1)]
         if both_lognormal:
             days = (r0 if road else l0) * math.exp((r1 if road else l1) * ndtri_fast(cdu))
         elif road:
@@ -801,7 +811,7 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
         seg_count,
         seg_idx,
         np.zeros(n_rows, dtype=np.int64),  # attacks per mark stream
-        np.zeros(n_rows, dtype=np.int64),  # their first uniform in mk
+        np.zeros(2 * n_rows, dtype=np.int64),  # their first uniform in mk, then segments'
         np.empty(int(a.horizon) + 2, dtype=np.int64),  # attacks per day
         np.empty(5 * cap, dtype=np.float64),  # mk: the mark streams' uniforms
         np.empty(cap, dtype=np.int64),  # row and ordinal of each attack

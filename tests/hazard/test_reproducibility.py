@@ -9,7 +9,7 @@ import pytest
 import riskmc
 from riskmc.scenario import shipped_scenarios
 
-from .conftest import build
+from .conftest import Z, build
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +112,34 @@ def test_common_random_numbers_under_hawkes_without_spillover(quiet):
     for frame in (alpha_a, alpha_b):
         frame["district"] = frame["district"].astype(str)
     pd.testing.assert_frame_equal(alpha_a, alpha_b, check_exact=True)
+
+
+def test_a_lower_closure_probability_keeps_the_remaining_closures_where_they_were(quiet):
+    # Found by review: the segment an attack closes was drawn from the same uniform as whether
+    # it closes, rescaled by the probability, so a variant with fewer closures (escorts: 0.6
+    # -> 0.4) moved a third of the remaining ones to other segments and broke common random
+    # numbers. One district, three road segments through it, fixed 2-day closures.
+    doc = quiet
+    doc["districts"][0]["attacks_per_year"] = 200
+    doc["districts"][0]["targets"] = {"road": 1.0, "rail": 0.0, "site": 0.0, "other": 0.0}
+    net = doc["network"]
+    net["places"].append({"name": "Mid", "district": "Alpha", "kind": "town"})
+    for name, a, b in (("R2", "Port", "Mid"), ("R3", "Mid", "Mine")):
+        seg = {"name": name, "mode": "road", "from": a, "to": b, "km": 100, "kmh": 40}
+        net["segments"].append({**seg, "districts": ["Alpha"]})
+
+    def pieces(p):
+        doc["hazard"]["closures"]["road"] = {"probability": p, "days": 2.0}
+        h = riskmc.sample_hazard(build(doc), 30, seed=4, pieces=True)
+        c = h.closure_pieces
+        return set(zip(c["replication"], c["start"], c["segment"].astype(str), strict=True))
+
+    high, low = pieces(0.6), pieces(0.4)
+    assert len(low) > 1000
+    assert len(low) < len(high)
+    # every closure of the variant is one of the base's: same attack, same segment
+    assert low <= high
+    # and the segments are still shared out evenly
+    counts = pd.Series([seg for _, _, seg in low]).value_counts()
+    assert len(counts) == 3
+    assert counts.min() > len(low) / 3 - Z * np.sqrt(len(low) * 2 / 9)
