@@ -353,6 +353,8 @@ def compare(
     ------
     ScenarioError
         A scenario file that cannot be loaded.
+    TypeError
+        ``scenarios`` not a list, or an item neither a Scenario nor a path.
     ExecutionError
         Fewer than two scenarios, or ``precision``/``out`` given (a
         ``ValueError``).
@@ -366,6 +368,17 @@ def compare(
     >>> cmp.labels, float(cmp.differences["delay_days"].abs().max())
     (('tiny', 'tiny#2'), 0.0)
     """
+    if isinstance(scenarios, Scenario | str | Path) or not isinstance(scenarios, Sequence):
+        raise TypeError(
+            "scenarios: must be a list of Scenario objects or scenario paths, got "
+            f"{type(scenarios).__name__}"
+        )
+    for s in scenarios:
+        if not isinstance(s, Scenario | str | Path):
+            raise TypeError(
+                f"scenarios: each must be a Scenario or the path of a scenario file, got "
+                f"{type(s).__name__}"
+            )
     if len(scenarios) < 2:
         raise ExecutionError(f"scenarios: need at least two to compare, got {len(scenarios)}")
     for key in ("precision", "out", "resume"):

@@ -195,7 +195,7 @@ def simulate(
     >>> a.outcomes.equals(b.outcomes), a.n_replications
     (True, 6)
     """
-    scenario = _check_types(scenario, client, progress)
+    scenario = _check_types(scenario, client, out, progress)
     kind = _check(
         replications, seed, workers, chunk_size, backend, address, client, out, resume,
         precision, max_replications,
@@ -244,11 +244,9 @@ def simulate(
     return SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
 
 
-def _check_types(scenario: object, client: object, progress: object) -> Scenario:
+def _check_types(scenario: object, client: object, out: object, progress: object) -> Scenario:
     """The scenario (loaded from a path), or a TypeError naming the argument of a wrong type."""
-    if isinstance(scenario, str | Path):
-        return load_scenario(scenario)
-    if not isinstance(scenario, Scenario):
+    if not isinstance(scenario, Scenario | str | Path):
         raise TypeError(
             f"scenario: must be a Scenario or the path of a scenario file, got "
             f"{type(scenario).__name__}"
@@ -260,11 +258,13 @@ def _check_types(scenario: object, client: object, progress: object) -> Scenario
             client_type = None
         if client_type is None or not isinstance(client, client_type):
             raise TypeError(f"client: must be a distributed.Client, got {type(client).__name__}")
+    if out is not None and not isinstance(out, str | Path):
+        raise TypeError(f"out: must be the path of a folder, got {type(out).__name__}")
     if progress is not None and not callable(progress):
         raise TypeError(
             f"progress: must be callable as progress(done, total), got {type(progress).__name__}"
         )
-    return scenario
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
 
 def _check(
