@@ -32,6 +32,7 @@ from riskmc.hazard.kernel import (
 )
 from riskmc.hazard.rng import key_from_seed
 from riskmc.scenario.distributions import param_mean
+from riskmc.scenario.loading import load_scenario
 from riskmc.scenario.schema import Scenario
 
 __all__ = ["HazardSample", "ReplicationEvents", "sample_hazard"]
@@ -49,6 +50,8 @@ _DTYPES = {
 #: realistic scenario pass NumPy's 4 MiB threshold for huge pages, small
 #: enough to share the work between threads.
 BLOCK = 64
+#: Most events of a kind a replication's first buffers are sized for.
+HINT_CAP = 50_000
 
 
 class ReplicationEvents(NamedTuple):
@@ -270,6 +273,11 @@ def _inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
 
 
 def _as_replications(replications: int | Sequence[int] | range) -> NDArray[np.int64]:
+    if isinstance(replications, bool | str | bytes | float):
+        raise TypeError(
+            "replications must be an int or a sequence of ints, got "
+            f"{type(replications).__name__} {replications!r}"
+        )
     if isinstance(replications, int | np.integer):
         if not 0 <= replications < 2**31 - 1:
             raise ValueError(f"replications must be >= 0 and < 2**31 - 1, got {replications}")
@@ -313,7 +321,9 @@ def _hints(scenario: Scenario) -> tuple[int, int, int]:
     blackouts = attacks * param_mean(h.blackouts.attack_probability) + camp * n_d
     blackouts += param_mean(h.blackouts.province_wide.rate_per_year) * years * n_d
     blackouts += len(scenario.stress) * n_d
-    return tuple(int(1.2 * x) + 8 for x in (attacks, closures, blackouts))  # type: ignore[return-value]
+    # capped: they only size the first buffers, which grow when a replication needs more
+    # (a legal but extreme scenario would otherwise allocate its expectation up front)
+    return tuple(int(min(1.2 * x, HINT_CAP)) + 8 for x in (attacks, closures, blackouts))  # type: ignore[return-value]
 
 
 def _sample(
@@ -347,7 +357,7 @@ def _sample(
 
 
 def sample_hazard(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     replications: int | Sequence[int] | range = 1000,
     seed: int = 0,
     *,
@@ -358,8 +368,8 @@ def sample_hazard(
 
     Parameters
     ----------
-    scenario : Scenario
-        A validated scenario.
+    scenario : Scenario or path
+        A validated scenario, or a scenario file to load.
     replications : int or sequence of int
         How many replications (``0 .. n - 1``), or which ones, ascending, e.g.
         ``range(500, 1000)``. Replication ``i`` has the same events whichever
@@ -386,6 +396,10 @@ def sample_hazard(
     >>> round(len(h.attacks) / 200 / tiny.horizon_years)  # 24 attacks a year
     24
     """
+    if isinstance(scenario, str | os.PathLike):
+        scenario = load_scenario(os.fspath(scenario))
+    elif not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario or a path, got {type(scenario).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     reps = _as_replications(replications)

@@ -143,3 +143,29 @@ def test_a_lower_closure_probability_keeps_the_remaining_closures_where_they_wer
     counts = pd.Series([seg for _, _, seg in low]).value_counts()
     assert len(counts) == 3
     assert counts.min() > len(low) / 3 - Z * np.sqrt(len(low) * 2 / 9)
+
+
+def test_sample_hazard_takes_a_path_and_refuses_other_types(tiny):
+    # Found by review: a path raised AttributeError deep inside, and replications="12"
+    # silently sampled replications 1 and 2 (the characters of the string).
+    path = shipped_scenarios()["tiny.yaml"]
+    _assert_same(riskmc.sample_hazard(path, 5, seed=1), riskmc.sample_hazard(tiny, 5, seed=1))
+    _assert_same(riskmc.sample_hazard(str(path), 5, seed=1), riskmc.sample_hazard(tiny, 5, seed=1))
+    for bad in ("12", 2.0, True):
+        with pytest.raises(TypeError, match="replications must be an int"):
+            riskmc.sample_hazard(tiny, bad, seed=1)
+    with pytest.raises(TypeError, match="scenario must be a Scenario or a path"):
+        riskmc.sample_hazard({"name": "tiny"}, 5, seed=1)
+
+
+def test_first_buffers_are_capped_and_grow(quiet):
+    # A legal but extreme scenario (10,000 attacks a year for 200 years) no longer sizes its
+    # first buffers by its expectation (2 million events a replication); they grow instead.
+    from riskmc.hazard.sample import HINT_CAP, _hints
+
+    quiet["districts"][0]["attacks_per_year"] = 10_000
+    quiet["horizon_years"] = 200
+    assert max(_hints(build(quiet))) <= HINT_CAP + 8
+    quiet["horizon_years"] = 8  # 80,000 attacks a replication: past the first buffer
+    h = riskmc.sample_hazard(build(quiet), 2, seed=1)
+    assert len(h.attacks) > 2 * 8 * 10_000 * 0.9
