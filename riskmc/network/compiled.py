@@ -407,6 +407,36 @@ def _connected(
 
 
 @nb.njit(cache=True, error_model="numpy")
+def _closure_changes(
+    net: NetArrays, closures: SegmentTimes, allow: NDArray[np.bool_], t0: float, t1: float
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Starts (+1) and ends (-1) of the allowed segments' closures within ``[t0, t1)``.
+
+    Returns ``(times, segments, deltas, order)``, ``order`` sorting the times (stable).
+    """
+    m = len(closures.start)
+    times = np.empty(2 * m)
+    segs = np.empty(2 * m, dtype=np.int64)
+    delta = np.empty(2 * m, dtype=np.int64)
+    k = 0
+    for j in range(len(net.km)):
+        if not allow[j]:
+            continue
+        for i in range(closures.ptr[j], closures.ptr[j + 1]):
+            s = max(closures.start[i], t0)
+            e = min(closures.end[i], t1)
+            if e > s:
+                times[k] = s
+                segs[k] = j
+                delta[k] = 1
+                times[k + 1] = e
+                segs[k + 1] = j
+                delta[k + 1] = -1
+                k += 2
+    return times, segs, delta, np.argsort(times[:k], kind="mergesort")
+
+
+@nb.njit(cache=True, error_model="numpy")
 def isolated_days(
     net: NetArrays,
     closures: SegmentTimes,
@@ -424,29 +454,11 @@ def isolated_days(
     ``plan`` is closed, since an open planned path joins the two places.
     """
     n_seg = len(net.km)
-    m = len(closures.start)
-    times = np.empty(2 * m)
-    segs = np.empty(2 * m, dtype=np.int64)
-    delta = np.empty(2 * m, dtype=np.int64)
-    k = 0
-    for j in range(n_seg):
-        if not allow[j]:
-            continue
-        for i in range(closures.ptr[j], closures.ptr[j + 1]):
-            s = max(closures.start[i], t0)
-            e = min(closures.end[i], t1)
-            if e > s:
-                times[k] = s
-                segs[k] = j
-                delta[k] = 1
-                times[k + 1] = e
-                segs[k + 1] = j
-                delta[k + 1] = -1
-                k += 2
+    times, segs, delta, order = _closure_changes(net, closures, allow, t0, t1)
+    k = len(order)
     on_plan = np.zeros(n_seg, dtype=np.bool_)
     for j in plan:
         on_plan[j] = True
-    order = np.argsort(times[:k], kind="mergesort")
     closed = np.zeros(n_seg, dtype=np.int64)
     plan_closed = 0
     total = 0.0
@@ -484,24 +496,8 @@ def held_at_source(
     """
     n_seg = len(net.km)
     first = plan[0]
-    m = len(closures.start)
-    times = np.empty(2 * m)
-    segs = np.empty(2 * m, dtype=np.int64)
-    delta = np.empty(2 * m, dtype=np.int64)
-    k = 0
-    for j in range(n_seg):
-        if not allow[j]:
-            continue
-        for i in range(closures.ptr[j], closures.ptr[j + 1]):
-            if closures.end[i] > closures.start[i]:
-                times[k] = closures.start[i]
-                segs[k] = j
-                delta[k] = 1
-                times[k + 1] = closures.end[i]
-                segs[k + 1] = j
-                delta[k + 1] = -1
-                k += 2
-    order = np.argsort(times[:k], kind="mergesort")
+    times, segs, delta, order = _closure_changes(net, closures, allow, -np.inf, np.inf)
+    k = len(order)
     closed = np.zeros(n_seg, dtype=np.int64)
     starts = np.empty(k)
     ends = np.empty(k)
