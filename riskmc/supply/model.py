@@ -686,28 +686,25 @@ def simulate_project(
         # road: convoys wait at the site (in storage) while its first segment is closed
         # and no open detour exists (with one, they reroute)
         mode = operations.export_mode
-        route = net._route(operations.site, operations.port, (mode,)).segments
+        route = np.array(
+            net._route(operations.site, operations.port, (mode,)).segments, dtype=np.int64
+        )
         c = hazard.closures
         if mode == "rail":
             flags[_EXPORT_CLOSED] = [
                 (float(c.start[i]), float(c.end[i]))
-                for j in set(route)
+                for j in set(route.tolist())
                 for i in range(c.ptr[j], c.ptr[j + 1])
             ]
         else:
             floats, ints = hazard.packed()
             starts, ends = held_at_source_packed(
-                floats,
-                ints,
-                net.road,
-                np.array(route, dtype=np.int64),
-                operations.site,
-                operations.port,
+                floats, ints, net.road, route, operations.site, operations.port
             )
             flags[_EXPORT_CLOSED] = list(zip(starts.tolist(), ends.tolist(), strict=True))
     run = _Run(hazard, net.arrays, base.port, base.site, flags)
     if operations is not None:
-        run.export_route = np.array(route, dtype=np.int64)
+        run.export_route = route
         if mode == "road":
             run.export_km = float(net.km[run.export_route].sum())
     env = simpy.Environment(initial_time=construction.start if construction else 0.0)

@@ -18,6 +18,16 @@ def tiny():
     return riskmc.load_scenario(shipped_scenarios()["tiny.yaml"])
 
 
+def _quiet_tiny() -> dict:
+    """tiny.yaml's document with no random hazard (no attacks, protests or blackout orders)."""
+    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    doc["districts"][0]["attacks_per_year"] = 0
+    h = doc["hazard"]
+    h["closures"]["protests"]["rate_per_year"] = 0
+    h["blackouts"]["province_wide"]["rate_per_year"] = 0
+    return doc
+
+
 def test_same_seed_same_outcomes(tiny):
     a = riskmc.simulate(tiny, 20, seed=3)
     b = riskmc.simulate(tiny, 20, seed=3)
@@ -27,11 +37,7 @@ def test_same_seed_same_outcomes(tiny):
 
 
 def test_zero_hazard_is_the_plan():
-    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
-    doc["districts"][0]["attacks_per_year"] = 0
-    h = doc["hazard"]
-    h["closures"]["protests"]["rate_per_year"] = 0
-    h["blackouts"]["province_wide"]["rate_per_year"] = 0
+    doc = _quiet_tiny()
     r = riskmc.simulate(scenario_from_dict(doc), 10, seed=1)
     o = r.outcomes
     assert (o["delay_days"] == 0).all()
@@ -144,12 +150,8 @@ def test_construction_ending_past_the_horizon_loses_the_plans_output():
     # plan starts producing on day 730 of a 737.8-day horizon; a 120-day closure with no
     # random hazard ends construction about 90 days past it: nothing is exported, so the
     # whole of the plan's export is lost.
-    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    doc = _quiet_tiny()
     doc["horizon_years"] = 2.02
-    doc["districts"][0]["attacks_per_year"] = 0
-    h = doc["hazard"]
-    h["closures"]["protests"]["rate_per_year"] = 0
-    h["blackouts"]["province_wide"]["rate_per_year"] = 0
     doc["stress"] = [{"kind": "closure", "segment": "R1", "start": "2026-04-10", "days": 120}]
     s = scenario_from_dict(doc)
     o = riskmc.simulate(s, 2, seed=1, workers=1).outcomes.iloc[0]
@@ -172,11 +174,8 @@ def test_a_stockpile_smaller_than_a_convoy_load_still_gets_convoys():
     # outcomes are measured against that plan.
     doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
     doc["projects"][0]["construction"]["material_t"] = 5000
-    quiet = copy.deepcopy(doc)
-    quiet["districts"][0]["attacks_per_year"] = 0
-    h = quiet["hazard"]
-    h["closures"]["protests"]["rate_per_year"] = 0
-    h["blackouts"]["province_wide"]["rate_per_year"] = 0
+    quiet = _quiet_tiny()
+    quiet["projects"][0]["construction"]["material_t"] = 5000
     o = riskmc.simulate(scenario_from_dict(quiet), 2, seed=1, workers=1).outcomes
     # no hazard: exactly the plan, though the plan waits for its convoys
     for column in ("delay_days", "stall_days", "capex_overrun_usd", "npv_loss_usd"):
