@@ -105,3 +105,30 @@ def test_cli_run_on_dask(tiny, reference, cluster, tmp_path):
     assert "240 replications (seed 31)" in result.stdout
     saved = riskmc.SimulationResult.from_parquet(out)
     pd.testing.assert_frame_equal(saved.outcomes, reference, check_exact=True)
+
+
+def _profiling(client) -> list[bool]:
+    def running(dask_worker) -> bool:
+        return bool(dask_worker.periodic_callbacks["profile"].is_running())
+
+    return list(client.run(running).values())
+
+
+def test_the_workers_profiler_is_paused_during_a_run_and_restarted(tiny, client):
+    from riskmc.engine.execute import DaskBackend
+
+    assert _profiling(client) == [True, True]  # distributed's default
+    backend = DaskBackend(tiny, client=client)
+    chunks = backend.run([(0, 4), (4, 8), (8, 12)], seed=2)
+    first = next(chunks)
+    assert first[2]["replication"].min() >= 0
+    assert _profiling(client) == [False, False]
+    rest = list(chunks)
+    assert len(rest) == 2
+    backend.close()
+    assert _profiling(client) == [True, True]
+    # a profiler someone else stopped stays stopped
+    client.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].stop())
+    riskmc.simulate(tiny, 8, seed=2, client=client, chunk_size=4)
+    assert _profiling(client) == [False, False]
+    client.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].start())
