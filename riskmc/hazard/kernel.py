@@ -99,30 +99,43 @@ CAMPAIGN_DTYPE = np.dtype(
 )
 
 
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def _room(a: np.ndarray, n: int) -> np.ndarray:
-    """``a`` itself if row ``n`` fits, else a copy with twice the rows (2-D)."""
-    if n < a.shape[0]:
-        return a
-    b = np.empty((2 * a.shape[0], a.shape[1]), dtype=a.dtype)
-    b[: a.shape[0]] = a
-    return b
-
-
-@nb.njit(cache=True, error_model="numpy")
-def _grow_rows(a: np.ndarray) -> np.ndarray:
-    """A copy of ``a`` (2-D) with twice the rows; a call, kept out of hot loops."""
-    b = np.empty((2 * a.shape[0], a.shape[1]), dtype=a.dtype)
-    b[: a.shape[0]] = a
-    return b
+# The growing of scratch and output arrays. The copies go element by element:
+# an array assigned to a slice makes Numba compile the message of a shape
+# mismatch at every place it is inlined, seconds of a cold start. The rare
+# growing itself is a call, so that the hot loops inline only the test.
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _grow_to(a: np.ndarray, n: int) -> np.ndarray:
     """A copy of ``a`` (2-D) with room for at least ``n`` rows (twice as many)."""
     b = np.empty((max(2 * n, 2 * a.shape[0]), a.shape[1]), dtype=a.dtype)
-    b[: a.shape[0]] = a
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            b[i, j] = a[i, j]
     return b
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _grow_rows(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` (2-D) with twice the rows; a call, kept out of hot loops."""
+    return _grow_to(a, a.shape[0])
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _grow_to1(a: np.ndarray, n: int) -> np.ndarray:
+    """A copy of ``a`` (1-D, records too) with room for at least ``n`` (twice as many)."""
+    b = np.empty(max(2 * n, 2 * a.shape[0]), dtype=a.dtype)
+    for i in range(a.shape[0]):
+        b[i] = a[i]
+    return b
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _room(a: np.ndarray, n: int) -> np.ndarray:
+    """``a`` itself if row ``n`` fits, else a copy with twice the rows (2-D)."""
+    if n < a.shape[0]:
+        return a
+    return _grow_to(a, a.shape[0])
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -130,9 +143,7 @@ def _room1(a: np.ndarray, n: int) -> np.ndarray:
     """``a`` itself if element ``n`` fits, else a copy twice as long (1-D)."""
     if n < a.shape[0]:
         return a
-    b = np.empty(2 * a.shape[0], dtype=a.dtype)
-    b[: a.shape[0]] = a
-    return b
+    return _grow_to1(a, a.shape[0])
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -217,9 +228,7 @@ def _grow1(a: np.ndarray, n: int) -> np.ndarray:
     """``a`` itself if ``n`` elements fit, else a copy with room for ``2 n`` (1-D)."""
     if n <= a.shape[0]:
         return a
-    b = np.empty(max(2 * n, 2 * a.shape[0]), dtype=a.dtype)
-    b[: a.shape[0]] = a
-    return b
+    return _grow_to1(a, n)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -428,7 +437,8 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost):  # type: igno
     horizon = a.horizon
     nb_ptr, s_offspring = a.nb_ptr, a.s_offspring
     nbx = np.zeros(a.nb_idx.shape[0] + 1, dtype=np.int64)
-    nbx[: a.nb_idx.shape[0]] = a.nb_idx
+    for i in range(a.nb_idx.shape[0]):
+        nbx[i] = a.nb_idx[i]
     # The first four terms of the Poisson(n) CDF, summed as the search below
     # sums them: the count is how many of them the uniform exceeds (no
     # branch to mispredict), and the search goes on only past the fourth.
@@ -791,19 +801,26 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
     ``m`` (road 0, rail 1; 2 has none) through ``d`` in ``seg_idx``, which
     ends with a spare 0 so that a draw with no segment reads a valid index.
     """
+    # Element by element: an array assigned to a slice makes Numba compile its
+    # shape-mismatch error message, about 4 s of a cold start.
     n_d = a.n_districts
     bounds = np.zeros((max(n_d, 1), 5), dtype=np.float64)
-    bounds[:n_d, 1:] = a.targets_cum
     n_road = a.road_idx.shape[0]
-    seg_idx = np.zeros(n_road + a.rail_idx.shape[0] + 1, dtype=np.int64)
-    seg_idx[:n_road] = a.road_idx
-    seg_idx[n_road : n_road + a.rail_idx.shape[0]] = a.rail_idx
+    n_rail = a.rail_idx.shape[0]
+    seg_idx = np.zeros(n_road + n_rail + 1, dtype=np.int64)
+    for i in range(n_road):
+        seg_idx[i] = a.road_idx[i]
+    for i in range(n_rail):
+        seg_idx[n_road + i] = a.rail_idx[i]
     seg_first = np.zeros((max(n_d, 1), 3), dtype=np.int64)
     seg_count = np.zeros((max(n_d, 1), 3), dtype=np.int64)
-    seg_first[:n_d, 0] = a.road_ptr[:n_d]
-    seg_count[:n_d, 0] = np.diff(a.road_ptr)
-    seg_first[:n_d, 1] = n_road + a.rail_ptr[:n_d]
-    seg_count[:n_d, 1] = np.diff(a.rail_ptr)
+    for d in range(n_d):
+        for k in range(4):
+            bounds[d, 1 + k] = a.targets_cum[d, k]
+        seg_first[d, 0] = a.road_ptr[d]
+        seg_count[d, 0] = a.road_ptr[d + 1] - a.road_ptr[d]
+        seg_first[d, 1] = n_road + a.rail_ptr[d]
+        seg_count[d, 1] = a.rail_ptr[d + 1] - a.rail_ptr[d]
     n_rows = 2 * n_d + 1
     return (
         bounds,
