@@ -395,8 +395,26 @@ class DaskBackend:
         self._profiled: list[str] = []  # workers whose profiler this backend stopped
 
     def _pause_profilers(self) -> None:
-        stopped = self.client.run(_profiler, run=False, on_error="ignore")
+        # For speed only: a cluster that cannot be asked runs the chunks as it is.
+        try:
+            stopped = self.client.run(_profiler, run=False, on_error="ignore")
+        except Exception:  # best effort: the run itself reports a lost cluster
+            return
         self._profiled += [w for w, was in stopped.items() if was is True]
+
+    def _restart_profilers(self) -> None:
+        workers, self._profiled = self._profiled, []
+        if not workers or self.client.status != "running":
+            return
+        try:
+            # Only workers still there: the scheduler would wait out its connect
+            # timeout (30 s by default) on the address of a worker that died.
+            alive = self.client.scheduler_info().get("workers", {})
+            workers = [w for w in workers if w in alive]
+            if workers:
+                self.client.run(_profiler, run=True, workers=workers, on_error="ignore")
+        except Exception:  # best effort: never hides the run's own error
+            return
 
     @property
     def workers(self) -> int:
@@ -432,8 +450,8 @@ class DaskBackend:
                 self.client.cancel([f for _, f in pending.values()])
 
     def close(self) -> None:
-        if self._profiled:
-            workers, self._profiled = self._profiled, []
-            self.client.run(_profiler, run=True, workers=workers, on_error="ignore")
-        if self._owned:
-            self.client.close()
+        try:
+            self._restart_profilers()
+        finally:
+            if self._owned:
+                self.client.close()

@@ -35,7 +35,7 @@ from riskmc.hazard.kernel import (
 )
 from riskmc.hazard.rng import key_from_seed
 from riskmc.scenario.distributions import param_mean
-from riskmc.scenario.loading import load_scenario
+from riskmc.scenario.loading import as_scenario
 from riskmc.scenario.schema import Scenario
 
 __all__ = ["HazardSample", "ReplicationEvents", "sample_hazard"]
@@ -352,6 +352,14 @@ class _Buffers:
 _BUFFERS = _Buffers(limit=256 << 20)
 
 
+def _after_fork_in_child() -> None:
+    # A fork copies the lock as it was: held, if another thread was lending.
+    _BUFFERS._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _as_replications(replications: int | Sequence[int] | range) -> NDArray[np.int64]:
     if isinstance(replications, bool | str | bytes | float):
         raise TypeError(
@@ -479,10 +487,7 @@ def sample_hazard(
     >>> round(len(h.attacks) / 200 / tiny.horizon_years)  # 24 attacks a year
     24
     """
-    if isinstance(scenario, str | os.PathLike):
-        scenario = load_scenario(os.fspath(scenario))
-    elif not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario must be a Scenario or a path, got {type(scenario).__name__}")
+    scenario = as_scenario(scenario)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     reps = _as_replications(replications)

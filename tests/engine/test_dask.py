@@ -85,6 +85,9 @@ def test_a_killed_worker_changes_nothing(tiny, reference, client):
             killed.append(time.monotonic())
 
     r = riskmc.simulate(tiny, 240, seed=31, client=client, chunk_size=20, progress=kill_once)
+    # Ending the run restarted the profilers of the workers still there only: a call to
+    # the dead worker's address would have waited out distributed's 30 s connect timeout.
+    assert time.monotonic() - killed[0] < 20
     pd.testing.assert_frame_equal(r.outcomes, reference, check_exact=True)
     assert killed
     client.wait_for_workers(2, timeout=60)  # the nanny starts a new worker
@@ -132,3 +135,16 @@ def test_the_workers_profiler_is_paused_during_a_run_and_restarted(tiny, client)
     riskmc.simulate(tiny, 8, seed=2, client=client, chunk_size=4)
     assert _profiling(client) == [False, False]
     client.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].start())
+
+
+def test_closing_after_the_cluster_is_gone_neither_raises_nor_waits(tiny, cluster):
+    from riskmc.engine.execute import DaskBackend
+
+    backend = DaskBackend(tiny, address=cluster.scheduler_address)
+    list(backend.run([(0, 2)], seed=1))
+    assert backend._profiled  # stopped on the workers
+    backend.client.close()  # as if the scheduler were lost: the client is no longer running
+    backend.close()  # restarting the profilers is skipped, and the client stays closed
+    assert backend.client.status == "closed"
+    with distributed.Client(cluster) as other:  # let the module's workers profile again
+        other.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].start())
