@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ from numpy.typing import NDArray
 
 from riskmc.hazard.inputs import parameter_spec
 from riskmc.network import CorridorNetwork
-from riskmc.scenario import Scenario, load_scenario, resolve_document, scenario_from_dict
+from riskmc.scenario import Scenario, as_scenario, resolve_document, scenario_from_dict
 from riskmc.scenario.distributions import param_quantile
 from riskmc.supply.project import exposure_districts
 
@@ -100,6 +101,8 @@ def scenario_document(scenario: Scenario | str | Path) -> dict[str, Any]:
     """The document of a scenario: a file's (``extends:`` resolved) or an object's dump."""
     if isinstance(scenario, Scenario):
         return scenario.model_dump(mode="json", by_alias=True)
+    if not isinstance(scenario, str | os.PathLike):
+        as_scenario(scenario)  # the one-line TypeError
     return resolve_document(scenario)
 
 
@@ -356,7 +359,7 @@ def tornado(
     """
     from riskmc.engine.simulate import simulate  # riskmc.engine imports riskmc.analysis
 
-    base_scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    base_scenario = as_scenario(scenario)
     doc = scenario_document(scenario)
     chosen = list(default_factors(base_scenario) if factors is None else factors)
     name = project if project is not None else base_scenario.projects[0].name
@@ -555,7 +558,7 @@ def scenario_sobol(
     """
     from riskmc.engine.simulate import simulate  # riskmc.engine imports riskmc.analysis
 
-    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    base = as_scenario(scenario)
     doc = scenario_document(scenario)
     paths = list(uncertain_parameters(base) if parameters is None else parameters)
     if not paths:

@@ -9,6 +9,7 @@ backend of :mod:`riskmc.engine.execute`, with checkpoints
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -40,7 +41,7 @@ from riskmc.engine.execute import (
 )
 from riskmc.engine.precision import next_target, precision_reached
 from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS
-from riskmc.scenario import load_scenario
+from riskmc.scenario import as_scenario
 from riskmc.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -246,11 +247,8 @@ def simulate(
 
 def _check_types(scenario: object, client: object, out: object, progress: object) -> Scenario:
     """The scenario (loaded from a path), or a TypeError naming the argument of a wrong type."""
-    if not isinstance(scenario, Scenario | str | Path):
-        raise TypeError(
-            f"scenario: must be a Scenario or the path of a scenario file, got "
-            f"{type(scenario).__name__}"
-        )
+    if not isinstance(scenario, Scenario | str | os.PathLike):
+        as_scenario(scenario)  # the one-line TypeError, before anything is loaded
     if client is not None:
         try:
             client_type = _distributed().Client
@@ -264,7 +262,7 @@ def _check_types(scenario: object, client: object, out: object, progress: object
         raise TypeError(
             f"progress: must be callable as progress(done, total), got {type(progress).__name__}"
         )
-    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    return as_scenario(scenario)
 
 
 def _check(

@@ -16,6 +16,7 @@ from riskmc.scenario.distributions import (
 from riskmc.scenario.errors import ScenarioError
 from riskmc.scenario.jsonschema import scenario_json_schema
 from riskmc.scenario.loading import (
+    as_scenario,
     default_scenario,
     load_scenario,
     merge,
@@ -39,6 +40,7 @@ __all__ = [
     "ScenarioError",
     "Triangular",
     "Uniform",
+    "as_scenario",
     "default_scenario",
     "load_scenario",
     "merge",

@@ -17,6 +17,7 @@ A distribution is replaced whole when its ``dist`` changes, so that
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Hashable, Sequence
@@ -31,6 +32,7 @@ from riskmc.scenario.errors import ScenarioError, from_validation_error
 from riskmc.scenario.schema import Scenario
 
 __all__ = [
+    "as_scenario",
     "default_scenario",
     "load_scenario",
     "merge",
@@ -301,6 +303,30 @@ def scenario_from_dict(doc: dict[str, Any], file: str | Path = "<memory>") -> Sc
         raise from_validation_error(file, exc) from None
 
 
+def as_scenario(value: object, argument: str = "scenario") -> Scenario:
+    """A scenario given as a :class:`Scenario` or as the path of a scenario file.
+
+    What every entry point that takes "a scenario or a path" calls, so that all
+    of them load a path the same way and refuse anything else with the same
+    one-line :class:`TypeError`, naming ``argument``.
+
+    >>> from riskmc.scenario import shipped_scenarios
+    >>> as_scenario(shipped_scenarios()["tiny.yaml"]).name
+    'tiny'
+    >>> as_scenario(3.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: scenario: must be a Scenario or the path of a scenario file, got float
+    """
+    if isinstance(value, Scenario):
+        return value
+    if isinstance(value, str | os.PathLike):
+        return load_scenario(os.fspath(value))
+    raise TypeError(
+        f"{argument}: must be a Scenario or the path of a scenario file, got {type(value).__name__}"
+    )
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load, merge (``extends:``) and validate a scenario file.
 
@@ -327,6 +353,8 @@ def load_scenario(path: str | Path) -> Scenario:
     >>> s.name, s.districts[0].attacks_per_year
     ('tiny', 24.0)
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path: must be the path of a scenario file, got {type(path).__name__}")
     doc, layers = _resolve(Path(path), ())
     if len(layers) == 1:
         return scenario_from_dict(doc, path)

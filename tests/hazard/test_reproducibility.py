@@ -154,7 +154,7 @@ def test_sample_hazard_takes_a_path_and_refuses_other_types(tiny):
     for bad in ("12", 2.0, True):
         with pytest.raises(TypeError, match="replications must be an int"):
             riskmc.sample_hazard(tiny, bad, seed=1)
-    with pytest.raises(TypeError, match="scenario must be a Scenario or a path"):
+    with pytest.raises(TypeError, match="scenario: must be a Scenario or the path of"):
         riskmc.sample_hazard({"name": "tiny"}, 5, seed=1)
 
 

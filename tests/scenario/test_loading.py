@@ -320,3 +320,31 @@ def test_inputs_that_overflowed_the_loader_are_one_line_errors(tmp_path):
     late.write_text(f"extends: {tiny}\nstart_date: 9999-12-01\n")
     with pytest.raises(ScenarioError, match="horizon_years: the horizon from 9999-12-01 must end"):
         load_scenario(late)
+
+
+@pytest.mark.parametrize("value", [None, 3, 2.5, {"name": "x"}, ["a.yaml"]])
+def test_load_scenario_refuses_what_is_not_a_path_in_one_line(value):
+    with pytest.raises(TypeError, match=r"^path: must be the path of a scenario file, got \w+$"):
+        load_scenario(value)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda v: riskmc.sample_hazard(v, 2),
+        lambda v: riskmc.simulate(v, 2, workers=1),
+        lambda v: riskmc.analysis.tornado(v),
+        lambda v: riskmc.scenario.as_scenario(v),
+    ],
+)
+def test_every_entry_point_refuses_a_non_scenario_with_the_same_line(call):
+    line = r"^scenario: must be a Scenario or the path of a scenario file, got NoneType$"
+    with pytest.raises(TypeError, match=line):
+        call(None)
+
+
+def test_as_scenario_loads_a_path_or_passes_a_scenario_through(tmp_path):
+    path = shipped_scenarios()["tiny.yaml"]
+    loaded = riskmc.scenario.as_scenario(Path(path))
+    assert loaded.name == "tiny"
+    assert riskmc.scenario.as_scenario(loaded) is loaded
