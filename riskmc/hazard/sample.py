@@ -38,7 +38,7 @@ from riskmc.scenario.distributions import param_mean
 from riskmc.scenario.loading import as_scenario
 from riskmc.scenario.schema import Scenario
 
-__all__ = ["HazardSample", "ReplicationEvents", "sample_hazard"]
+__all__ = ["HazardSample", "ReplicationEvents", "release_buffers", "sample_hazard"]
 
 TABLES = ("attacks", "closure_pieces", "closures", "blackout_pieces", "blackouts", "campaigns")
 _DTYPES = {
@@ -350,6 +350,18 @@ class _Buffers:
 
 #: The output buffers of every sample_hazard call in this process.
 _BUFFERS = _Buffers(limit=256 << 20)
+
+
+def release_buffers() -> int:
+    """Let go of the memory kept for later samples' tables; the bytes let go.
+
+    :func:`sample_hazard` keeps the memory of tables that are no longer used
+    (up to 256 MiB a process) to write the next sample into; a program done
+    sampling can hand it back. Tables still in use are not affected.
+    """
+    held = _BUFFERS.held_bytes
+    _BUFFERS.clear()
+    return held
 
 
 def _after_fork_in_child() -> None:

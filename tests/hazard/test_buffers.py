@@ -103,3 +103,17 @@ def test_memory_dropped_is_used_again_with_the_same_results(default):
         del again
         # Each round takes back what the previous one dropped: the pool does not grow.
         assert len(_BUFFERS._held) == held
+
+
+def test_release_buffers_hands_the_memory_back_and_spares_tables_in_use(default):
+    from riskmc.hazard import release_buffers
+    from riskmc.hazard.sample import _BUFFERS
+
+    kept = riskmc.sample_hazard(default, 70, seed=9, threads=1)
+    copy = kept.arrays["attacks"].copy()
+    riskmc.sample_hazard(default, 70, seed=10, threads=1)  # dropped: its memory is kept
+    held = _BUFFERS.held_bytes
+    assert release_buffers() == held
+    assert _BUFFERS.held_bytes == 0
+    riskmc.sample_hazard(default, 70, seed=11, threads=1)
+    np.testing.assert_array_equal(np.concatenate([b.tables["attacks"] for b in kept._blocks]), copy)
