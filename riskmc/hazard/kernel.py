@@ -116,12 +116,6 @@ def _grow_to(a: np.ndarray, n: int) -> np.ndarray:
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _grow_rows(a: np.ndarray) -> np.ndarray:
-    """A copy of ``a`` (2-D) with twice the rows; a call, kept out of hot loops."""
-    return _grow_to(a, a.shape[0])
-
-
-@nb.njit(cache=True, error_model="numpy")
 def _grow_to1(a: np.ndarray, n: int) -> np.ndarray:
     """A copy of ``a`` (1-D, records too) with room for at least ``n`` (twice as many)."""
     b = np.empty(max(2 * n, 2 * a.shape[0]), dtype=a.dtype)
@@ -409,7 +403,7 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: i
                 nl += 1
             if t >= horizon:
                 break
-            loc = _grow_rows(loc)
+            loc = _grow_to(loc, loc.shape[0])
     return loc, nl
 
 
@@ -901,7 +895,7 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st):  # 
                     e += 1
                 if t >= horizon:
                     break
-                lc = _grow_rows(lc)
+                lc = _grow_to(lc, lc.shape[0])
     v_rate = th[G_PROV] / YEAR
     if v_rate > 0.0:
         t = 0.0

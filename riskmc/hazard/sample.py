@@ -342,10 +342,12 @@ class _Buffers:
             if self.held_bytes + raw.nbytes <= self.limit:
                 self._held.append(raw)
 
-    def clear(self) -> None:
-        """Forget every buffer (the memory goes when its last table goes)."""
+    def clear(self) -> int:
+        """Forget every buffer (the memory goes when its last table goes); the bytes held."""
         with self._lock:
+            held = sum(b.nbytes for b in self._held)
             self._held.clear()
+        return held
 
 
 #: The output buffers of every sample_hazard call in this process.
@@ -359,9 +361,7 @@ def release_buffers() -> int:
     (up to 256 MiB a process) to write the next sample into; a program done
     sampling can hand it back. Tables still in use are not affected.
     """
-    held = _BUFFERS.held_bytes
-    _BUFFERS.clear()
-    return held
+    return _BUFFERS.clear()
 
 
 def _after_fork_in_child() -> None:
