@@ -47,8 +47,10 @@ import numpy as np
 
 from riskmc.hazard.rng import (
     LOGNORMAL,
+    exponentials,
     fill_uniforms,
     gamma_draw,
+    lognormals,
     ndtri_fast,
     next_uniform,
     sample_dist,
@@ -365,7 +367,8 @@ def _attack(
 def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: ignore[no-untyped-def]
     """Step 1: each district's background attacks, by exponential gaps.
 
-    The district's stream is read in order, refilled in bulk into ``useq``.
+    The district's stream is read in order, refilled in bulk into ``useq``
+    and turned into gaps there.
     """
     horizon = a.horizon
     for d in range(a.n_districts):
@@ -391,7 +394,9 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: i
                     block += per_fill
                     held = 4 * per_fill
                     i = 0
-                t -= math.log(useq[i]) / lam
+                    # The gaps, all at once: a vectorised loop.
+                    exponentials(useq, 0, held, lam)
+                t += useq[i]
                 i += 1
                 if t >= horizon:
                     break
@@ -585,28 +590,29 @@ def _consequences(  # type: ignore[no-untyped-def]
     insertion pass for the few that share a day (the sort moves indices only:
     times are read from ``loc``, and the latest so far kept in a register);
     their targets and marks are
-    then drawn in that order and written with them. Closures and blackouts
-    are first listed without a branch on the random target or the coin
-    flips, which a processor mispredicts, then their durations drawn list by
-    list. A list holds the attack alone (and a closure's target): its
-    uniforms and stream are found again from it, fewer stores in the loop
-    over every attack than writing them all. Pieces of one key that start
-    at the same time keep the order of their attacks' creation (the sort is
-    stable), which is all the merge looks at.
+    then drawn in that order and written with them. Road closures, rail
+    closures and blackouts are first listed without a branch on the random
+    target or the coin flips, which a processor mispredicts, then their
+    durations drawn list by list (:func:`_attack_spans`). A list holds the
+    attack alone: its uniforms and stream are found again from it, fewer
+    stores in the loop over every attack than writing them all. Pieces of
+    one key that start at the same time keep the order of their attacks'
+    creation (the sorts are stable, and a segment is of one mode), which is
+    all the merge looks at.
 
     ``work`` is the scratch of :func:`_consequence_work`, grown here if short.
     """
     horizon = a.horizon
-    ed = a.event_dists
     n_d = a.n_districts
     p_road = th[G_PROAD]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
-    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend = work
+    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend, dur = work
     if code.shape[0] < nl:
         code = np.empty(2 * nl, dtype=np.int64)
         perm = np.empty(2 * nl, dtype=np.int64)
-        pend = np.empty(4 * nl, dtype=np.int64)
+        pend = np.empty(6 * nl, dtype=np.int64)
+        dur = np.empty(2 * nl, dtype=np.float64)
     # Each attack's stream row and ordinal in it (in order of creation), and
     # the attacks per day.
     n_days = int(horizon) + 1
@@ -669,9 +675,12 @@ def _consequences(  # type: ignore[no-untyped-def]
     # Room made here: an array variable that may be rebound inside a loop
     # costs a reference count at every pass (the loop's phi nodes).
     out = _grow1(out, n_out + n)
-    n_c = 0  # closures listed from the start of pend
-    n_b = 0  # blackouts listed from the middle
-    mid = pend.shape[0] // 2
+    # Three lists in pend, a third of it each: road closures, rail closures,
+    # blackouts.
+    third = pend.shape[0] // 3
+    n_r = 0
+    n_l = 0
+    n_b = 0
     for i in range(n):
         q = perm[i]
         c = code[q]
@@ -703,86 +712,75 @@ def _consequences(  # type: ignore[no-untyped-def]
         mode = min(target, 2)  # 2: no segments
         p_close = p_road if target == ROAD else p_rail
         closes = (target <= RAIL) & (cu < p_close) & (seg_count[d, mode] > 0)
-        # The attack and its target only: the rest is found again from them.
-        pend[n_c] = q + (target << 32)
-        n_c += int(closes)
-        pend[mid + n_b] = q
+        # The attack only: the rest is found again from it.
+        pend[n_r] = q
+        n_r += int(closes & (target == ROAD))
+        pend[third + n_l] = q
+        n_l += int(closes & (target == RAIL))
+        pend[2 * third + n_b] = q
         n_b += int(bu < p_blk)
     n_out += n
-    if lc.shape[0] < nlc + n_c:
-        lc = _grow_to(lc, nlc + n_c)
+    if lc.shape[0] < nlc + n_r + n_l:
+        lc = _grow_to(lc, nlc + n_r + n_l)
     if lb.shape[0] < nlb + n_b:
         lb = _grow_to(lb, nlb + n_b)
-    rc, r0, r1, r2, r3 = ed[E_ROAD, 0], ed[E_ROAD, 1], ed[E_ROAD, 2], ed[E_ROAD, 3], ed[E_ROAD, 4]
-    lc_, l0, l1, l2, l3 = ed[E_RAIL, 0], ed[E_RAIL, 1], ed[E_RAIL, 2], ed[E_RAIL, 3], ed[E_RAIL, 4]
-    bc, b0, b1, b2, b3 = ed[E_BLK, 0], ed[E_BLK, 1], ed[E_BLK, 2], ed[E_BLK, 3], ed[E_BLK, 4]
-    s_marks = a.s_marks
-    both_lognormal = rc == LOGNORMAL and lc_ == LOGNORMAL
-    for i in range(n_c):
-        q = pend[i] & 0xFFFFFFFF
-        mode = pend[i] >> 32
-        c = code[q]
-        row = c & 0xFFFFFFFF
-        index = c >> 32
-        base = off[row] + 5 * index
-        t = loc[q, 0]
-        road = mode == ROAD
-        cdu = mk[base + 2]
-        d = int(loc[q, 1])
-        n_seg = seg_count[d, mode]
-        seg_u = mk[off[n_rows + row] + index]  # the segment's own uniform
-        seg = seg_idx[seg_first[d, mode] + min(int(seg_u * n_seg), n_seg - 1)]
-        if both_lognormal:
-            days = (r0 if road else l0) * math.exp((r1 if road else l1) * ndtri_fast(cdu))
-        elif road:
-            days = sample_dist(
-                int(rc), r0, r1, r2, r3, cdu, k0, k1, rep, s_marks[row], index, SUB_CLOSE + 0,
-            )  # fmt: skip
-        else:
-            days = sample_dist(
-                int(lc_), l0, l1, l2, l3, cdu, k0, k1, rep, s_marks[row], index, SUB_CLOSE + 0,
-            )  # fmt: skip
-        end = min(t + days, horizon)
-        if t < horizon and end > t:
-            lc[nlc, 0] = seg
-            lc[nlc, 1] = t
-            lc[nlc, 2] = end
-            lc[nlc, 3] = C_ATTACK
-            nlc += 1
-    for i in range(mid, mid + n_b):
-        q = pend[i]
-        c = code[q]
-        row = c & 0xFFFFFFFF
-        index = c >> 32
-        t = loc[q, 0]
-        bdu = mk[off[row] + 5 * index + 4]
-        if bc == LOGNORMAL:
-            days = b0 * math.exp(b1 * ndtri_fast(bdu))
-        else:
-            days = sample_dist(
-                int(bc), b0, b1, b2, b3, bdu, k0, k1, rep, s_marks[row], index, SUB_BLACKOUT + 0,
-            )  # fmt: skip
-        end = min(t + days, horizon)
-        if t < horizon and end > t:
-            lb[nlb, 0] = int(loc[q, 1])
-            lb[nlb, 1] = t
-            lb[nlb, 2] = end
-            lb[nlb, 3] = C_ATTACK
-            nlb += 1
-    work = (
-        bounds,
-        seg_first,
-        seg_count,
-        seg_idx,
-        cnt,
-        off,
-        counts,
-        mk,
-        code,
-        perm,
-        pend,
-    )
+    # The scratch as grown above, for _attack_spans and the next replication.
+    work = (bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend, dur)
+    nlc = _attack_spans(a, rep, k0, k1, pend, 0, n_r, ROAD, loc, work, lc, nlc)
+    nlc = _attack_spans(a, rep, k0, k1, pend, third, n_l, RAIL, loc, work, lc, nlc)
+    nlb = _attack_spans(a, rep, k0, k1, pend, 2 * third, n_b, -1, loc, work, lb, nlb)
     return lc, nlc, lb, nlb, out, n_out, work
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s):  # type: ignore[no-untyped-def]
+    """Append the spans of the attacks listed in ``pend[first : first + n]``.
+
+    Closures of ``mode`` (road or rail: one segment of that mode through the
+    district), or blackouts of the district when ``mode`` is negative. The
+    durations are drawn for the whole list first, from the attack's
+    uniform (closure: third, blackout: fifth); lognormal ones in one
+    vectorised pass. ``spans`` has room for them; the new count is returned.
+    """
+    horizon = a.horizon
+    n_rows = 2 * a.n_districts + 1
+    _, seg_first, seg_count, seg_idx, _, off, _, mk, code, _, _, dur = work
+    e_row = E_BLK if mode < 0 else E_ROAD if mode == ROAD else E_RAIL
+    slot = 4 if mode < 0 else 2
+    sub = SUB_BLACKOUT if mode < 0 else SUB_CLOSE
+    ed = a.event_dists
+    dist = int(ed[e_row, 0])
+    p0, p1, p2, p3 = ed[e_row, 1], ed[e_row, 2], ed[e_row, 3], ed[e_row, 4]
+    for i in range(n):
+        c = code[pend[first + i]]
+        dur[i] = mk[off[c & 0xFFFFFFFF] + 5 * (c >> 32) + slot]
+    if dist == LOGNORMAL:
+        lognormals(dur, 0, n, p0, p1)
+    else:
+        for i in range(n):
+            c = code[pend[first + i]]
+            row = c & 0xFFFFFFFF
+            dur[i] = sample_dist(
+                dist, p0, p1, p2, p3, dur[i], k0, k1, rep, a.s_marks[row], c >> 32, sub
+            )
+    for i in range(n):
+        q = pend[first + i]
+        t = loc[q, 0]
+        d = int(loc[q, 1])
+        key = d
+        if mode >= 0:
+            c = code[q]
+            n_seg = seg_count[d, mode]
+            seg_u = mk[off[n_rows + (c & 0xFFFFFFFF)] + (c >> 32)]  # the segment's own uniform
+            key = seg_idx[seg_first[d, mode] + min(int(seg_u * n_seg), n_seg - 1)]
+        end = min(t + dur[i], horizon)
+        if t < horizon and end > t:
+            spans[n_s, 0] = key
+            spans[n_s, 1] = t
+            spans[n_s, 2] = end
+            spans[n_s, 3] = C_ATTACK
+            n_s += 1
+    return n_s
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -827,16 +825,18 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
         np.empty(5 * cap, dtype=np.float64),  # mk: the mark streams' uniforms
         np.empty(cap, dtype=np.int64),  # row and ordinal of each attack
         np.empty(cap, dtype=np.int64),  # attacks by day
-        np.empty(2 * cap, dtype=np.int64),  # closures (with the target), then blackouts
+        np.empty(3 * cap, dtype=np.int64),  # road closures, rail closures, blackouts
+        np.empty(cap, dtype=np.float64),  # their durations
     )
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st):  # type: ignore[no-untyped-def]
+def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, st):  # type: ignore[no-untyped-def]
     """Step 6: protests, province-wide blackout orders, stress closures and blackouts.
 
     Protests on a segment, and province-wide orders, read their stream in
-    order: a gap and a duration uniform per event.
+    order: a gap and a duration uniform per event. ``useq`` and ``pairs``
+    are scratch of the same length.
     """
     horizon = a.horizon
     ed = a.event_dists
@@ -855,35 +855,35 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st):  # 
             seg = a.protest_segments[z]
             stream = a.s_protest[z]
             block = 0  # next block of the stream to fill
-            held = 0  # uniforms in useq
-            i = 0  # next uniform of useq
+            held = 0  # events in pairs: their gaps, then their durations
+            k = 0  # next event of pairs
             t = 0.0
             e = 0
             while True:
                 # No array rebound in the inner loop (see _background).
                 cap = lc.shape[0]
                 while nlc < cap:
-                    if i >= held:
+                    if k >= held:
                         fill_uniforms(useq, k0, k1, rep, stream, block, per_fill)
                         block += per_fill
-                        held = 4 * per_fill
-                        i = 0
-                    t -= math.log(useq[i]) / p_rate
-                    i += 1
+                        held = 2 * per_fill
+                        # The stream alternates gap and duration; each half
+                        # is turned into draws at once, in a vectorised loop.
+                        for j in range(held):
+                            pairs[j] = useq[2 * j]
+                            pairs[held + j] = useq[2 * j + 1]
+                        exponentials(pairs, 0, held, p_rate)
+                        if pc == LOGNORMAL:
+                            lognormals(pairs, held, held, p0, p1)
+                        k = 0
+                    t += pairs[k]
                     if t >= horizon:
                         break
-                    if i >= held:
-                        fill_uniforms(useq, k0, k1, rep, stream, block, per_fill)
-                        block += per_fill
-                        held = 4 * per_fill
-                        i = 0
-                    du = useq[i]
-                    i += 1
-                    if pc == LOGNORMAL:
-                        days = p0 * math.exp(p1 * ndtri_fast(du))
-                    else:
+                    days = pairs[held + k]
+                    k += 1
+                    if pc != LOGNORMAL:
                         days = sample_dist(
-                            int(pc), p0, p1, p2, p3, du, k0, k1, rep, stream, e, SUB_EVENT + 0
+                            int(pc), p0, p1, p2, p3, days, k0, k1, rep, stream, e, SUB_EVENT + 0
                         )
                     end = min(t + days, horizon)
                     if end > t:
@@ -986,6 +986,7 @@ def sample_block(  # type: ignore[no-untyped-def]
     lc = np.empty((2 * cap_s, 4), dtype=np.float64)
     lb = np.empty((2 * cap_s, 4), dtype=np.float64)
     useq = np.empty(4096, dtype=np.float64)
+    pairs = np.empty(4096, dtype=np.float64)
     st = np.zeros(4, dtype=np.int64)
     obuf = np.empty((max(n_d, 1), 256), dtype=np.float64)
     ost = np.zeros((max(n_d, 1), 4), dtype=np.int64)
@@ -1023,7 +1024,9 @@ def sample_block(  # type: ignore[no-untyped-def]
         lc, nlc, lb, nlb, att, n_att, work = _consequences(
             a, th, rep, k0, k1, r, loc, nl, work, lc, nlc, lb, nlb, att, n_att
         )
-        lc, nlc, lb, nlb = _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, st)
+        lc, nlc, lb, nlb = _protests_orders_stress(
+            a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, st
+        )
         cp, n_cp, cl, n_cl, scratch = _merge_spans(
             lc, nlc, r, horizon, keep_pieces, cp, n_cp, cl, n_cl, scratch
         )

@@ -11,7 +11,11 @@ import pytest
 from scipy import special, stats
 
 from riskmc.hazard.rng import (
+    _exp,
+    _log,
+    exponentials,
     key_from_seed,
+    lognormals,
     ndtri,
     ndtri_fast,
     philox4x32_10,
@@ -84,6 +88,56 @@ def test_ndtri_matches_scipy():
     fast = np.array([ndtri_fast(x) for x in p])
     np.testing.assert_allclose(ours, exact, rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(fast, exact, rtol=1.2e-9, atol=1e-12)
+
+
+@nb.njit(error_model="numpy")
+def _elementwise(x, which):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = _log(x[i]) if which == 0 else _exp(x[i])
+    return out
+
+
+def _ulps(ours, exact):
+    """Error in units of the last place of the float64 nearest the exact value."""
+    return np.abs(ours.astype(np.longdouble) - exact) / np.abs(np.spacing(exact.astype(np.float64)))
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).nmant < 63, reason="needs x87 long double")
+def test_vectorisable_log_and_exp_are_within_one_ulp():
+    rng = np.random.default_rng(5)
+    # Uniforms of the kernels' grid (2^-33 steps), both ends included, and
+    # positive doubles over the whole normal range.
+    grid = (
+        np.concatenate([[0, 1, 2**31, 2**32 - 1], rng.integers(0, 2**32, 200_000)]) + 0.5
+    ) * 2.0**-32
+    wide = 10.0 ** rng.uniform(-307, 308, 200_000)
+    for x in (grid, wide, 1.0 + rng.uniform(-1e-3, 1e-3, 50_000)):
+        assert _ulps(_elementwise(x, 0), np.log(x.astype(np.longdouble))).max() < 1.0
+    y = np.concatenate([rng.uniform(-708, 709, 200_000), rng.uniform(-1, 1, 50_000), [0.0]])
+    assert _ulps(_elementwise(y, 1), np.exp(y.astype(np.longdouble))).max() < 1.0
+    # Clamped, never inf or subnormal.
+    np.testing.assert_allclose(
+        _elementwise(np.array([-1e4, 1e4]), 1), [math.exp(-708), math.exp(709)], rtol=3e-16
+    )
+
+
+def test_bulk_draws_are_the_scalar_ones():
+    u = (np.random.default_rng(6).integers(0, 2**32, 5_000) + 0.5) * 2.0**-32
+    # Acklam's region boundaries and the middle, on the kernels' grid.
+    edges = (
+        np.floor(np.array([0.02425, 1 - 0.02425, 0.5]) * 2**32)[:, None] + [-0.5, 0.5, 1.5]
+    ).ravel()
+    u = np.concatenate([u, edges * 2.0**-32, [0.5 * 2.0**-32, 1 - 0.5 * 2.0**-32]])
+    buf = np.concatenate([[7.0], u, [7.0]])  # a draw off each end must stay put
+    lognormals(buf, 1, len(u), 3.0, 0.8)
+    one_by_one = 3.0 * _elementwise(0.8 * np.array([ndtri_fast(x) for x in u]), 1)
+    assert buf[0] == buf[-1] == 7.0
+    np.testing.assert_array_equal(buf[1:-1], one_by_one)
+    np.testing.assert_allclose(buf[1:-1], 3.0 * np.exp(0.8 * special.ndtri(u)), rtol=1e-8)
+    gaps = u.copy()
+    exponentials(gaps, 0, len(u), 2.5)
+    np.testing.assert_array_equal(gaps, -_elementwise(u, 0) / 2.5)
 
 
 def test_keys_and_streams_are_stable():
