@@ -307,7 +307,6 @@ _from_bits: Any = intrinsic(_from_bits_typer)
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _log(x: float) -> float:
     """Natural logarithm of a positive normal float64 (no checks)."""
-    b = _bits(x)
     # x = 2^k m with m in [sqrt(1/2), sqrt(2)): log x = k ln 2 + log(1 + f),
     # f = m - 1 exact. With s = f / (2 + f), log(1 + f) = 2 atanh(s)
     # = f - s f + s R, R = 2 (s^2 / 3 + s^4 / 5 + ...), and s f = hfsq - s hfsq
