@@ -13,8 +13,10 @@ Per replication, in this order:
    ``12 tau / (1 - n)`` days before day 0 so the process is stationary from
    day 0 (the bias left is below ``exp(-12)``).
 2. **Triggered attacks** (``hawkes``), by the cluster construction: every
-   attack, in order of creation, has Poisson(n) children after Exp(tau)
-   delays; a share ``spillover`` goes to a random adjacent district.
+   attack has Poisson(n) children after Exp(tau) delays; a share
+   ``spillover`` goes to a random adjacent district. Drawn a generation at a
+   time: a chunk of m parents of one district has Poisson(n m) children,
+   each with a parent drawn uniformly from the chunk (the same law).
 3. **Campaigns**: Poisson arrivals; each joining district gets a Poisson
    burst of attacks spread uniformly over the campaign, maybe a blackout from
    its start, and seizures close every segment touching the place held.
@@ -48,6 +50,7 @@ import numpy as np
 from riskmc.hazard.rng import (
     LOGNORMAL,
     exponentials,
+    fill_offspring,
     fill_uniforms,
     gamma_draw,
     lognormals,
@@ -77,8 +80,12 @@ BURN_IN_DECAYS = 12.0
 SUB_CLOSE, SUB_BLACKOUT = 1, 1 << 21
 # Sub-counter for rejection sampling of a protest's or an order's duration.
 SUB_EVENT = 1
-# Most children one Hawkes parent can have (a cap of the Poisson search).
-MAX_CHILDREN = 1000
+# Most Hawkes parents drawn together: a chunk of them has Poisson(n x CHUNK)
+# children in all, a mean small enough for exp(-mean) to be a normal double
+# and the inversion's search short.
+CHUNK = 256
+# A cap of the Poisson search, never reached in practice (the mean is below CHUNK).
+MAX_POISSON = 1 << 16
 
 # Output tables: packed records, one per event. Compact on purpose: an event
 # table is written once and read once, so its bytes are its cost.
@@ -412,101 +419,127 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: i
     return loc, nl
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _poisson(u: float, mean: float) -> int:
+    """The Poisson(mean) count at uniform ``u``, by inversion (``mean`` up to a few hundred)."""
+    p = math.exp(-mean)
+    cdf = p
+    k = 0
+    # The sums reach 1 within far less than the gap between the largest
+    # uniform and 1 (2^-33), so the search ends; the cap is a guard only.
+    while u > cdf and k < MAX_POISSON:
+        k += 1
+        p *= mean / k
+        cdf += p
+    return k
+
+
 @nb.njit(cache=True, error_model="numpy")
-def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost):  # type: ignore[no-untyped-def]
+def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-untyped-def]
     """Step 2: Hawkes offspring, generation after generation (cluster construction).
 
-    The children of an attack in district ``d`` come from ``d``'s offspring
-    stream, read in order: a uniform for the number of children, then three
-    per child (delay, whether it spills over, which neighbour). Without
-    spillover a district's attacks thus depend on its own parameters only,
-    which keeps comparisons between variants on common random numbers.
+    Every attack has Poisson(n) children after Exp(tau) delays; a share
+    ``spillover`` of them goes to a random adjacent district. They are drawn
+    a generation at a time and, within it, district by district, in chunks of
+    at most ``CHUNK`` parents: a chunk of ``m`` parents has Poisson(n m)
+    children in all, each with a parent drawn uniformly from the chunk. That
+    is the same law (independent Poisson counts, given their sum, are
+    multinomial with equal shares), and it costs nothing per parent: no
+    branch on a parent's random count, which a processor mispredicts.
+
+    Generation ``g`` of district ``d`` reads ``d``'s offspring stream: chunk
+    ``c``'s count from lane 0 of block ``(c, sub 2g)``, and child ``j``
+    (counted over the generation's chunks) from block ``(j, sub 2g + 1)``:
+    its parent, delay, whether it spills over, and to which neighbour.
+    Without spillover a district's attacks thus depend on its own
+    parameters only, which keeps comparisons between variants on common
+    random numbers.
+
+    The background attacks in ``loc[:nl]`` come grouped by district, in
+    ascending order; each generation is appended grouped the same way (a
+    stable counting sort). ``tw`` is scratch: child blocks, child times,
+    child districts, a count per district; returned grown if it was short.
     """
+    n_d = a.n_districts
     spill = th[G_SPILL]
-    p_zero = math.exp(-n_br)
-    cap = obuf.shape[1] // 4
-    fill = min(64, cap)
-    # ost[d]: next uniform of d's stream, first block held in obuf[d], blocks
-    # held. Plain 2-D indexing: a view per parent (obuf[d]) costs more than
-    # the parent's draws.
-    for d in range(a.n_districts):
-        ost[d, 0] = 0
-        ost[d, 1] = 0
-        ost[d, 2] = 0
     horizon = a.horizon
+    blk, ct, cd, per_d = tw
     nb_ptr, s_offspring = a.nb_ptr, a.s_offspring
     nbx = np.zeros(a.nb_idx.shape[0] + 1, dtype=np.int64)
     for i in range(a.nb_idx.shape[0]):
         nbx[i] = a.nb_idx[i]
-    # The first four terms of the Poisson(n) CDF, summed as the search below
-    # sums them: the count is how many of them the uniform exceeds (no
-    # branch to mispredict), and the search goes on only past the fourth.
-    p1 = p_zero * (n_br / 1)
-    p2 = p1 * (n_br / 2)
-    p3 = p2 * (n_br / 3)
-    c0 = p_zero
-    c1 = c0 + p1
-    c2 = c1 + p2
-    c3 = c2 + p3
-    q = 0
-    while q < nl:
-        # Room for the most children one parent can have, made outside the
-        # inner loop so that no array is rebound in it (see _background).
-        if loc.shape[0] - nl < MAX_CHILDREN + 1:
-            loc = _grow_to(loc, nl + MAX_CHILDREN + 1)
-        last = loc.shape[0] - MAX_CHILDREN
-        while q < nl and nl < last:
-            tp = loc[q, 0]
-            dp = int(loc[q, 1])
-            pos = ost[dp, 0]
-            b0 = ost[dp, 1]
-            nh = ost[dp, 2]
-            local = pos - 4 * b0
-            if local >= 4 * nh:
-                b0 = pos // 4
-                nh = fill
-                fill_uniforms(obuf[dp], k0, k1, rep, s_offspring[dp], b0, nh)
-                local = pos - 4 * b0
-            cu = obuf[dp, local]
-            pos += 1
-            cnt = int(cu > c0) + int(cu > c1) + int(cu > c2) + int(cu > c3)
-            if cnt == 4:
-                cnt = 3
-                p = p3
-                cdf = c3
-                while cu > cdf and cnt < MAX_CHILDREN:
-                    cnt += 1
-                    p *= n_br / cnt
-                    cdf += p
-            first = nb_ptr[dp]
-            n_nb = nb_ptr[dp + 1] - first
-            for _ in range(cnt):
-                local = pos - 4 * b0
-                if local + 3 > 4 * nh:
-                    b0 = pos // 4
-                    nh = fill
-                    fill_uniforms(obuf[dp], k0, k1, rep, s_offspring[dp], b0, nh)
-                    local = pos - 4 * b0
-                du = obuf[dp, local]
-                su = obuf[dp, local + 1]
-                nu = obuf[dp, local + 2]
-                pos += 3
-                tc = tp - tau * math.log(du)
-                # Selects, not branches, on the random draws: the neighbour
-                # is read whether or not the child spills (nbx ends with a
-                # spare entry for a district without neighbours).
-                hop = nbx[first + max(min(int(nu * n_nb), n_nb - 1), 0)]
-                loc[nl, 0] = tc
-                loc[nl, 1] = hop if (su < spill) & (n_nb > 0) else dp
-                loc[nl, 2] = K_TRIGGERED
-                loc[nl, 3] = -1
-                loc[nl, 4] = -1
-                nl += int(tc < horizon)
-            ost[dp, 0] = pos
-            ost[dp, 1] = b0
-            ost[dp, 2] = nh
-            q += 1
-    return loc, nl
+    # The current generation: loc[lo:hi], per_d[d] of it in district d.
+    for d in range(n_d + 1):
+        per_d[d] = 0
+    for q in range(nl):
+        per_d[int(loc[q, 1])] += 1
+    lo = 0
+    hi = nl
+    gen = 0
+    while hi > lo:
+        m = 0  # children of the generation kept (before the horizon)
+        pos = lo  # first parent of district d
+        for d in range(n_d):
+            n_par = per_d[d]
+            stream = s_offspring[d]
+            first = nb_ptr[d]
+            n_nb = nb_ptr[d + 1] - first
+            spills = n_nb > 0
+            done = 0  # children drawn in this generation and district
+            for c in range((n_par + CHUNK - 1) // CHUNK):
+                size = min(CHUNK, n_par - c * CHUNK)
+                u, _, _, _ = uniform4(k0, k1, rep, stream, c, 2 * gen)
+                n_ch = _poisson(u, n_br * size)
+                if blk.shape[0] < 4 * n_ch:
+                    blk = np.empty(8 * n_ch, dtype=np.float64)
+                if ct.shape[0] < m + n_ch:
+                    ct = _grow_to1(ct, m + n_ch)
+                    cd = _grow_to1(cd, m + n_ch)
+                fill_offspring(blk, k0, k1, rep, stream, done, n_ch, 2 * gen + 1, tau)
+                done += n_ch
+                base = pos + c * CHUNK
+                for j in range(n_ch):
+                    o = 4 * j
+                    tc = loc[base + min(int(blk[o] * size), size - 1), 0] + blk[o + 1]
+                    # The neighbour is read whether or not the child spills
+                    # (nbx ends with a spare entry for a district without
+                    # neighbours): selects, not branches, on the draws.
+                    hop = nbx[first + max(min(int(blk[o + 3] * n_nb), n_nb - 1), 0)]
+                    ct[m] = tc
+                    cd[m] = hop if (blk[o + 2] < spill) & spills else d
+                    m += int(tc < horizon)
+            pos += n_par
+        # The next generation, grouped by district in ascending order.
+        if loc.shape[0] < hi + m:
+            loc = _grow_to(loc, hi + m)
+        for d in range(n_d + 1):
+            per_d[d] = 0
+        for j in range(m):
+            per_d[cd[j] + 1] += 1
+        acc = hi
+        for d in range(n_d):
+            acc += per_d[d + 1]
+            per_d[d + 1] = acc
+        per_d[0] = hi
+        for j in range(m):
+            d = cd[j]
+            r = per_d[d]
+            per_d[d] = r + 1
+            loc[r, 0] = ct[j]
+            loc[r, 1] = d
+            loc[r, 2] = K_TRIGGERED
+            loc[r, 3] = -1
+            loc[r, 4] = -1
+        # per_d[d] is now the end of d's rows: back to counts.
+        prev = hi
+        for d in range(n_d):
+            end = per_d[d]
+            per_d[d] = end - prev
+            prev = end
+        lo = hi
+        hi += m
+        gen += 1
+    return loc, hi, (blk, ct, cd, per_d)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -988,8 +1021,12 @@ def sample_block(  # type: ignore[no-untyped-def]
     useq = np.empty(4096, dtype=np.float64)
     pairs = np.empty(4096, dtype=np.float64)
     st = np.zeros(4, dtype=np.int64)
-    obuf = np.empty((max(n_d, 1), 256), dtype=np.float64)
-    ost = np.zeros((max(n_d, 1), 4), dtype=np.int64)
+    tw = (
+        np.empty(1024, dtype=np.float64),
+        np.empty(1024, dtype=np.float64),
+        np.empty(1024, dtype=np.int64),
+        np.zeros(n_d + 1, dtype=np.int64),
+    )
     work = _consequence_work(a, 2 * cap_a)
     scratch = (
         np.empty(4 * cap_s, dtype=np.int64),
@@ -1007,7 +1044,7 @@ def sample_block(  # type: ignore[no-untyped-def]
 
         loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq)
         if n_br > 0.0:
-            loc, nl = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, obuf, ost)
+            loc, nl, tw = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw)
         loc, nl, lc, nlc, lb, nlb, camps, n_camp = _campaigns(
             a, th, r, rep, k0, k1, loc, nl, lc, zero, lb, zero, camps, n_camp
         )

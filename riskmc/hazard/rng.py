@@ -41,6 +41,7 @@ from numba.extending import intrinsic
 
 __all__ = [
     "exponentials",
+    "fill_offspring",
     "fill_uniforms",
     "gamma_draw",
     "key_from_seed",
@@ -368,6 +369,26 @@ def exponentials(buf, first, n, rate):  # type: ignore[no-untyped-def]
     for j in range(n):
         i = f + np.uint64(j)
         buf[i] = -_log(buf[i]) / rate
+
+
+@nb.njit(cache=True, error_model="numpy")
+def fill_offspring(  # type: ignore[no-untyped-def]
+    out, k0, k1, rep, stream, block0, n_blocks, sub, scale
+):
+    """Blocks ``block0 ..`` at ``sub`` of a stream, lane 1 an exponential of mean ``scale``.
+
+    As :func:`fill_uniforms` (at sub-counter ``sub``), except that lane 1 of
+    each block holds ``-scale * log(u)`` for its uniform ``u``, computed in
+    the same vectorised loop; lanes 0, 2 and 3 hold uniforms.
+    """
+    s = np.uint64(sub) & _MASK
+    for j in range(n_blocks):
+        a, b, c, d = philox4x32_10(np.uint64(block0 + j) & _MASK, s, rep, stream, k0, k1)
+        o = 4 * j
+        out[o] = (float(a) + 0.5) * _TO_UNIT
+        out[o + 1] = -scale * _log((float(b) + 0.5) * _TO_UNIT)
+        out[o + 2] = (float(c) + 0.5) * _TO_UNIT
+        out[o + 3] = (float(d) + 0.5) * _TO_UNIT
 
 
 @nb.njit(cache=True, error_model="numpy", inline="never")

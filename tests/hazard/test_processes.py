@@ -72,6 +72,25 @@ def test_hawkes_variance_to_mean_ratio(quiet):
     assert abs(n.var(ddof=1) / n.mean() - 4.0) < 0.15 * 4.0
 
 
+def test_hawkes_variance_in_a_window_shorter_than_the_clusters(quiet):
+    # T / tau = 6: the variance is well below its long-window limit, by an
+    # amount set by the delays' law and by which parent each child has, so
+    # this checks the time structure of the clusters, not only their sizes.
+    # The burn-in (2,400 days) holds about 300 background attacks: more than
+    # one chunk of parents.
+    n_br, tau, rate = 0.7, 60.0, 40.0
+    quiet["districts"][0]["attacks_per_year"] = rate
+    quiet["hazard"].update(process="hawkes", branching_ratio=n_br, decay_days=tau)
+    quiet["horizon_years"] = 1
+    reps = 4000
+    n, s = _counts(quiet, reps)
+    lam = rate / YEAR
+    expected = hawkes_count_variance(lam, s.horizon_days, n_br, tau)
+    assert expected / (lam * s.horizon_days) == pytest.approx(6.47, abs=0.01)
+    assert abs(n.mean() - lam * s.horizon_days) < Z * n.std() / math.sqrt(reps)
+    assert abs(n.var(ddof=1) - expected) < Z * variance_se(n.astype(float))
+
+
 def test_hawkes_spillover_keeps_the_province_mean(quiet):
     quiet["districts"][0]["attacks_per_year"] = 30
     quiet["districts"].append(
