@@ -49,6 +49,7 @@ import numpy as np
 
 from riskmc.hazard.rng import (
     LOGNORMAL,
+    exp_neg,
     exponentials,
     fill_offspring,
     fill_uniforms,
@@ -422,7 +423,7 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: i
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _poisson(u: float, mean: float) -> int:
     """The Poisson(mean) count at uniform ``u``, by inversion (``mean`` up to a few hundred)."""
-    p = math.exp(-mean)
+    p = exp_neg(mean)
     cdf = p
     k = 0
     # The sums reach 1 within far less than the gap between the largest
@@ -453,17 +454,19 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
     its parent, delay, whether it spills over, and to which neighbour.
     Without spillover a district's attacks thus depend on its own
     parameters only, which keeps comparisons between variants on common
-    random numbers.
+    random numbers. The children's blocks of a whole generation are drawn in
+    one vectorised loop.
 
     The background attacks in ``loc[:nl]`` come grouped by district, in
     ascending order; each generation is appended grouped the same way (a
-    stable counting sort). ``tw`` is scratch: child blocks, child times,
-    child districts, a count per district; returned grown if it was short.
+    stable counting sort). ``tw`` is scratch: the children's blocks, times,
+    districts, streams and block numbers, the chunks (first parent, size,
+    district, children), and a count per district; returned grown if short.
     """
     n_d = a.n_districts
     spill = th[G_SPILL]
     horizon = a.horizon
-    blk, ct, cd, per_d = tw
+    blk, ct, cd, cs, cb, chunks, per_d = tw
     nb_ptr, s_offspring = a.nb_ptr, a.s_offspring
     nbx = np.zeros(a.nb_idx.shape[0] + 1, dtype=np.int64)
     for i in range(a.nb_idx.shape[0]):
@@ -477,38 +480,58 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
     hi = nl
     gen = 0
     while hi > lo:
-        m = 0  # children of the generation kept (before the horizon)
+        # The chunks' numbers of children, and each child's stream and block.
+        n_chunks = 0
+        total = 0
         pos = lo  # first parent of district d
         for d in range(n_d):
             n_par = per_d[d]
             stream = s_offspring[d]
-            first = nb_ptr[d]
-            n_nb = nb_ptr[d + 1] - first
-            spills = n_nb > 0
-            done = 0  # children drawn in this generation and district
+            done = 0  # children of this generation and district so far
             for c in range((n_par + CHUNK - 1) // CHUNK):
                 size = min(CHUNK, n_par - c * CHUNK)
                 u, _, _, _ = uniform4(k0, k1, rep, stream, c, 2 * gen)
                 n_ch = _poisson(u, n_br * size)
-                if blk.shape[0] < 4 * n_ch:
-                    blk = np.empty(8 * n_ch, dtype=np.float64)
-                if ct.shape[0] < m + n_ch:
-                    ct = _grow_to1(ct, m + n_ch)
-                    cd = _grow_to1(cd, m + n_ch)
-                fill_offspring(blk, k0, k1, rep, stream, done, n_ch, 2 * gen + 1, tau)
-                done += n_ch
-                base = pos + c * CHUNK
+                chunks = _room(chunks, n_chunks)
+                chunks[n_chunks, 0] = pos + c * CHUNK
+                chunks[n_chunks, 1] = size
+                chunks[n_chunks, 2] = d
+                chunks[n_chunks, 3] = n_ch
+                n_chunks += 1
+                if cs.shape[0] < total + n_ch:
+                    cs = _grow_to1(cs, total + n_ch)
+                    cb = _grow_to1(cb, total + n_ch)
                 for j in range(n_ch):
-                    o = 4 * j
-                    tc = loc[base + min(int(blk[o] * size), size - 1), 0] + blk[o + 1]
-                    # The neighbour is read whether or not the child spills
-                    # (nbx ends with a spare entry for a district without
-                    # neighbours): selects, not branches, on the draws.
-                    hop = nbx[first + max(min(int(blk[o + 3] * n_nb), n_nb - 1), 0)]
-                    ct[m] = tc
-                    cd[m] = hop if (blk[o + 2] < spill) & spills else d
-                    m += int(tc < horizon)
+                    cs[total + j] = stream
+                    cb[total + j] = np.uint64(done + j)
+                total += n_ch
+                done += n_ch
             pos += n_par
+        if blk.shape[0] < 4 * total:
+            blk = np.empty(8 * total, dtype=np.float64)
+        if ct.shape[0] < total:
+            ct = np.empty(2 * total, dtype=np.float64)
+            cd = np.empty(2 * total, dtype=np.int64)
+        fill_offspring(blk, k0, k1, rep, cs, cb, total, 2 * gen + 1, tau)
+        m = 0  # children kept (before the horizon)
+        o = 0
+        for z in range(n_chunks):
+            base = chunks[z, 0]
+            size = chunks[z, 1]
+            d = chunks[z, 2]
+            first = nb_ptr[d]
+            n_nb = nb_ptr[d + 1] - first
+            spills = n_nb > 0
+            for _ in range(chunks[z, 3]):
+                tc = loc[base + min(int(blk[o] * size), size - 1), 0] + blk[o + 1]
+                # The neighbour is read whether or not the child spills
+                # (nbx ends with a spare entry for a district without
+                # neighbours): selects, not branches, on the draws.
+                hop = nbx[first + max(min(int(blk[o + 3] * n_nb), n_nb - 1), 0)]
+                ct[m] = tc
+                cd[m] = hop if (blk[o + 2] < spill) & spills else d
+                m += int(tc < horizon)
+                o += 4
         # The next generation, grouped by district in ascending order.
         if loc.shape[0] < hi + m:
             loc = _grow_to(loc, hi + m)
@@ -539,7 +562,7 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
         lo = hi
         hi += m
         gen += 1
-    return loc, hi, (blk, ct, cd, per_d)
+    return loc, hi, (blk, ct, cd, cs, cb, chunks, per_d)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -1025,6 +1048,9 @@ def sample_block(  # type: ignore[no-untyped-def]
         np.empty(1024, dtype=np.float64),
         np.empty(1024, dtype=np.float64),
         np.empty(1024, dtype=np.int64),
+        np.empty(1024, dtype=np.uint64),
+        np.empty(1024, dtype=np.uint64),
+        np.empty((64, 4), dtype=np.int64),
         np.zeros(n_d + 1, dtype=np.int64),
     )
     work = _consequence_work(a, 2 * cap_a)

@@ -40,6 +40,7 @@ from numba import types
 from numba.extending import intrinsic
 
 __all__ = [
+    "exp_neg",
     "exponentials",
     "fill_offspring",
     "fill_uniforms",
@@ -357,6 +358,12 @@ def _exp(x: float) -> float:
     return series * two_k
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def exp_neg(x: float) -> float:
+    """``exp(-x)`` for ``x`` in [0, 708], straight-line (:func:`_exp`), inlined."""
+    return _exp(-x)
+
+
 @nb.njit(cache=True, error_model="numpy")
 def exponentials(buf, first, n, rate):  # type: ignore[no-untyped-def]
     """Turn uniforms into exponential gaps in place: ``-log(u) / rate``.
@@ -373,17 +380,18 @@ def exponentials(buf, first, n, rate):  # type: ignore[no-untyped-def]
 
 @nb.njit(cache=True, error_model="numpy")
 def fill_offspring(  # type: ignore[no-untyped-def]
-    out, k0, k1, rep, stream, block0, n_blocks, sub, scale
+    out, k0, k1, rep, streams, blocks, n, sub, scale
 ):
-    """Blocks ``block0 ..`` at ``sub`` of a stream, lane 1 an exponential of mean ``scale``.
+    """Block ``blocks[j]`` (at ``sub``) of stream ``streams[j]`` into ``out[4j : 4j + 4]``.
 
-    As :func:`fill_uniforms` (at sub-counter ``sub``), except that lane 1 of
-    each block holds ``-scale * log(u)`` for its uniform ``u``, computed in
-    the same vectorised loop; lanes 0, 2 and 3 hold uniforms.
+    For ``j < n``, with lane 1 of each block an exponential of mean
+    ``scale``: ``-scale * log(u)`` for its uniform ``u``, computed in the same
+    vectorised loop; lanes 0, 2 and 3 hold uniforms. The blocks of several
+    streams in one loop: few blocks of each would leave the vector loop idle.
     """
     s = np.uint64(sub) & _MASK
-    for j in range(n_blocks):
-        a, b, c, d = philox4x32_10(np.uint64(block0 + j) & _MASK, s, rep, stream, k0, k1)
+    for j in range(n):
+        a, b, c, d = philox4x32_10(blocks[j] & _MASK, s, rep, streams[j], k0, k1)
         o = 4 * j
         out[o] = (float(a) + 0.5) * _TO_UNIT
         out[o + 1] = -scale * _log((float(b) + 0.5) * _TO_UNIT)
