@@ -104,8 +104,6 @@ class HazardArrays(NamedTuple):
     s_attack: NDArray[np.uint64]
     # mark streams by row: each district's (D), its campaign attacks' (D), stress (1)
     s_marks: NDArray[np.uint64]
-    # by the same rows: the segment an attack closes, drawn apart from whether it closes
-    s_segments: NDArray[np.uint64]
     s_burst: NDArray[np.uint64]
     s_negbin: NDArray[np.uint64]
     # per-event distributions: (code, p0, p1, p2, p3) rows
@@ -355,13 +353,6 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
                 np.array([stream_id("stress")], dtype=np.uint64),
             ]
         ),
-        s_segments=np.concatenate(
-            [
-                _streams("segment", districts),
-                _streams("campaign-segment", districts),
-                np.array([stream_id("stress-segment")], dtype=np.uint64),
-            ]
-        ),
         s_burst=_streams("campaign-burst", districts),
         s_negbin=_streams("negbin", districts),
         event_dists=event_dists,
@@ -402,7 +393,6 @@ def _check_streams(a: HazardArrays, spec: ParameterSpec) -> None:
         [
             a.s_attack,
             a.s_marks,
-            a.s_segments,
             a.s_burst,
             a.s_negbin,
             a.s_seize,

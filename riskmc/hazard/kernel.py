@@ -51,6 +51,7 @@ from riskmc.hazard.rng import (
     LOGNORMAL,
     exp_neg,
     exponentials,
+    fill_blocks,
     fill_offspring,
     fill_uniforms,
     gamma_draw,
@@ -76,9 +77,11 @@ K_BACKGROUND, K_TRIGGERED, K_CAMPAIGN, K_STRESS = 0, 1, 2, 3
 
 YEAR = 365.25
 BURN_IN_DECAYS = 12.0
-# Sub-counters for rejection sampling of per-event durations, apart from the
-# sequential blocks (sub 0) of the same stream.
-SUB_CLOSE, SUB_BLACKOUT = 1, 1 << 21
+# Sub-counters of a mark stream: attack j's block (j, SUB_SPAN) holds its
+# closure duration, segment and blackout duration uniforms; rejection sampling
+# of those durations uses blocks (j, SUB_CLOSE ...) and (j, SUB_BLACKOUT ...).
+# All apart from the sequential blocks (sub 0) of the same stream.
+SUB_SPAN, SUB_CLOSE, SUB_BLACKOUT = 1, 2, 1 << 21
 # Sub-counter for rejection sampling of a protest's or an order's duration.
 SUB_EVENT = 1
 # Most Hawkes parents drawn together: a chunk of them has Poisson(n x CHUNK)
@@ -637,8 +640,13 @@ def _consequences(  # type: ignore[no-untyped-def]
     Each attack draws from a mark stream: its district's (``row = d``), its
     district's campaign stream (``n_d + d``) or the stress stream (``2 n_d``).
     Attack ``j`` (in order of creation) of a stream reads uniforms
-    ``5j .. 5j + 4`` of it: target, closure, closure duration, blackout,
-    blackout duration; they are drawn in bulk, stream by stream, first. The
+    ``3j .. 3j + 2`` of it: target, whether it closes a segment, whether it
+    blacks out its district; they are drawn in bulk, stream by stream,
+    first. Only an attack that closes a segment or blacks out reads more:
+    block ``(j, SUB_SPAN)`` of the stream, for the closure's duration, its
+    segment, and the blackout's duration (:func:`_attack_spans`). The segment
+    thus does not depend on the closure probability, so variants with other
+    probabilities close the same segment wherever both close one. The
     attacks of the burn-in have no consequences.
 
     The attacks are appended to ``out`` in order of day: a counting sort on
@@ -663,12 +671,17 @@ def _consequences(  # type: ignore[no-untyped-def]
     p_road = th[G_PROAD]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
-    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend, dur = work
+    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend, dur, sb = work
     if code.shape[0] < nl:
         code = np.empty(2 * nl, dtype=np.int64)
         perm = np.empty(2 * nl, dtype=np.int64)
         pend = np.empty(6 * nl, dtype=np.int64)
         dur = np.empty(2 * nl, dtype=np.float64)
+        sb = (
+            np.empty(8 * nl, dtype=np.float64),
+            np.empty(2 * nl, dtype=np.uint64),
+            np.empty(2 * nl, dtype=np.uint64),
+        )
     # Each attack's stream row and ordinal in it (in order of creation), and
     # the attacks per day.
     n_days = int(horizon) + 1
@@ -686,22 +699,17 @@ def _consequences(  # type: ignore[no-untyped-def]
         code[q] = row + (cnt[row] << 32)
         cnt[row] += 1
         counts[min(int(t), n_days - 1)] += 1
-    # mk: each row's five uniforms an attack, then each row's segment uniforms
+    # mk: each row's three uniforms an attack
     n_rows = 2 * n_d + 1
     total = 0
     for row in range(n_rows):
         off[row] = total
-        total += 4 * ((5 * cnt[row] + 3) // 4)
-    for row in range(n_rows):
-        off[n_rows + row] = total
-        total += 4 * ((cnt[row] + 3) // 4)
+        total += 4 * ((3 * cnt[row] + 3) // 4)
     if mk.shape[0] < total:
         mk = np.empty(2 * total, dtype=np.float64)
     for row in range(n_rows):
         if cnt[row] > 0:
-            fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (5 * cnt[row] + 3) // 4)
-            seg_u = mk[off[n_rows + row] :]
-            fill_uniforms(seg_u, k0, k1, rep, a.s_segments[row], 0, (cnt[row] + 3) // 4)
+            fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (3 * cnt[row] + 3) // 4)
     # Exclusive running sum, kept in a register: summing in place would wait
     # on the store of the previous bucket at every bucket.
     acc = 0
@@ -743,10 +751,10 @@ def _consequences(  # type: ignore[no-untyped-def]
         row = c & 0xFFFFFFFF
         index = c >> 32
         d = int(loc[q, 1])
-        base = off[row] + 5 * index
+        base = off[row] + 3 * index
         tu = mk[base]
         cu = mk[base + 1]
-        bu = mk[base + 3]
+        bu = mk[base + 2]
         fixed = int(loc[q, 4])
         # Shares ascend: the target is the count of thresholds passed.
         drawn = int(tu >= bounds[d, 1]) + int(tu >= bounds[d, 2]) + int(tu >= bounds[d, 3])
@@ -781,7 +789,7 @@ def _consequences(  # type: ignore[no-untyped-def]
     if lb.shape[0] < nlb + n_b:
         lb = _grow_to(lb, nlb + n_b)
     # The scratch as grown above, for _attack_spans and the next replication.
-    work = (bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend, dur)
+    work = (bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend, dur, sb)
     nlc = _attack_spans(a, rep, k0, k1, pend, 0, n_r, ROAD, loc, work, lc, nlc)
     nlc = _attack_spans(a, rep, k0, k1, pend, third, n_l, RAIL, loc, work, lc, nlc)
     nlb = _attack_spans(a, rep, k0, k1, pend, 2 * third, n_b, -1, loc, work, lb, nlb)
@@ -793,31 +801,36 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
     """Append the spans of the attacks listed in ``pend[first : first + n]``.
 
     Closures of ``mode`` (road or rail: one segment of that mode through the
-    district), or blackouts of the district when ``mode`` is negative. The
-    durations are drawn for the whole list first, from the attack's
-    uniform (closure: third, blackout: fifth); lognormal ones in one
-    vectorised pass. ``spans`` has room for them; the new count is returned.
+    district), or blackouts of the district when ``mode`` is negative. Each
+    attack's block ``(j, SUB_SPAN)`` of its mark stream is drawn for the whole
+    list in one vectorised loop; the durations (closure: lane 0, blackout:
+    lane 2) are then drawn from it, lognormal ones in one vectorised pass,
+    and a closure's segment from lane 1. ``spans`` has room for them; the new
+    count is returned.
     """
     horizon = a.horizon
-    n_rows = 2 * a.n_districts + 1
-    _, seg_first, seg_count, seg_idx, _, off, _, mk, code, _, _, dur = work
+    _, seg_first, seg_count, seg_idx, _, _, _, _, code, _, _, dur, sb = work
+    ub, streams, blocks = sb
     e_row = E_BLK if mode < 0 else E_ROAD if mode == ROAD else E_RAIL
-    slot = 4 if mode < 0 else 2
+    lane = 2 if mode < 0 else 0
     sub = SUB_BLACKOUT if mode < 0 else SUB_CLOSE
     ed = a.event_dists
     dist = int(ed[e_row, 0])
     p0, p1, p2, p3 = ed[e_row, 1], ed[e_row, 2], ed[e_row, 3], ed[e_row, 4]
     for i in range(n):
         c = code[pend[first + i]]
-        dur[i] = mk[off[c & 0xFFFFFFFF] + 5 * (c >> 32) + slot]
+        streams[i] = a.s_marks[c & 0xFFFFFFFF]
+        blocks[i] = np.uint64(c >> 32)
+    fill_blocks(ub, k0, k1, rep, streams, blocks, n, SUB_SPAN)
+    for i in range(n):
+        dur[i] = ub[4 * i + lane]
     if dist == LOGNORMAL:
         lognormals(dur, 0, n, p0, p1)
     else:
         for i in range(n):
             c = code[pend[first + i]]
-            row = c & 0xFFFFFFFF
             dur[i] = sample_dist(
-                dist, p0, p1, p2, p3, dur[i], k0, k1, rep, a.s_marks[row], c >> 32, sub
+                dist, p0, p1, p2, p3, dur[i], k0, k1, rep, streams[i], c >> 32, sub
             )
     for i in range(n):
         q = pend[first + i]
@@ -825,10 +838,8 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
         d = int(loc[q, 1])
         key = d
         if mode >= 0:
-            c = code[q]
             n_seg = seg_count[d, mode]
-            seg_u = mk[off[n_rows + (c & 0xFFFFFFFF)] + (c >> 32)]  # the segment's own uniform
-            key = seg_idx[seg_first[d, mode] + min(int(seg_u * n_seg), n_seg - 1)]
+            key = seg_idx[seg_first[d, mode] + min(int(ub[4 * i + 1] * n_seg), n_seg - 1)]
         end = min(t + dur[i], horizon)
         if t < horizon and end > t:
             spans[n_s, 0] = key
@@ -876,13 +887,18 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
         seg_count,
         seg_idx,
         np.zeros(n_rows, dtype=np.int64),  # attacks per mark stream
-        np.zeros(2 * n_rows, dtype=np.int64),  # their first uniform in mk, then segments'
+        np.zeros(n_rows, dtype=np.int64),  # their first uniform in mk
         np.empty(int(a.horizon) + 2, dtype=np.int64),  # attacks per day
-        np.empty(5 * cap, dtype=np.float64),  # mk: the mark streams' uniforms
+        np.empty(3 * cap + 4 * n_rows, dtype=np.float64),  # mk: the mark streams' uniforms
         np.empty(cap, dtype=np.int64),  # row and ordinal of each attack
         np.empty(cap, dtype=np.int64),  # attacks by day
         np.empty(3 * cap, dtype=np.int64),  # road closures, rail closures, blackouts
         np.empty(cap, dtype=np.float64),  # their durations
+        (  # their blocks (j, SUB_SPAN): uniforms, streams, block numbers
+            np.empty(4 * cap, dtype=np.float64),
+            np.empty(cap, dtype=np.uint64),
+            np.empty(cap, dtype=np.uint64),
+        ),
     )
 
 

@@ -42,6 +42,7 @@ from numba.extending import intrinsic
 __all__ = [
     "exp_neg",
     "exponentials",
+    "fill_blocks",
     "fill_offspring",
     "fill_uniforms",
     "gamma_draw",
@@ -376,6 +377,23 @@ def exponentials(buf, first, n, rate):  # type: ignore[no-untyped-def]
     for j in range(n):
         i = f + np.uint64(j)
         buf[i] = -_log(buf[i]) / rate
+
+
+@nb.njit(cache=True, error_model="numpy")
+def fill_blocks(out, k0, k1, rep, streams, blocks, n, sub):  # type: ignore[no-untyped-def]
+    """Block ``blocks[j]`` (at ``sub``) of stream ``streams[j]`` into ``out[4j : 4j + 4]``.
+
+    For ``j < n``: blocks of many streams, scattered, drawn in one
+    vectorised loop.
+    """
+    s = np.uint64(sub) & _MASK
+    for j in range(n):
+        a, b, c, d = philox4x32_10(blocks[j] & _MASK, s, rep, streams[j], k0, k1)
+        o = 4 * j
+        out[o] = (float(a) + 0.5) * _TO_UNIT
+        out[o + 1] = (float(b) + 0.5) * _TO_UNIT
+        out[o + 2] = (float(c) + 0.5) * _TO_UNIT
+        out[o + 3] = (float(d) + 0.5) * _TO_UNIT
 
 
 @nb.njit(cache=True, error_model="numpy")
