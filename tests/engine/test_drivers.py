@@ -31,9 +31,18 @@ def test_only_the_attacked_district_carries_the_delay():
     o = riskmc.simulate(scenario_from_dict(doc), 40, seed=2, workers=1).outcomes
     assert o["delay_days"].sum() > 10  # the closures do delay the work
     np.testing.assert_allclose(o[CAUSE_COLUMNS].sum(axis=1), o["delay_days"], atol=1e-9)
-    # all of it: attack closures, in Beta; nothing in Alpha
-    np.testing.assert_allclose(o["delay_attack_closure_days"], o["delay_days"], atol=1e-9)
-    np.testing.assert_allclose(o[district_column("Beta")], o["delay_days"], atol=1e-9)
+    # All of it attack closures, in Beta, nothing in Alpha; except that a stall
+    # ended by a convoy nothing held, after a cargo lost to an attack on the
+    # road and with no disruption just before, is "other", with no district
+    # (docs/supply.md). Such stalls happen only where convoys were lost, and are
+    # rare: 0.64 of about 4,000 days of delay here.
+    other = o["delay_other_days"]
+    np.testing.assert_allclose(o["delay_attack_closure_days"] + other, o["delay_days"], atol=1e-9)
+    assert (o.loc[other > 0, "convoy_losses"] > 0).all()
+    assert other.sum() < 0.01 * o["delay_days"].sum()
+    np.testing.assert_allclose(
+        o[district_column("Beta")], o["delay_attack_closure_days"], atol=1e-9
+    )
     assert (o[district_column("Alpha")] == 0).all()
 
 
