@@ -24,14 +24,15 @@ Per replication, in this order:
 4. **Stress attacks** are added, and those of the burn-in are dropped (their
    consequences too).
 5. **Consequences of each attack**, in the order the attacks were made, from
-   five uniforms of its district's mark stream: its target; for road and rail
-   targets, a closure of one segment of that mode through the district, with
-   the mode's probability and duration; a blackout of the district. The
-   segment closed is drawn from a stream of its own (one uniform an attack),
-   so that a variant with another closure probability closes the same
-   segment wherever the attack closes one in both. The
-   target uniform, rescaled within the drawn class, is kept as the attack's
-   ``mark``, a uniform for per-attack amounts (damage) downstream. Attacks
+   three uniforms of its district's mark stream: its target; for road and
+   rail targets, whether it closes one segment of that mode through the
+   district (the mode's probability); whether it blacks out the district.
+   Only an attack that closes or blacks out draws one more block of the
+   stream, for the durations and the segment, which thus do not depend on
+   the closure probability: a variant with another probability closes the
+   same segment wherever the attack closes one in both. The target uniform,
+   rescaled within the drawn class, is kept as the attack's ``mark``, a
+   uniform for per-attack amounts (damage) downstream. Attacks
    are then sorted by day (a counting sort on whole days, then insertion).
 6. **Protests** on each road segment and **province-wide blackout orders**,
    Poisson in time; **stress** closures and blackouts.

@@ -301,7 +301,9 @@ _from_bits: Any = intrinsic(_from_bits_typer)
 # branch and no call, so that LLVM vectorises a loop of them (8 lanes with
 # AVX-512): in bulk they cost about 1.9 ns where glibc's take 4.3 (log) and
 # 5.1 (exp) on this machine. One at a time, in branchy code, glibc's are
-# faster, so the kernels use these only in loops over whole buffers. Both are
+# faster, so the kernels use these in loops over whole buffers, and one at a
+# time only where the result is the bits a bulk pass gives (the lognormal
+# tails) or a call would cost more (exp_neg). Both are
 # within about 1 ulp of the exact result (1.03 at worst found by an
 # independent check; below 1 on the uniforms the kernels take) and use only
 # IEEE-754 operations, so they give the same bits on every machine.

@@ -76,8 +76,8 @@ def test_hawkes_variance_in_a_window_shorter_than_the_clusters(quiet):
     # T / tau = 6: the variance is well below its long-window limit, by an
     # amount set by the delays' law and by which parent each child has, so
     # this checks the time structure of the clusters, not only their sizes.
-    # The burn-in (2,400 days) holds about 300 background attacks: more than
-    # one chunk of parents.
+    # (About 90 parents a generation here, one chunk; the ratio test above
+    # has about 370, more than one.)
     n_br, tau, rate = 0.7, 60.0, 40.0
     quiet["districts"][0]["attacks_per_year"] = rate
     quiet["hazard"].update(process="hawkes", branching_ratio=n_br, decay_days=tau)
