@@ -100,7 +100,7 @@ class HazardArrays(NamedTuple):
     rail_ptr: NDArray[np.int64]
     rail_idx: NDArray[np.int64]
     nb_ptr: NDArray[np.int64]
-    nb_idx: NDArray[np.int64]
+    nb_idx: NDArray[np.int64]  # ends with a spare entry (see build_inputs)
     s_attack: NDArray[np.uint64]
     # mark streams by row: each district's (D), its campaign attacks' (D), stress (1)
     s_marks: NDArray[np.uint64]
@@ -278,6 +278,9 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
     road_ptr, road_idx = _csr(by_mode["road"])
     rail_ptr, rail_idx = _csr(by_mode["rail"])
     nb_ptr, nb_idx = _csr([sorted(a) for a in adjacent])
+    # A spare last entry, so that the kernel may read a neighbour of a
+    # district that has none (and then not use it) without a branch.
+    nb_idx = np.append(nb_idx, np.int64(0))
 
     def touching(place: str) -> list[int]:
         return [j for j, g in enumerate(segments) if place in (g.from_, g.to)]

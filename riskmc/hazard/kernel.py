@@ -50,7 +50,7 @@ import numpy as np
 
 from riskmc.hazard.rng import (
     LOGNORMAL,
-    exp_neg,
+    _exp,
     exponentials,
     fill_blocks,
     fill_offspring,
@@ -427,7 +427,7 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: i
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _poisson(u: float, mean: float) -> int:
     """The Poisson(mean) count at uniform ``u``, by inversion (``mean`` up to a few hundred)."""
-    p = exp_neg(mean)
+    p = _exp(-mean)
     cdf = p
     k = 0
     # The sums reach 1 within far less than the gap between the largest
@@ -471,10 +471,7 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
     spill = th[G_SPILL]
     horizon = a.horizon
     blk, ct, cd, cs, cb, chunks, per_d = tw
-    nb_ptr, s_offspring = a.nb_ptr, a.s_offspring
-    nbx = np.zeros(a.nb_idx.shape[0] + 1, dtype=np.int64)
-    for i in range(a.nb_idx.shape[0]):
-        nbx[i] = a.nb_idx[i]
+    nb_ptr, nb_idx, s_offspring = a.nb_ptr, a.nb_idx, a.s_offspring
     # The current generation: loc[lo:hi], per_d[d] of it in district d.
     for d in range(n_d + 1):
         per_d[d] = 0
@@ -529,9 +526,9 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
             for _ in range(chunks[z, 3]):
                 tc = loc[base + min(int(blk[o] * size), size - 1), 0] + blk[o + 1]
                 # The neighbour is read whether or not the child spills
-                # (nbx ends with a spare entry for a district without
+                # (nb_idx ends with a spare entry for a district without
                 # neighbours): selects, not branches, on the draws.
-                hop = nbx[first + max(min(int(blk[o + 3] * n_nb), n_nb - 1), 0)]
+                hop = nb_idx[first + max(min(int(blk[o + 3] * n_nb), n_nb - 1), 0)]
                 ct[m] = tc
                 cd[m] = hop if (blk[o + 2] < spill) & spills else d
                 m += int(tc < horizon)

@@ -40,7 +40,6 @@ from numba import types
 from numba.extending import intrinsic
 
 __all__ = [
-    "exp_neg",
     "exponentials",
     "fill_blocks",
     "fill_offspring",
@@ -303,7 +302,7 @@ _from_bits: Any = intrinsic(_from_bits_typer)
 # 5.1 (exp) on this machine. One at a time, in branchy code, glibc's are
 # faster, so the kernels use these in loops over whole buffers, and one at a
 # time only where the result is the bits a bulk pass gives (the lognormal
-# tails) or a call would cost more (exp_neg). Both are
+# tails) or a call would cost more (the Hawkes chunks' Poisson counts). Both are
 # within about 1 ulp of the exact result (1.03 at worst found by an
 # independent check; below 1 on the uniforms the kernels take) and use only
 # IEEE-754 operations, so they give the same bits on every machine.
@@ -359,12 +358,6 @@ def _exp(x: float) -> float:
     )
     two_k: float = _from_bits((k + 1023) << 52)
     return series * two_k
-
-
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def exp_neg(x: float) -> float:
-    """``exp(-x)`` for ``x`` in [0, 708], straight-line (:func:`_exp`), inlined."""
-    return _exp(-x)
 
 
 @nb.njit(cache=True, error_model="numpy")
