@@ -33,7 +33,7 @@ Per replication, in this order:
    same segment wherever the attack closes one in both. The target uniform,
    rescaled within the drawn class, is kept as the attack's ``mark``, a
    uniform for per-attack amounts (damage) downstream. Attacks
-   are then sorted by day (a counting sort on whole days, then insertion).
+   are then sorted by day (a counting sort on half days, then insertion).
 6. **Protests** on each road segment and **province-wide blackout orders**,
    Poisson in time; **stress** closures and blackouts.
 7. Pieces end at the horizon at the latest; overlapping pieces of one segment
@@ -85,6 +85,17 @@ BURN_IN_DECAYS = 12.0
 SUB_SPAN, SUB_CLOSE, SUB_BLACKOUT = 1, 2, 1 << 21
 # Sub-counter for rejection sampling of a protest's or an order's duration.
 SUB_EVENT = 1
+# Buckets a day in the counting sort of attacks by time: finer buckets leave
+# fewer attacks out of order for the insertion pass after it.
+SORT_PER_DAY = 2
+# Unsigned constants for index arithmetic. Hot loops index arrays with
+# unsigned integers wherever an index comes from data (a sorted order, a
+# district read back): a signed index makes Numba test it for a negative
+# value (Python's wraparound) at every access, and the tests added up to a
+# tenth of the consequences step.
+_U1, _U2, _U3, _U4, _U5 = (np.uint64(k) for k in range(1, 6))
+_U32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
 # Most Hawkes parents drawn together: a chunk of them has Poisson(n x CHUNK)
 # children in all, a mean small enough for exp(-mean) to be a normal double
 # and the inversion's search short.
@@ -262,7 +273,7 @@ def _order_spans(loc, n, horizon, counts, bucket, order):  # type: ignore[no-unt
     for q in range(n):
         b = int(loc[q, 0]) * per_key + min(max(int(loc[q, 1] * scale), 0), per_key - 1)
         bucket[q] = b
-        counts[b + 1] += 1
+        counts[np.uint64(b + 1)] += 1
     # Exclusive running sum, kept in a register (see _consequences).
     acc = 0
     for b in range(n_b):
@@ -270,10 +281,10 @@ def _order_spans(loc, n, horizon, counts, bucket, order):  # type: ignore[no-unt
         counts[b] = acc
         acc += c
     for q in range(n):
-        b = bucket[q]
-        k = counts[b]
-        order[k] = q
-        counts[b] = k + 1
+        ub = np.uint64(bucket[q])
+        k = counts[ub]
+        order[np.uint64(k)] = q
+        counts[ub] = k + 1
     # Buckets ascend by key, then start: a piece moves back only past
     # pieces of its own key that start later.
     # The last piece placed, the greatest so far, kept in registers: most
@@ -282,17 +293,21 @@ def _order_spans(loc, n, horizon, counts, bucket, order):  # type: ignore[no-unt
     s_max = loc[order[0], 1]
     for i in range(1, n):
         x = order[i]
-        kx = loc[x, 0]
-        sx = loc[x, 1]
+        ux = np.uint64(x)
+        kx = loc[ux, 0]
+        sx = loc[ux, 1]
         if not ((k_max == kx) & (s_max > sx)):
             k_max = kx
             s_max = sx
             continue
         j = i - 1
-        while j >= 0 and loc[order[j], 0] == kx and loc[order[j], 1] > sx:
-            order[j + 1] = order[j]
+        while j >= 0:
+            uy = np.uint64(order[np.uint64(j)])
+            if not ((loc[uy, 0] == kx) & (loc[uy, 1] > sx)):
+                break
+            order[np.uint64(j + 1)] = np.int64(uy)
             j -= 1
-        order[j + 1] = x
+        order[np.uint64(j + 1)] = x
     return counts
 
 
@@ -315,33 +330,33 @@ def _merge_spans(  # type: ignore[no-untyped-def]
     if keep_pieces:
         pieces = _grow1(pieces, n_p + n)
         for i in range(n):
-            q = order[i]
+            uq = np.uint64(order[i])
             rec = pieces[n_p + i]
             rec.replication = rep
-            rec.key = int(loc[q, 0])
-            rec.start = loc[q, 1]
-            rec.end = loc[q, 2]
-            rec.cause = int(loc[q, 3])
+            rec.key = int(loc[uq, 0])
+            rec.start = loc[uq, 1]
+            rec.end = loc[uq, 2]
+            rec.cause = int(loc[uq, 3])
         n_p += n
     merged = _grow1(merged, n_m + n)
     open_key = -1.0
     open_end = 0.0
     for i in range(n):
-        q = order[i]
-        key = loc[q, 0]
-        start = loc[q, 1]
-        end = loc[q, 2]
+        uq = np.uint64(order[i])
+        key = loc[uq, 0]
+        start = loc[uq, 1]
+        end = loc[uq, 2]
         if open_key == key and start <= open_end:
             if end > open_end:
                 open_end = end
-                merged[n_m - 1].end = open_end
+                merged[np.uint64(n_m - 1)].end = open_end
             continue
-        rec = merged[n_m]
+        rec = merged[np.uint64(n_m)]
         rec.replication = rep
         rec.key = int(key)
         rec.start = start
         rec.end = end
-        rec.cause = int(loc[q, 3])
+        rec.cause = int(loc[uq, 3])
         open_key = key
         open_end = end
         n_m += 1
@@ -476,7 +491,7 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
     for d in range(n_d + 1):
         per_d[d] = 0
     for q in range(nl):
-        per_d[int(loc[q, 1])] += 1
+        per_d[np.uint64(int(loc[q, 1]))] += 1
     lo = 0
     hi = nl
     gen = 0
@@ -524,13 +539,15 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
             n_nb = nb_ptr[d + 1] - first
             spills = n_nb > 0
             for _ in range(chunks[z, 3]):
-                tc = loc[base + min(int(blk[o] * size), size - 1), 0] + blk[o + 1]
+                parent = np.uint64(base + min(int(blk[o] * size), size - 1))
+                tc = loc[parent, 0] + blk[o + 1]
                 # The neighbour is read whether or not the child spills
                 # (nb_idx ends with a spare entry for a district without
                 # neighbours): selects, not branches, on the draws.
-                hop = nb_idx[first + max(min(int(blk[o + 3] * n_nb), n_nb - 1), 0)]
-                ct[m] = tc
-                cd[m] = hop if (blk[o + 2] < spill) & spills else d
+                hop = nb_idx[np.uint64(first + max(min(int(blk[o + 3] * n_nb), n_nb - 1), 0))]
+                um = np.uint64(m)
+                ct[um] = tc
+                cd[um] = hop if (blk[o + 2] < spill) & spills else d
                 m += int(tc < horizon)
                 o += 4
         # The next generation, grouped by district in ascending order.
@@ -539,7 +556,7 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
         for d in range(n_d + 1):
             per_d[d] = 0
         for j in range(m):
-            per_d[cd[j] + 1] += 1
+            per_d[np.uint64(cd[j] + 1)] += 1
         acc = hi
         for d in range(n_d):
             acc += per_d[d + 1]
@@ -547,13 +564,14 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
         per_d[0] = hi
         for j in range(m):
             d = cd[j]
-            r = per_d[d]
-            per_d[d] = r + 1
-            loc[r, 0] = ct[j]
-            loc[r, 1] = d
-            loc[r, 2] = K_TRIGGERED
-            loc[r, 3] = -1
-            loc[r, 4] = -1
+            ud = np.uint64(d)
+            ur = np.uint64(per_d[ud])
+            per_d[ud] = np.int64(ur + _U1)
+            loc[ur, 0] = ct[j]
+            loc[ur, 1] = d
+            loc[ur, 2] = K_TRIGGERED
+            loc[ur, 3] = -1
+            loc[ur, 4] = -1
         # per_d[d] is now the end of d's rows: back to counts.
         prev = hi
         for d in range(n_d):
@@ -647,12 +665,12 @@ def _consequences(  # type: ignore[no-untyped-def]
     probabilities close the same segment wherever both close one. The
     attacks of the burn-in have no consequences.
 
-    The attacks are appended to ``out`` in order of day: a counting sort on
-    the whole day (the burn-in's go to a last bucket, dropped), then one
-    insertion pass for the few that share a day (the sort moves indices only:
-    times are read from ``loc``, and the latest so far kept in a register);
-    their targets and marks are
-    then drawn in that order and written with them. Road closures, rail
+    The attacks are appended to ``out`` in order of time: a counting sort on
+    half days (``SORT_PER_DAY``; the burn-in's go to a last bucket, dropped),
+    then one insertion pass for the few that share a bucket (the sort moves
+    indices only: times are read from ``loc``, and the latest so far kept in
+    a register); their targets and marks are then drawn in that order and
+    written with them. Road closures, rail
     closures and blackouts are first listed without a branch on the random
     target or the coin flips, which a processor mispredicts, then their
     durations drawn list by list (:func:`_attack_spans`). A list holds the
@@ -669,7 +687,8 @@ def _consequences(  # type: ignore[no-untyped-def]
     p_road = th[G_PROAD]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
-    bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend, dur, sb = work
+    (bounds, p_close, seg_first, seg_count, seg_idx, cnt, off) = work[:7]
+    (counts, mk, code, perm, pend, dur, sb) = work[7:]
     if code.shape[0] < nl:
         code = np.empty(2 * nl, dtype=np.int64)
         perm = np.empty(2 * nl, dtype=np.int64)
@@ -681,22 +700,26 @@ def _consequences(  # type: ignore[no-untyped-def]
             np.empty(2 * nl, dtype=np.uint64),
         )
     # Each attack's stream row and ordinal in it (in order of creation), and
-    # the attacks per day.
-    n_days = int(horizon) + 1
-    counts[: n_days + 1] = 0
+    # the attacks per bucket (half a day).
+    n_bkt = int(horizon * SORT_PER_DAY) + 1
+    if counts.shape[0] < n_bkt + 1:
+        counts = np.empty(n_bkt + 1, dtype=np.int64)
+    counts[: n_bkt + 1] = 0
     cnt[:] = 0
     for q in range(nl):
-        t = loc[q, 0]
+        uq = np.uint64(q)
+        t = loc[uq, 0]
         if t < 0.0:
-            code[q] = -1
-            counts[n_days] += 1
+            code[uq] = -1
+            counts[n_bkt] += 1
             continue
-        kind = int(loc[q, 2])
-        d = int(loc[q, 1])
-        row = n_d + d if kind == K_CAMPAIGN else 2 * n_d if kind == K_STRESS else d
-        code[q] = row + (cnt[row] << 32)
-        cnt[row] += 1
-        counts[min(int(t), n_days - 1)] += 1
+        kind = int(loc[uq, 2])
+        d = int(loc[uq, 1])
+        ur = np.uint64(n_d + d if kind == K_CAMPAIGN else 2 * n_d if kind == K_STRESS else d)
+        uj = np.uint64(cnt[ur])
+        code[uq] = np.int64(ur + (uj << _U32))
+        cnt[ur] = np.int64(uj + _U1)
+        counts[np.uint64(min(int(t * SORT_PER_DAY), n_bkt - 1))] += 1
     # mk: each row's three uniforms an attack
     n_rows = 2 * n_d + 1
     total = 0
@@ -711,29 +734,31 @@ def _consequences(  # type: ignore[no-untyped-def]
     # Exclusive running sum, kept in a register: summing in place would wait
     # on the store of the previous bucket at every bucket.
     acc = 0
-    for b in range(n_days + 1):
+    for b in range(n_bkt + 1):
         c = counts[b]
         counts[b] = acc
         acc += c
-    n = counts[n_days]
+    n = counts[n_bkt]
     for q in range(nl):
-        b = min(int(loc[q, 0]), n_days - 1) if code[q] >= 0 else n_days
-        k = counts[b]
-        perm[k] = q
-        counts[b] = k + 1
+        uq = np.uint64(q)
+        t = loc[uq, 0]
+        ub = np.uint64(min(int(t * SORT_PER_DAY), n_bkt - 1) if code[uq] >= 0 else n_bkt)
+        k = counts[ub]
+        perm[np.uint64(k)] = q
+        counts[ub] = k + 1
     # The latest time so far kept in a register: most attacks come after it.
     t_max = loc[perm[0], 0] if n > 0 else 0.0
     for i in range(1, n):
-        x = perm[i]
-        tx = loc[x, 0]
+        x = perm[np.uint64(i)]
+        tx = loc[np.uint64(x), 0]
         if t_max <= tx:
             t_max = tx
             continue
         j = i - 1
-        while j >= 0 and loc[perm[j], 0] > tx:
-            perm[j + 1] = perm[j]
+        while j >= 0 and loc[np.uint64(perm[np.uint64(j)]), 0] > tx:
+            perm[np.uint64(j + 1)] = perm[np.uint64(j)]
             j -= 1
-        perm[j + 1] = x
+        perm[np.uint64(j + 1)] = x
     # Room made here: an array variable that may be rebound inside a loop
     # costs a reference count at every pass (the loop's phi nodes).
     out = _grow1(out, n_out + n)
@@ -743,43 +768,51 @@ def _consequences(  # type: ignore[no-untyped-def]
     n_r = 0
     n_l = 0
     n_b = 0
+    # The closure probability by district and target: the mode's where the
+    # district has segments of that mode, else -1 (never met by a uniform).
+    for d in range(n_d):
+        p_close[4 * d] = p_road if seg_count[d, 0] > 0 else -1.0
+        p_close[4 * d + 1] = p_rail if seg_count[d, 1] > 0 else -1.0
+        p_close[4 * d + 2] = -1.0
+        p_close[4 * d + 3] = -1.0
     for i in range(n):
-        q = perm[i]
-        c = code[q]
-        row = c & 0xFFFFFFFF
-        index = c >> 32
-        d = int(loc[q, 1])
-        base = off[row] + 3 * index
+        uq = np.uint64(perm[np.uint64(i)])
+        c = np.uint64(code[uq])
+        ud = np.uint64(int(loc[uq, 1]))
+        base = np.uint64(off[c & _LOW32]) + _U3 * (c >> _U32)
         tu = mk[base]
-        cu = mk[base + 1]
-        bu = mk[base + 2]
-        fixed = int(loc[q, 4])
+        cu = mk[base + _U1]
+        bu = mk[base + _U2]
+        fixed = int(loc[uq, 4])
         # Shares ascend: the target is the count of thresholds passed.
-        drawn = int(tu >= bounds[d, 1]) + int(tu >= bounds[d, 2]) + int(tu >= bounds[d, 3])
-        lo = bounds[d, drawn]
-        hi = bounds[d, drawn + 1]
+        b0 = _U5 * ud
+        drawn = (
+            np.uint64(tu >= bounds[b0 + _U1])
+            + np.uint64(tu >= bounds[b0 + _U2])
+            + np.uint64(tu >= bounds[b0 + _U3])
+        )
+        lo = bounds[b0 + drawn]
+        hi = bounds[b0 + drawn + _U1]
         m = (tu - lo) / (hi - lo) if hi > lo else tu
-        target = fixed if fixed >= 0 else drawn
+        target = fixed if fixed >= 0 else int(drawn)
         rec = out[n_out + i]
         rec.replication = r
-        rec.day = loc[q, 0]
-        rec.district = d
+        rec.day = loc[uq, 0]
+        rec.district = int(ud)
         rec.target = target
-        rec.campaign = int(loc[q, 3])
-        rec.kind = int(loc[q, 2])
+        rec.campaign = int(loc[uq, 3])
+        rec.kind = int(loc[uq, 2])
         rec.mark = tu if fixed >= 0 else m
         # Road (0) or rail (1): a closure of one of the mode's segments
         # through the district, with the mode's probability. "&", not "and":
         # a short-circuit is a branch, mispredicted.
-        mode = min(target, 2)  # 2: no segments
-        p_close = p_road if target == ROAD else p_rail
-        closes = (target <= RAIL) & (cu < p_close) & (seg_count[d, mode] > 0)
+        closes = cu < p_close[_U4 * ud + np.uint64(target)]
         # The attack only: the rest is found again from it.
-        pend[n_r] = q
+        pend[n_r] = np.int64(uq)
         n_r += int(closes & (target == ROAD))
-        pend[third + n_l] = q
+        pend[third + n_l] = np.int64(uq)
         n_l += int(closes & (target == RAIL))
-        pend[2 * third + n_b] = q
+        pend[2 * third + n_b] = np.int64(uq)
         n_b += int(bu < p_blk)
     n_out += n
     if lc.shape[0] < nlc + n_r + n_l:
@@ -787,7 +820,22 @@ def _consequences(  # type: ignore[no-untyped-def]
     if lb.shape[0] < nlb + n_b:
         lb = _grow_to(lb, nlb + n_b)
     # The scratch as grown above, for _attack_spans and the next replication.
-    work = (bounds, seg_first, seg_count, seg_idx, cnt, off, counts, mk, code, perm, pend, dur, sb)
+    work = (
+        bounds,
+        p_close,
+        seg_first,
+        seg_count,
+        seg_idx,
+        cnt,
+        off,
+        counts,
+        mk,
+        code,
+        perm,
+        pend,
+        dur,
+        sb,
+    )
     nlc = _attack_spans(a, rep, k0, k1, pend, 0, n_r, ROAD, loc, work, lc, nlc)
     nlc = _attack_spans(a, rep, k0, k1, pend, third, n_l, RAIL, loc, work, lc, nlc)
     nlb = _attack_spans(a, rep, k0, k1, pend, 2 * third, n_b, -1, loc, work, lb, nlb)
@@ -807,7 +855,7 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
     count is returned.
     """
     horizon = a.horizon
-    _, seg_first, seg_count, seg_idx, _, _, _, _, code, _, _, dur, sb = work
+    _, _, seg_first, seg_count, seg_idx, _, _, _, _, code, _, _, dur, sb = work
     ub, streams, blocks = sb
     e_row = E_BLK if mode < 0 else E_ROAD if mode == ROAD else E_RAIL
     lane = 2 if mode < 0 else 0
@@ -815,10 +863,11 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
     ed = a.event_dists
     dist = int(ed[e_row, 0])
     p0, p1, p2, p3 = ed[e_row, 1], ed[e_row, 2], ed[e_row, 3], ed[e_row, 4]
+    s_marks = a.s_marks
     for i in range(n):
-        c = code[pend[first + i]]
-        streams[i] = a.s_marks[c & 0xFFFFFFFF]
-        blocks[i] = np.uint64(c >> 32)
+        c = np.uint64(code[np.uint64(pend[first + i])])
+        streams[i] = s_marks[c & _LOW32]
+        blocks[i] = c >> _U32
     fill_blocks(ub, k0, k1, rep, streams, blocks, n, SUB_SPAN)
     for i in range(n):
         dur[i] = ub[4 * i + lane]
@@ -826,18 +875,19 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
         lognormals(dur, 0, n, p0, p1)
     else:
         for i in range(n):
-            c = code[pend[first + i]]
             dur[i] = sample_dist(
-                dist, p0, p1, p2, p3, dur[i], k0, k1, rep, streams[i], c >> 32, sub
+                dist, p0, p1, p2, p3, dur[i], k0, k1, rep, streams[i], int(blocks[i]), sub
             )
     for i in range(n):
-        q = pend[first + i]
-        t = loc[q, 0]
-        d = int(loc[q, 1])
+        uq = np.uint64(pend[first + i])
+        t = loc[uq, 0]
+        d = int(loc[uq, 1])
         key = d
         if mode >= 0:
-            n_seg = seg_count[d, mode]
-            key = seg_idx[seg_first[d, mode] + min(int(ub[4 * i + 1] * n_seg), n_seg - 1)]
+            ud = np.uint64(d)
+            n_seg = seg_count[ud, mode]
+            pick = np.uint64(min(int(ub[4 * i + 1] * n_seg), n_seg - 1))
+            key = seg_idx[np.uint64(seg_first[ud, mode]) + pick]
         end = min(t + dur[i], horizon)
         if t < horizon and end > t:
             spans[n_s, 0] = key
@@ -852,8 +902,10 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
 def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
     """Per-district tables and scratch for :func:`_consequences`, made once per call.
 
-    ``bounds[d]`` is ``(0, c0, c1, c2, 1)`` from the cumulative target shares,
-    so that a target's share is ``[bounds[d, k], bounds[d, k + 1])``;
+    ``bounds[5 d : 5 d + 5]`` is ``(0, c0, c1, c2, 1)`` from district ``d``'s
+    cumulative target shares, so that target ``k``'s share is
+    ``[bounds[5 d + k], bounds[5 d + k + 1])``; ``p_close[4 d + k]`` is room
+    for the closure probability of an attack on target ``k`` in ``d``;
     ``seg_first[d, m]`` and ``seg_count[d, m]`` index the segments of mode
     ``m`` (road 0, rail 1; 2 has none) through ``d`` in ``seg_idx``, which
     ends with a spare 0 so that a draw with no segment reads a valid index.
@@ -861,7 +913,7 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
     # Element by element: an array assigned to a slice makes Numba compile its
     # shape-mismatch error message, about 4 s of a cold start.
     n_d = a.n_districts
-    bounds = np.zeros((max(n_d, 1), 5), dtype=np.float64)
+    bounds = np.zeros(5 * max(n_d, 1), dtype=np.float64)
     n_road = a.road_idx.shape[0]
     n_rail = a.rail_idx.shape[0]
     seg_idx = np.zeros(n_road + n_rail + 1, dtype=np.int64)
@@ -873,7 +925,7 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
     seg_count = np.zeros((max(n_d, 1), 3), dtype=np.int64)
     for d in range(n_d):
         for k in range(4):
-            bounds[d, 1 + k] = a.targets_cum[d, k]
+            bounds[5 * d + 1 + k] = a.targets_cum[d, k]
         seg_first[d, 0] = a.road_ptr[d]
         seg_count[d, 0] = a.road_ptr[d + 1] - a.road_ptr[d]
         seg_first[d, 1] = n_road + a.rail_ptr[d]
@@ -881,15 +933,16 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
     n_rows = 2 * n_d + 1
     return (
         bounds,
+        np.empty(4 * max(n_d, 1), dtype=np.float64),  # closure probability by target
         seg_first,
         seg_count,
         seg_idx,
         np.zeros(n_rows, dtype=np.int64),  # attacks per mark stream
         np.zeros(n_rows, dtype=np.int64),  # their first uniform in mk
-        np.empty(int(a.horizon) + 2, dtype=np.int64),  # attacks per day
+        np.empty(int(a.horizon * SORT_PER_DAY) + 2, dtype=np.int64),  # attacks per bucket
         np.empty(3 * cap + 4 * n_rows, dtype=np.float64),  # mk: the mark streams' uniforms
         np.empty(cap, dtype=np.int64),  # row and ordinal of each attack
-        np.empty(cap, dtype=np.int64),  # attacks by day
+        np.empty(cap, dtype=np.int64),  # attacks in order of time
         np.empty(3 * cap, dtype=np.int64),  # road closures, rail closures, blackouts
         np.empty(cap, dtype=np.float64),  # their durations
         (  # their blocks (j, SUB_SPAN): uniforms, streams, block numbers
