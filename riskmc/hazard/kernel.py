@@ -88,6 +88,8 @@ SUB_EVENT = 1
 # Buckets a day in the counting sort of attacks by time: finer buckets leave
 # fewer attacks out of order for the insertion pass after it.
 SORT_PER_DAY = 2
+# Buckets a piece in the counting sort of closure and blackout pieces.
+SPAN_BUCKETS = 2
 # Unsigned constants for index arithmetic. Hot loops index arrays with
 # unsigned integers wherever an index comes from data (a sorted order, a
 # district read back): a signed index makes Numba test it for a negative
@@ -255,16 +257,17 @@ def _order_spans(loc, n, horizon, counts, bucket, order):  # type: ignore[no-unt
     """Order of pieces ``loc[:n]`` by key, then start; ties keep the order made.
 
     One stable counting sort into buckets of (key, slice of the horizon),
-    about one piece a bucket, then one insertion pass for the pieces that
-    share a bucket. Linear in the pieces, where a comparison sort was the
-    costliest step of a replication; buckets of whole days cost a pass over
-    the days, more than the pieces. The order is left in ``order[:n]``;
-    ``counts`` is returned, grown if it was short.
+    about half a piece a bucket (``SPAN_BUCKETS`` a piece), then one
+    insertion pass for the pieces that share a bucket. Linear in the
+    pieces, where a comparison sort was the costliest step of a replication;
+    buckets of whole days cost a pass over the days, more than the pieces.
+    The order is left in ``order[:n]``; ``counts`` is returned, grown if it
+    was short.
     """
     max_key = 0
     for q in range(n):
         max_key = max(max_key, int(loc[q, 0]))
-    per_key = max(1, n // (max_key + 1))
+    per_key = max(1, SPAN_BUCKETS * n // (max_key + 1))
     n_b = (max_key + 1) * per_key
     if counts.shape[0] < n_b + 1:
         counts = np.empty(2 * (n_b + 1), dtype=np.int64)
