@@ -430,11 +430,12 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: i
                 i += 1
                 if t >= horizon:
                     break
-                loc[nl, 0] = t
-                loc[nl, 1] = d
-                loc[nl, 2] = K_BACKGROUND
-                loc[nl, 3] = -1
-                loc[nl, 4] = -1
+                un = np.uint64(nl)
+                loc[un, 0] = t
+                loc[un, 1] = d
+                loc[un, 2] = K_BACKGROUND
+                loc[un, 3] = -1
+                loc[un, 4] = -1
                 nl += 1
             if t >= horizon:
                 break
@@ -893,10 +894,11 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
             key = seg_idx[np.uint64(seg_first[ud, mode]) + pick]
         end = min(t + dur[i], horizon)
         if t < horizon and end > t:
-            spans[n_s, 0] = key
-            spans[n_s, 1] = t
-            spans[n_s, 2] = end
-            spans[n_s, 3] = C_ATTACK
+            un = np.uint64(n_s)
+            spans[un, 0] = key
+            spans[un, 1] = t
+            spans[un, 2] = end
+            spans[un, 3] = C_ATTACK
             n_s += 1
     return n_s
 
@@ -1013,10 +1015,11 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
                         )
                     end = min(t + days, horizon)
                     if end > t:
-                        lc[nlc, 0] = seg
-                        lc[nlc, 1] = t
-                        lc[nlc, 2] = end
-                        lc[nlc, 3] = C_PROTEST
+                        un = np.uint64(nlc)
+                        lc[un, 0] = seg
+                        lc[un, 1] = t
+                        lc[un, 2] = end
+                        lc[un, 3] = C_PROTEST
                         nlc += 1
                     e += 1
                 if t >= horizon:
