@@ -33,7 +33,7 @@ Per replication, in this order:
    same segment wherever the attack closes one in both. The target uniform,
    rescaled within the drawn class, is kept as the attack's ``mark``, a
    uniform for per-attack amounts (damage) downstream. Attacks
-   are then sorted by day (a counting sort on half days, then insertion).
+   are then sorted by time (a counting sort on half days, then insertion).
 6. **Protests** on each road segment and **province-wide blackout orders**,
    Poisson in time; **stress** closures and blackouts.
 7. Pieces end at the horizon at the latest; overlapping pieces of one segment
@@ -91,10 +91,12 @@ SORT_PER_DAY = 2
 # Buckets a piece in the counting sort of closure and blackout pieces.
 SPAN_BUCKETS = 2
 # Unsigned constants for index arithmetic. Hot loops index arrays with
-# unsigned integers wherever an index comes from data (a sorted order, a
-# district read back): a signed index makes Numba test it for a negative
+# unsigned integers where LLVM cannot prove an index non-negative: one read
+# back from data (a sorted order, a district, a stream ordinal) or a counter
+# that grows by 0 or 1. A signed index makes Numba test it for a negative
 # value (Python's wraparound) at every access, and the tests added up to a
-# tenth of the consequences step.
+# tenth of the consequences step. uint64 and int64 are not mixed in one
+# expression: Numba would compute it in floating point.
 _U1, _U2, _U3, _U4, _U5 = (np.uint64(k) for k in range(1, 6))
 _U32 = np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
@@ -705,9 +707,7 @@ def _consequences(  # type: ignore[no-untyped-def]
         )
     # Each attack's stream row and ordinal in it (in order of creation), and
     # the attacks per bucket (half a day).
-    n_bkt = int(horizon * SORT_PER_DAY) + 1
-    if counts.shape[0] < n_bkt + 1:
-        counts = np.empty(n_bkt + 1, dtype=np.int64)
+    n_bkt = int(horizon * SORT_PER_DAY) + 1  # counts has room for n_bkt + 1
     counts[: n_bkt + 1] = 0
     cnt[:] = 0
     for q in range(nl):
@@ -773,12 +773,11 @@ def _consequences(  # type: ignore[no-untyped-def]
     n_l = 0
     n_b = 0
     # The closure probability by district and target: the mode's where the
-    # district has segments of that mode, else -1 (never met by a uniform).
+    # district has segments of that mode, else -1 (never met by a uniform;
+    # targets 2 and 3 hold -1 from _consequence_work).
     for d in range(n_d):
         p_close[4 * d] = p_road if seg_count[d, 0] > 0 else -1.0
         p_close[4 * d + 1] = p_rail if seg_count[d, 1] > 0 else -1.0
-        p_close[4 * d + 2] = -1.0
-        p_close[4 * d + 3] = -1.0
     for i in range(n):
         uq = np.uint64(perm[np.uint64(i)])
         c = np.uint64(code[uq])
@@ -798,8 +797,8 @@ def _consequences(  # type: ignore[no-untyped-def]
         lo = bounds[b0 + drawn]
         hi = bounds[b0 + drawn + _U1]
         m = (tu - lo) / (hi - lo) if hi > lo else tu
-        target = fixed if fixed >= 0 else int(drawn)
-        rec = out[n_out + i]
+        target = fixed if fixed >= 0 else np.int64(drawn)
+        rec = out[np.uint64(n_out + i)]
         rec.replication = r
         rec.day = loc[uq, 0]
         rec.district = int(ud)
@@ -812,11 +811,11 @@ def _consequences(  # type: ignore[no-untyped-def]
         # a short-circuit is a branch, mispredicted.
         closes = cu < p_close[_U4 * ud + np.uint64(target)]
         # The attack only: the rest is found again from it.
-        pend[n_r] = np.int64(uq)
+        pend[np.uint64(n_r)] = np.int64(uq)
         n_r += int(closes & (target == ROAD))
-        pend[third + n_l] = np.int64(uq)
+        pend[np.uint64(third + n_l)] = np.int64(uq)
         n_l += int(closes & (target == RAIL))
-        pend[2 * third + n_b] = np.int64(uq)
+        pend[np.uint64(2 * third + n_b)] = np.int64(uq)
         n_b += int(bu < p_blk)
     n_out += n
     if lc.shape[0] < nlc + n_r + n_l:
@@ -880,7 +879,7 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
     else:
         for i in range(n):
             dur[i] = sample_dist(
-                dist, p0, p1, p2, p3, dur[i], k0, k1, rep, streams[i], int(blocks[i]), sub
+                dist, p0, p1, p2, p3, dur[i], k0, k1, rep, streams[i], int(np.int64(blocks[i])), sub
             )
     for i in range(n):
         uq = np.uint64(pend[first + i])
@@ -890,7 +889,7 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
         if mode >= 0:
             ud = np.uint64(d)
             n_seg = seg_count[ud, mode]
-            pick = np.uint64(min(int(ub[4 * i + 1] * n_seg), n_seg - 1))
+            pick = np.uint64(max(min(int(ub[4 * i + 1] * n_seg), n_seg - 1), 0))
             key = seg_idx[np.uint64(seg_first[ud, mode]) + pick]
         end = min(t + dur[i], horizon)
         if t < horizon and end > t:
@@ -912,8 +911,8 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
     ``[bounds[5 d + k], bounds[5 d + k + 1])``; ``p_close[4 d + k]`` is room
     for the closure probability of an attack on target ``k`` in ``d``;
     ``seg_first[d, m]`` and ``seg_count[d, m]`` index the segments of mode
-    ``m`` (road 0, rail 1; 2 has none) through ``d`` in ``seg_idx``, which
-    ends with a spare 0 so that a draw with no segment reads a valid index.
+    ``m`` (road 0, rail 1) through ``d`` in ``seg_idx``, which ends with a
+    spare 0 so that a draw with no segment reads a valid index.
     """
     # Element by element: an array assigned to a slice makes Numba compile its
     # shape-mismatch error message, about 4 s of a cold start.
@@ -926,8 +925,8 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
         seg_idx[i] = a.road_idx[i]
     for i in range(n_rail):
         seg_idx[n_road + i] = a.rail_idx[i]
-    seg_first = np.zeros((max(n_d, 1), 3), dtype=np.int64)
-    seg_count = np.zeros((max(n_d, 1), 3), dtype=np.int64)
+    seg_first = np.zeros((max(n_d, 1), 2), dtype=np.int64)
+    seg_count = np.zeros((max(n_d, 1), 2), dtype=np.int64)
     for d in range(n_d):
         for k in range(4):
             bounds[5 * d + 1 + k] = a.targets_cum[d, k]
@@ -938,7 +937,7 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
     n_rows = 2 * n_d + 1
     return (
         bounds,
-        np.empty(4 * max(n_d, 1), dtype=np.float64),  # closure probability by target
+        np.full(4 * max(n_d, 1), -1.0),  # closure probability by target: -1 for site, other
         seg_first,
         seg_count,
         seg_idx,
@@ -1041,10 +1040,11 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
             end = min(t + days, horizon)
             if end > t:
                 for d in range(n_d):
-                    lb[nlb, 0] = d
-                    lb[nlb, 1] = t
-                    lb[nlb, 2] = end
-                    lb[nlb, 3] = C_PROVINCE
+                    un = np.uint64(nlb)
+                    lb[un, 0] = d
+                    lb[un, 1] = t
+                    lb[un, 2] = end
+                    lb[un, 3] = C_PROVINCE
                     nlb += 1
             e += 1
     for z in range(a.st_closure_segment.shape[0]):
