@@ -170,6 +170,18 @@ def _room1(a: np.ndarray, n: int) -> np.ndarray:
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
+def _plain(x: int) -> int:
+    """``x`` as a plain int64, never an integer literal.
+
+    Numba compiles a callee once more for every integer literal passed to
+    it, even the first value of a counter that a loop later widens to int64;
+    each extra version cost a second or more of a cold start. Counters that
+    are passed on start from ``_plain(0)``.
+    """
+    return int(np.int64(x))
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
 def _event_draw(
     ed: np.ndarray,
     row: int,
@@ -240,8 +252,8 @@ def draw_theta(
                 k1,
                 rep,
                 streams[j],
-                0,
-                1,
+                _plain(0),
+                _plain(1),
             )
     return out
 
@@ -407,12 +419,12 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: i
         lam = th[a.col_rate[d]] * th[G_MULT] / YEAR * lam_factor
         if a.process == NEGBIN:
             k = th[G_DISP]
-            lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], 0, 0) / k
+            lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], _plain(0), _plain(0)) / k
         if lam <= 0.0:
             continue
         stream = a.s_attack[d]
         per_fill = max(1, min(int(0.3 * lam * (horizon + burn)) + 4, useq.shape[0] // 4))
-        block = 0  # next block to fill
+        block = _plain(0)  # next block to fill
         held = 0  # uniforms in useq
         i = 0  # next uniform of useq
         t = -burn
@@ -504,7 +516,7 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
     while hi > lo:
         # The chunks' numbers of children, and each child's stream and block.
         n_chunks = 0
-        total = 0
+        total = _plain(0)
         pos = lo  # first parent of district d
         for d in range(n_d):
             n_par = per_d[d]
@@ -601,7 +613,7 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):
     m_att = th[G_CATT]
     cu4 = np.empty((max(a.n_districts, 1), 3), dtype=np.float64)
     t = 0.0
-    c = 0
+    c = _plain(0)
     u0 = u1 = u2 = u3 = 0.5
     while True:
         gu, du, _, _ = uniform4(k0, k1, rep, a.s_campaign, c, 0)
@@ -734,7 +746,8 @@ def _consequences(  # type: ignore[no-untyped-def]
         mk = np.empty(2 * total, dtype=np.float64)
     for row in range(n_rows):
         if cnt[row] > 0:
-            fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], 0, (3 * cnt[row] + 3) // 4)
+            n_blk = (3 * cnt[row] + 3) // 4
+            fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], _plain(0), n_blk)
     # Exclusive running sum, kept in a register: summing in place would wait
     # on the store of the previous bucket at every bucket.
     acc = 0
@@ -769,9 +782,9 @@ def _consequences(  # type: ignore[no-untyped-def]
     # Three lists in pend, a third of it each: road closures, rail closures,
     # blackouts.
     third = pend.shape[0] // 3
-    n_r = 0
-    n_l = 0
-    n_b = 0
+    n_r = _plain(0)
+    n_l = _plain(0)
+    n_b = _plain(0)
     # The closure probability by district and target: the mode's where the
     # district has segments of that mode, else -1 (never met by a uniform;
     # targets 2 and 3 hold -1 from _consequence_work).
@@ -839,9 +852,10 @@ def _consequences(  # type: ignore[no-untyped-def]
         dur,
         sb,
     )
-    nlc = _attack_spans(a, rep, k0, k1, pend, 0, n_r, ROAD, loc, work, lc, nlc)
-    nlc = _attack_spans(a, rep, k0, k1, pend, third, n_l, RAIL, loc, work, lc, nlc)
-    nlb = _attack_spans(a, rep, k0, k1, pend, 2 * third, n_b, -1, loc, work, lb, nlb)
+    road, rail, blackout = _plain(ROAD), _plain(RAIL), _plain(-1)
+    nlc = _attack_spans(a, rep, k0, k1, pend, _plain(0), n_r, road, loc, work, lc, nlc)
+    nlc = _attack_spans(a, rep, k0, k1, pend, third, n_l, rail, loc, work, lc, nlc)
+    nlb = _attack_spans(a, rep, k0, k1, pend, 2 * third, n_b, blackout, loc, work, lb, nlb)
     return lc, nlc, lb, nlb, out, n_out, work
 
 
@@ -875,7 +889,7 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
     for i in range(n):
         dur[i] = ub[4 * i + lane]
     if dist == LOGNORMAL:
-        lognormals(dur, 0, n, p0, p1)
+        lognormals(dur, _plain(0), n, p0, p1)
     else:
         for i in range(n):
             dur[i] = sample_dist(
@@ -981,11 +995,11 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
         for z in range(a.protest_segments.shape[0]):
             seg = a.protest_segments[z]
             stream = a.s_protest[z]
-            block = 0  # next block of the stream to fill
+            block = _plain(0)  # next block of the stream to fill
             held = 0  # events in pairs: their gaps, then their durations
             k = 0  # next event of pairs
             t = 0.0
-            e = 0
+            e = _plain(0)
             while True:
                 # No array rebound in the inner loop (see _background).
                 cap = lc.shape[0]
@@ -1027,7 +1041,7 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
     v_rate = th[G_PROV] / YEAR
     if v_rate > 0.0:
         t = 0.0
-        e = 0
+        e = _plain(0)
         seq_start(st, int(0.6 * v_rate * horizon) + 2, useq.shape[0])
         while True:
             t -= math.log(next_uniform(useq, st, k0, k1, rep, a.s_province)) / v_rate
