@@ -196,10 +196,9 @@ def _event_draw(
     code = int(ed[row, 0])
     if code == LOGNORMAL:  # the common case, inline: no call
         return float(ed[row, 1]) * math.exp(ed[row, 2] * ndtri_fast(u))
-    # "+ 0" turns integer literals into plain int64, so that sample_dist is
-    # compiled once rather than once per constant a caller passes.
+    # _plain: sample_dist is compiled once, not once per constant a caller passes.
     return sample_dist(
-        int(ed[row, 0]),
+        code,
         ed[row, 1],
         ed[row, 2],
         ed[row, 3],
@@ -209,8 +208,8 @@ def _event_draw(
         k1,
         rep,
         stream,
-        index + 0,
-        sub + 0,
+        _plain(index),
+        _plain(sub),
     )
 
 
@@ -1024,7 +1023,7 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
                     k += 1
                     if pc != LOGNORMAL:
                         days = sample_dist(
-                            int(pc), p0, p1, p2, p3, days, k0, k1, rep, stream, e, SUB_EVENT + 0
+                            int(pc), p0, p1, p2, p3, days, k0, k1, rep, stream, e, _plain(SUB_EVENT)
                         )
                     end = min(t + days, horizon)
                     if end > t:
