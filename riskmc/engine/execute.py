@@ -289,11 +289,19 @@ class LocalPool:
         # ProcessPoolExecutor has no public way to stop a running task before
         # Python 3.14 (terminate_workers); its process table is the only handle.
         processes: dict[int, Any] = dict(getattr(self._pool, "_processes", None) or {})
-        self._pool.shutdown(wait=False, cancel_futures=True)
         for proc in processes.values():
             proc.terminate()
         for proc in processes.values():
             proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        # With its workers gone the pool's manager thread ends at once; wait for it.
+        # Left running, it could close its wake-up pipe while Python exits and the
+        # exit hook of concurrent.futures writes to it ("OSError: [Errno 9] Bad file
+        # descriptor" after the run's own message). shutdown(wait=False) would drop
+        # the pool's reference to the thread, so it is not called first.
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- Dask ------------------------------------------------------------------------------------

@@ -236,3 +236,44 @@ def test_simulate_names_an_argument_of_the_wrong_type(tiny, kwargs, message):
     args = {"scenario": tiny, **kwargs}
     with pytest.raises(TypeError, match=f"^{message}$"):
         riskmc.simulate(replications=5, seed=1, workers=1, **args)
+
+
+def test_a_pool_whose_workers_keep_dying_stops_and_leaves_no_thread(tiny):
+    """The third broken pool raises; terminate() then ends every thread the pools started.
+
+    A pool thread still closing its pipes when Python exits made the CLI end with
+    "OSError: [Errno 9] Bad file descriptor" from concurrent.futures' exit hook.
+    """
+    import contextlib
+    import os
+    import signal
+    import threading
+    import time
+    from concurrent.futures.process import BrokenProcessPool
+
+    from riskmc.engine.execute import POOL_RESTARTS, LocalPool
+
+    pool = LocalPool(tiny, 2)
+    before = set(threading.enumerate())
+    stop = threading.Event()
+
+    def kill_workers() -> None:  # as the out-of-memory killer would, pool after pool
+        while not stop.is_set():
+            for pid in list(pool._pool._processes or {}):  # the pool's own table
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.002)
+
+    killer = threading.Thread(target=kill_workers)
+    killer.start()
+    try:
+        with pytest.raises(BrokenProcessPool):
+            for _ in pool.run([(i, i + 1) for i in range(100_000)], 1):
+                pass
+    finally:
+        stop.set()
+        killer.join()
+        pool.terminate()
+    assert pool.restarts == POOL_RESTARTS
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert left == [], [(t.name, type(t).__name__) for t in left]
