@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import signal
+import threading
+import time
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pandas as pd
@@ -13,7 +19,7 @@ from hypothesis import strategies as st
 import riskmc
 from riskmc.analysis import summarize
 from riskmc.engine.checkpoint import ExecutionError, covered
-from riskmc.engine.execute import plan_chunks
+from riskmc.engine.execute import POOL_RESTARTS, LocalPool, plan_chunks
 from riskmc.engine.precision import next_target, p90_errors, precision_reached
 from riskmc.scenario import shipped_scenarios
 
@@ -244,15 +250,6 @@ def test_a_pool_whose_workers_keep_dying_stops_and_leaves_no_thread(tiny):
     A pool thread still closing its pipes when Python exits made the CLI end with
     "OSError: [Errno 9] Bad file descriptor" from concurrent.futures' exit hook.
     """
-    import contextlib
-    import os
-    import signal
-    import threading
-    import time
-    from concurrent.futures.process import BrokenProcessPool
-
-    from riskmc.engine.execute import POOL_RESTARTS, LocalPool
-
     pool = LocalPool(tiny, 2)
     before = set(threading.enumerate())
     stop = threading.Event()
