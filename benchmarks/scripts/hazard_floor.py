@@ -21,7 +21,7 @@ Usage::
 
 from __future__ import annotations
 
-import time
+import timeit
 
 import numba as nb
 import numpy as np
@@ -40,15 +40,6 @@ def _philox(out: np.ndarray, k0: np.uint64, k1: np.uint64, reps: int, blocks: in
         fill_uniforms(out, k0, k1, np.uint64(r), np.uint64(12345), 0, blocks)
         total += out[0]
     return total
-
-
-def _best(f, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:
@@ -71,7 +62,8 @@ def main() -> None:
     k0, k1 = (np.uint64(k) for k in key_from_seed(1))
     out = np.empty(4 * blocks)
     _philox(out, k0, k1, 2, blocks)
-    philox_ns = _best(lambda: _philox(out, k0, k1, REPS, blocks)) / (REPS * 4 * blocks) * 1e9
+    best = min(timeit.repeat(lambda: _philox(out, k0, k1, REPS, blocks), number=1, repeat=5))
+    philox_ns = best / (REPS * 4 * blocks) * 1e9
     n = int(REPS * events)
     numpy_ns = numpy_uniform_seconds(n, repeat=5) / n * 1e9
     kernel = hazard_throughput(scenario, REPS, threads=1)
