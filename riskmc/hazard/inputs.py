@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from riskmc.hazard.processes import ATTACK_PROCESSES
 from riskmc.hazard.rng import stream_id
+from riskmc.hazard.severity import fatalities_table, regime_arrays
 from riskmc.scenario.distributions import Fixed, Param, _Dist
 from riskmc.scenario.schema import (
     Scenario,
@@ -82,6 +83,9 @@ PER_EVENT = (
     *EVENT_DISTS,
     "hazard.campaigns.seizures[*].days",
     "projects[*].costs.site_attack_damage_usd",
+    "hazard.fatalities",
+    "districts[*].fatalities",
+    "projects[*].suspension.days",
 )
 
 
@@ -130,6 +134,27 @@ class HazardArrays(NamedTuple):
     st_blackout_district: NDArray[np.int64]  # -1: every district
     st_blackout_start: NDArray[np.float64]
     st_blackout_end: NDArray[np.float64]
+    st_attack_fatal: NDArray[np.int64]  # -1: drawn as any attack of the district
+    # fatalities: each district's law (-1: none, all 0), the laws' discrete CDFs
+    # and guide tables back to back (riskmc.hazard.severity), a stream per mark row
+    fat_law: NDArray[np.int64]
+    fat_ptr: NDArray[np.int64]
+    fat_cdf: NDArray[np.float64]
+    fat_guide: NDArray[np.int32]
+    s_fatal: NDArray[np.uint64]
+    # suspensions: districts holding a site with a suspension block ("watched"),
+    # whose attacks and campaign joins get two uniforms from streams of their own
+    watch: NDArray[np.bool_]
+    s_susp: NDArray[np.uint64]
+    s_join: NDArray[np.uint64]
+    # escalation regimes (riskmc.hazard.severity.RegimeArrays; reg_n 0: none)
+    reg_n: int
+    reg_start: int
+    reg_mean: NDArray[np.float64]
+    reg_mult: NDArray[np.float64]
+    reg_jump: NDArray[np.float64]
+    reg_stat: NDArray[np.float64]
+    s_regime: np.uint64
 
 
 @dataclass(frozen=True)
@@ -327,6 +352,27 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
             st_blk.append((who, day(e.start), day(e.start) + e.days))
 
     road_segments = [j for j, g in enumerate(segments) if g.mode == "road"]
+    # One table per distinct fatalities law, shared by the districts that use it.
+    laws: list[Any] = []
+    fat_law = np.full(n_d, -1, dtype=np.int64)
+    for i, district in enumerate(scenario.districts):
+        law = district.fatalities if district.fatalities is not None else h.fatalities
+        if law is None:
+            continue
+        if law not in laws:
+            laws.append(law)
+        fat_law[i] = laws.index(law)
+    tables = [fatalities_table(law) for law in laws]
+    fat_ptr = np.zeros(len(tables) + 1, dtype=np.int64)
+    fat_ptr[1:] = np.cumsum([len(c) for c, _ in tables])
+    place_district = {p.name: p.district for p in scenario.network.places}
+    watch = np.zeros(n_d, dtype=np.bool_)
+    for p in scenario.projects:
+        where = place_district.get(p.site)
+        if p.suspension is not None and where is not None:
+            watch[d_index[where]] = True
+    reg = regime_arrays(h.regimes)
+    mark_rows = [*districts, *(f"campaign:{n}" for n in districts), "stress"]
     arrays = HazardArrays(
         horizon=float(scenario.horizon_days),
         process=ATTACK_PROCESSES[h.process].code,
@@ -383,6 +429,26 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         st_blackout_district=np.array([b[0] for b in st_blk], dtype=np.int64),
         st_blackout_start=np.array([b[1] for b in st_blk], dtype=np.float64),
         st_blackout_end=np.array([b[2] for b in st_blk], dtype=np.float64),
+        st_attack_fatal=np.array(
+            [-1 if e.fatalities is None else e.fatalities for e in st_att], dtype=np.int64
+        ),
+        fat_law=fat_law,
+        fat_ptr=fat_ptr,
+        fat_cdf=np.concatenate([c for c, _ in tables]) if tables else np.ones(1),
+        fat_guide=(
+            np.concatenate([g for _, g in tables]) if tables else np.zeros(1, dtype=np.int32)
+        ),
+        s_fatal=_streams("fatalities", mark_rows),
+        watch=watch,
+        s_susp=_streams("suspension", mark_rows),
+        s_join=_streams("join-suspension", districts),
+        reg_n=reg.n,
+        reg_start=reg.start,
+        reg_mean=reg.mean_days,
+        reg_mult=reg.multiplier,
+        reg_jump=reg.jump_cum,
+        reg_stat=reg.stationary_cum,
+        s_regime=np.uint64(stream_id("regimes")),
     )
     _check_streams(arrays, spec)
     return arrays, spec
@@ -401,8 +467,11 @@ def _check_streams(a: HazardArrays, spec: ParameterSpec) -> None:
             a.s_seize,
             a.s_protest,
             a.s_offspring,
+            a.s_fatal,
+            a.s_susp,
+            a.s_join,
             spec.streams,
-            np.array([a.s_campaign, a.s_province], dtype=np.uint64),
+            np.array([a.s_campaign, a.s_province, a.s_regime], dtype=np.uint64),
         ]
     )
     if len(np.unique(ids)) != len(ids):

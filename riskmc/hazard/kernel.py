@@ -118,6 +118,10 @@ ATTACK_DTYPE = np.dtype(
         ("campaign", "<i4"),
         ("kind", "i1"),
         ("mark", "<f8"),
+        ("fatalities", "<i4"),
+        # suspension uniforms, single precision: 2^-24 resolves the tail well enough
+        ("u_suspend", "<f4"),
+        ("u_days", "<f4"),
     ]
 )
 SPAN_DTYPE = np.dtype(
@@ -125,6 +129,21 @@ SPAN_DTYPE = np.dtype(
 )
 CAMPAIGN_DTYPE = np.dtype(
     [("replication", "<i4"), ("campaign", "<i4"), ("start", "<f8"), ("end", "<f8")]
+)
+# A district joining a campaign; the uniforms are -1 (not drawn) unless the district is
+# watched (holds the site of a project with suspensions).
+JOIN_DTYPE = np.dtype(
+    [
+        ("replication", "<i4"),
+        ("campaign", "<i4"),
+        ("district", "<i2"),
+        ("day", "<f8"),
+        ("u_suspend", "<f8"),
+        ("u_days", "<f8"),
+    ]
+)
+REGIME_DTYPE = np.dtype(
+    [("replication", "<i4"), ("state", "<i2"), ("start", "<f8"), ("end", "<f8")]
 )
 
 
@@ -457,6 +476,181 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: i
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
+def _clock(sv: float, reg: tuple, k: int) -> tuple[float, int]:  # type: ignore[type-arg]
+    """Real time of operational time ``sv`` under the regimes, and the segment cursor.
+
+    ``reg`` is ``(starts, op_starts, multipliers, n)`` of the replication's
+    regime segments (:func:`_regime_path`); operational time grows at the
+    segment's multiplier, so a unit-rate clock in it is the modulated rate in
+    real time. Before day 0 (a burn-in) both clocks agree. ``k`` only grows
+    over calls with growing ``sv``.
+    """
+    rb, rs, rm, n = reg
+    if sv < 0.0:
+        return sv, k
+    if sv >= rs[n]:
+        return np.inf, k
+    while rs[k + 1] <= sv:
+        k += 1
+    return min(rb[k] + (sv - rs[k]) / rm[k], rb[k + 1]), k
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _regime_path(a, rep, k0, k1, r, reg, regs, n_reg):  # type: ignore[no-untyped-def]
+    """The replication's regime chain: segments into ``reg``, rows into ``regs``.
+
+    Stream ``s_regime``: block ``(0, 1)`` lane 0 draws the first state when it
+    is drawn from the stationary shares; block ``k`` gives the ``k``-th
+    sojourn (lane 0, exponential) and the jump after it (lane 1).
+    """
+    rb, rs, rm, _ = reg
+    horizon = a.horizon
+    state = a.reg_start
+    if state < 0:
+        u, _, _, _ = uniform4(k0, k1, rep, a.s_regime, 0, 1)
+        state = 0
+        while state < a.reg_n - 1 and u >= a.reg_stat[state]:
+            state += 1
+    t = 0.0
+    op = 0.0
+    k = 0
+    while t < horizon:
+        u0, u1, _, _ = uniform4(k0, k1, rep, a.s_regime, k, 0)
+        end = t - a.reg_mean[state] * math.log(u0)
+        if k + 2 >= rb.shape[0]:
+            rb = _grow_to1(rb, k + 2)
+            rs = _grow_to1(rs, k + 2)
+            rm = _grow_to1(rm, k + 2)
+        rb[k] = t
+        rs[k] = op
+        rm[k] = a.reg_mult[state]
+        op += a.reg_mult[state] * (min(end, horizon) - t)
+        regs = _room1(regs, n_reg)
+        rec = regs[n_reg]
+        rec.replication = r
+        rec.state = state
+        rec.start = t
+        rec.end = min(end, horizon)
+        n_reg += 1
+        t = end
+        k += 1
+        if a.reg_n == 2:
+            state = 1 - state
+        else:
+            nxt = 0
+            while nxt < a.reg_n - 1 and u1 >= a.reg_jump[state, nxt]:
+                nxt += 1
+            state = nxt
+    rb[k] = horizon
+    rs[k] = op
+    rm[k] = 1.0
+    return (rb, rs, rm, k), regs, n_reg
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _background_regimes(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, reg):  # type: ignore[no-untyped-def]
+    """Step 1 under regimes: the same gaps, laid on the regimes' operational clock.
+
+    The gaps of a district's stream are those of :func:`_background` (rate
+    ``lam`` in operational days); :func:`_clock` maps each attack's
+    operational time to real time, so the rate in real time is ``lam`` times
+    the regime's multiplier.
+    """
+    horizon = a.horizon
+    for d in range(a.n_districts):
+        lam = th[a.col_rate[d]] * th[G_MULT] / YEAR * lam_factor
+        if a.process == NEGBIN:
+            k = th[G_DISP]
+            lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], _plain(0), _plain(0)) / k
+        if lam <= 0.0:
+            continue
+        stream = a.s_attack[d]
+        per_fill = max(1, min(int(0.3 * lam * (horizon + burn)) + 4, useq.shape[0] // 4))
+        block = _plain(0)
+        held = 0
+        i = 0
+        sv = -burn
+        cur = 0
+        while True:
+            if i >= held:
+                fill_uniforms(useq, k0, k1, rep, stream, block, per_fill)
+                block += per_fill
+                held = 4 * per_fill
+                i = 0
+                exponentials(useq, 0, held, lam)
+            sv += useq[i]
+            i += 1
+            t, cur = _clock(sv, reg, cur)
+            if t >= horizon:
+                break
+            loc, nl = _attack(loc, nl, t, d, K_BACKGROUND, -1, -1)
+    return loc, nl
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _fatal(u: float, cdf: np.ndarray, guide: np.ndarray, lo: int, hi: int) -> int:
+    """Deaths at uniform ``u``: the discrete CDF ``cdf[lo:hi]`` inverted by its guide table."""
+    m = hi - lo
+    k = int(guide[lo + min(int(u * m), m - 1)])
+    while cdf[lo + k] <= u:
+        k += 1
+    return k
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out):  # type: ignore[no-untyped-def]
+    """Step 5b: fatalities of the attacks just written, and suspension uniforms.
+
+    Attack ``j`` of mark row ``row`` (as in :func:`_consequences`) reads
+    uniform ``j`` of the row's fatalities stream, drawn in bulk, and inverts
+    its district's law (:func:`_fatal`); a stress attack with fixed
+    fatalities keeps them. An attack in a watched district (the site of a
+    project with suspensions) reads block ``j`` of the row's suspension
+    stream: lane 0 decides a suspension, lane 1 its length. Other attacks
+    hold -1 there (not drawn; a record array with NaN never equals itself).
+    Nothing else is drawn, so the attacks' other marks stay.
+    """
+    n_rows = 2 * a.n_districts + 1
+    stress_row = 2 * a.n_districts
+    laws = a.fat_ptr.shape[0] > 1
+    offs = np.zeros(n_rows, dtype=np.int64)
+    total = 0
+    if laws:
+        for row in range(n_rows):
+            offs[row] = total
+            total += 4 * ((cnt[row] + 3) // 4)
+    fu = np.empty(max(total, 4), dtype=np.float64)
+    if laws:
+        for row in range(n_rows):
+            if cnt[row] > 0:
+                n_blk = (cnt[row] + 3) // 4
+                fill_uniforms(fu[offs[row] :], k0, k1, rep, a.s_fatal[row], _plain(0), n_blk)
+    for i in range(n):
+        c = np.uint64(code[np.uint64(perm[np.uint64(i)])])
+        row = int(c & _LOW32)
+        j = int(c >> _U32)
+        rec = out[np.uint64(n_out + i)]
+        d = int(rec.district)
+        f = 0
+        if row == stress_row and a.st_attack_fatal[j] >= 0:
+            f = a.st_attack_fatal[j]
+        elif laws:
+            law = a.fat_law[d]
+            if law >= 0:
+                f = _fatal(
+                    fu[offs[row] + j], a.fat_cdf, a.fat_guide, a.fat_ptr[law], a.fat_ptr[law + 1]
+                )
+        rec.fatalities = f
+        if a.watch[d]:
+            us, ud, _, _ = uniform4(k0, k1, rep, a.s_susp[row], _plain(j), _plain(0))
+            rec.u_suspend = us
+            rec.u_days = ud
+        else:
+            rec.u_suspend = -1.0
+            rec.u_days = -1.0
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
 def _poisson(u: float, mean: float) -> int:
     """The Poisson(mean) count at uniform ``u``, by inversion (``mean`` up to a few hundred)."""
     p = _exp(-mean)
@@ -602,21 +796,33 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):  # type: ignore[no-untyped-def]
-    """Step 3: campaigns, their bursts of attacks, blackouts and seizures."""
+def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join, reg):  # type: ignore[no-untyped-def]
+    """Step 3: campaigns, their bursts of attacks, blackouts and seizures.
+
+    Under regimes the arrivals run on the regimes' operational clock
+    (:func:`_clock`). Each district that joins is a row of ``joins``; a
+    watched one reads block ``c`` of its join-suspension stream for its two
+    suspension uniforms.
+    """
     c_rate = th[G_CRATE] / YEAR
     if c_rate <= 0.0:
-        return loc, nl, lc, nlc, lb, nlb, camps, n_camp
+        return loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join
     horizon = a.horizon
     ed = a.event_dists
     m_att = th[G_CATT]
     cu4 = np.empty((max(a.n_districts, 1), 3), dtype=np.float64)
     t = 0.0
+    sv = 0.0
+    cur = 0
     c = _plain(0)
     u0 = u1 = u2 = u3 = 0.5
     while True:
         gu, du, _, _ = uniform4(k0, k1, rep, a.s_campaign, c, 0)
-        t -= math.log(gu) / c_rate
+        if reg[3] > 0:
+            sv -= math.log(gu) / c_rate
+            t, cur = _clock(sv, reg, cur)
+        else:
+            t -= math.log(gu) / c_rate
         if t >= horizon:
             break
         dur = _event_draw(ed, E_CDUR, du, k0, k1, rep, a.s_campaign, c, 1)
@@ -638,6 +844,20 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):
             bdu = cu4[d, 2]
             if ju >= th[a.col_join[d]]:
                 continue
+            joins = _room1(joins, n_join)
+            jr = joins[n_join]
+            jr.replication = r
+            jr.campaign = c
+            jr.district = d
+            jr.day = t
+            if a.watch[d]:
+                su, sd, _, _ = uniform4(k0, k1, rep, a.s_join[d], c, 0)
+                jr.u_suspend = su
+                jr.u_days = sd
+            else:
+                jr.u_suspend = -1.0
+                jr.u_days = -1.0
+            n_join += 1
             if m_att > 0.0:
                 s = t
                 j = 0
@@ -661,7 +881,7 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp):
                 for w in range(a.seize_ptr[z], a.seize_ptr[z + 1]):
                     lc, nlc = _span(lc, nlc, a.seize_idx[w], t, t + zd, C_SEIZURE, horizon)
         c += 1
-    return loc, nl, lc, nlc, lb, nlb, camps, n_camp
+    return loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -829,6 +1049,7 @@ def _consequences(  # type: ignore[no-untyped-def]
         n_l += int(closes & (target == RAIL))
         pend[np.uint64(2 * third + n_b)] = np.int64(uq)
         n_b += int(bu < p_blk)
+    _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out)
     n_out += n
     if lc.shape[0] < nlc + n_r + n_l:
         lc = _grow_to(lc, nlc + n_r + n_l)
@@ -1082,7 +1303,7 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
 def sample_block(  # type: ignore[no-untyped-def]
-    a, theta, rep0, n_rep, k0, k1, keep_pieces, att, cp, cl, bp, bl, camps
+    a, theta, rep0, n_rep, k0, k1, keep_pieces, att, cp, cl, bp, bl, camps, joins, regs
 ):
     """Sample replications ``rep0 .. rep0 + n_rep - 1`` of one scenario.
 
@@ -1098,7 +1319,7 @@ def sample_block(  # type: ignore[no-untyped-def]
         Philox key from the seed.
     keep_pieces : bool
         Also return the closure and blackout pieces before merging.
-    att, cp, cl, bp, bl, camps : ndarray
+    att, cp, cl, bp, bl, camps, joins, regs : ndarray
         Output buffers (record arrays of the dtypes below, at least one
         element each), filled from the start and grown if too short. Passing
         them in lets the caller allocate with NumPy, which asks the kernel for
@@ -1114,12 +1335,16 @@ def sample_block(  # type: ignore[no-untyped-def]
         replication, key, then start. The pieces are empty unless
         ``keep_pieces``.
     campaigns : ndarray of CAMPAIGN_DTYPE
+    joins : ndarray of JOIN_DTYPE
+        Districts joining campaigns, by replication then campaign.
+    regimes : ndarray of REGIME_DTYPE
+        The regime chain's sojourns (empty without regimes).
     """
     horizon = a.horizon
     n_d = a.n_districts
     cap_a = max(64, att.shape[0] // max(n_rep, 1))
     cap_s = max(64, cl.shape[0] // max(n_rep, 1))
-    n_att = n_cp = n_cl = n_bp = n_bl = n_camp = np.int64(0)
+    n_att = n_cp = n_cl = n_bp = n_bl = n_camp = n_join = n_reg = np.int64(0)
     zero = np.int64(0)
     # Scratch reused by every replication: attacks as made (t, district, kind,
     # campaign, fixed target), closure and blackout pieces (key, start, end,
@@ -1140,6 +1365,12 @@ def sample_block(  # type: ignore[no-untyped-def]
         np.zeros(n_d + 1, dtype=np.int64),
     )
     work = _consequence_work(a, 2 * cap_a)
+    reg = (
+        np.zeros(64, dtype=np.float64),
+        np.zeros(64, dtype=np.float64),
+        np.ones(64, dtype=np.float64),
+        _plain(0),
+    )
     scratch = (
         np.empty(4 * cap_s, dtype=np.int64),
         np.empty(2 * cap_s, dtype=np.int64),
@@ -1154,11 +1385,17 @@ def sample_block(  # type: ignore[no-untyped-def]
         tau = th[G_DECAY] if a.process == HAWKES else 1.0
         burn = BURN_IN_DECAYS * tau / (1.0 - n_br) if n_br > 0.0 else 0.0
 
-        loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq)
+        if a.reg_n > 0:
+            reg, regs, n_reg = _regime_path(a, rep, k0, k1, r, reg, regs, n_reg)
+            loc, nl = _background_regimes(
+                a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq, reg
+            )
+        else:
+            loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq)
         if n_br > 0.0:
             loc, nl, tw = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw)
-        loc, nl, lc, nlc, lb, nlb, camps, n_camp = _campaigns(
-            a, th, r, rep, k0, k1, loc, nl, lc, zero, lb, zero, camps, n_camp
+        loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join = _campaigns(
+            a, th, r, rep, k0, k1, loc, nl, lc, zero, lb, zero, camps, n_camp, joins, n_join, reg
         )
         for z in range(a.st_attack_day.shape[0]):
             loc, nl = _attack(
@@ -1183,4 +1420,13 @@ def sample_block(  # type: ignore[no-untyped-def]
             lb, nlb, r, horizon, keep_pieces, bp, n_bp, bl, n_bl, scratch
         )
 
-    return att[:n_att], cp[:n_cp], cl[:n_cl], bp[:n_bp], bl[:n_bl], camps[:n_camp]
+    return (
+        att[:n_att],
+        cp[:n_cp],
+        cl[:n_cl],
+        bp[:n_bp],
+        bl[:n_bl],
+        camps[:n_camp],
+        joins[:n_join],
+        regs[:n_reg],
+    )

@@ -29,6 +29,8 @@ from riskmc.hazard.inputs import (
 from riskmc.hazard.kernel import (
     ATTACK_DTYPE,
     CAMPAIGN_DTYPE,
+    JOIN_DTYPE,
+    REGIME_DTYPE,
     SPAN_DTYPE,
     draw_theta,
     sample_block,
@@ -40,7 +42,16 @@ from riskmc.scenario.schema import Scenario
 
 __all__ = ["HazardSample", "ReplicationEvents", "release_buffers", "sample_hazard"]
 
-TABLES = ("attacks", "closure_pieces", "closures", "blackout_pieces", "blackouts", "campaigns")
+TABLES = (
+    "attacks",
+    "closure_pieces",
+    "closures",
+    "blackout_pieces",
+    "blackouts",
+    "campaigns",
+    "joins",
+    "regimes",
+)
 _DTYPES = {
     "attacks": ATTACK_DTYPE,
     "closure_pieces": SPAN_DTYPE,
@@ -48,6 +59,8 @@ _DTYPES = {
     "blackout_pieces": SPAN_DTYPE,
     "blackouts": SPAN_DTYPE,
     "campaigns": CAMPAIGN_DTYPE,
+    "joins": JOIN_DTYPE,
+    "regimes": REGIME_DTYPE,
 }
 #: Replications per kernel call: large enough that the output buffers of a
 #: realistic scenario pass NumPy's 4 MiB threshold for huge pages, small
@@ -73,6 +86,8 @@ class ReplicationEvents(NamedTuple):
     blackouts: NDArray[np.void]
     blackout_pieces: NDArray[np.void]
     campaigns: NDArray[np.void]
+    joins: NDArray[np.void]
+    regimes: NDArray[np.void]
     theta: NDArray[np.float64]
 
 
@@ -171,12 +186,14 @@ class HazardSample:
 
     @cached_property
     def attacks(self) -> pd.DataFrame:
-        """One row per attack: replication, day, district, target, campaign, kind, mark.
+        """One row per attack: replication, day, district, target, campaign, kind, mark,
+        fatalities.
 
         Sorted by replication, then day. ``campaign`` is the campaign's number
         within its replication, or -1; ``kind`` is background, triggered,
         campaign or stress; ``mark`` is a uniform on (0, 1) that later stages
-        turn into per-attack amounts such as damage.
+        turn into per-attack amounts such as damage; ``fatalities`` the deaths
+        (0 when the scenario draws none).
         """
         a = self.arrays["attacks"]
         return pd.DataFrame(
@@ -188,6 +205,7 @@ class HazardSample:
                 "campaign": a["campaign"].astype(np.int64),
                 "kind": self._named(a["kind"], KINDS),
                 "mark": a["mark"].astype(np.float64),
+                "fatalities": a["fatalities"].astype(np.int64),
             }
         )
 
@@ -239,6 +257,38 @@ class HazardSample:
             {
                 "replication": a["replication"].astype(np.int64),
                 "campaign": a["campaign"].astype(np.int64),
+                "start": a["start"],
+                "end": a["end"],
+            }
+        )
+
+    @cached_property
+    def joins(self) -> pd.DataFrame:
+        """One row per district joining a campaign: replication, campaign, district, day."""
+        a = self.arrays["joins"]
+        return pd.DataFrame(
+            {
+                "replication": a["replication"].astype(np.int64),
+                "campaign": a["campaign"].astype(np.int64),
+                "district": self._named(a["district"], [d.name for d in self.scenario.districts]),
+                "day": a["day"],
+            }
+        )
+
+    @cached_property
+    def regimes(self) -> pd.DataFrame:
+        """The escalation regimes: replication, state, start, end (empty without regimes).
+
+        Consecutive rows of a replication tile ``[0, horizon]``; the last ends
+        at the horizon.
+        """
+        a = self.arrays["regimes"]
+        r = self.scenario.hazard.regimes
+        names = [x.name for x in r.states] if r is not None else []
+        return pd.DataFrame(
+            {
+                "replication": a["replication"].astype(np.int64),
+                "state": self._named(a["state"], names),
                 "start": a["start"],
                 "end": a["end"],
             }
@@ -447,6 +497,8 @@ def _sample(
             (n_blk if pieces else 1, SPAN_DTYPE),
             (n_blk, SPAN_DTYPE),
             (max(16, count), CAMPAIGN_DTYPE),
+            (max(16, count), JOIN_DTYPE),
+            (max(16, count), REGIME_DTYPE),
         )
     ]
     try:

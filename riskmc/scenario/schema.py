@@ -37,7 +37,9 @@ from pydantic_core import PydanticCustomError
 from riskmc.scenario.distributions import Bounds, Param
 
 __all__ = [
+    "AttackTrigger",
     "Blackouts",
+    "CampaignTrigger",
     "Campaigns",
     "Closures",
     "Construction",
@@ -52,6 +54,8 @@ __all__ = [
     "Project",
     "Protests",
     "ProvinceWide",
+    "RegimeState",
+    "Regimes",
     "Scenario",
     "Segment",
     "Seizure",
@@ -60,6 +64,7 @@ __all__ = [
     "StressClosure",
     "StressEvent",
     "StressSeizure",
+    "Suspension",
     "Targets",
 ]
 
@@ -95,6 +100,10 @@ Probability = Annotated[Param, Bounds(ge=0, le=1)]
 Rate = Annotated[Param, Bounds(ge=0, mean_le=10_000)]  # events a year
 Days = Annotated[Param, Bounds(ge=0, mean_le=100_000)]  # a length of time, 270 years at most
 Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+# Deaths per attack: a number or a distribution, drawn per attack and rounded to the nearest
+# integer >= 0. The ceiling keeps the kernel's lookup table of the law small.
+Fatalities = Annotated[Param, Bounds(ge=0, mean_le=1_000)]
+PlainDays = Annotated[float, Field(strict=True, gt=0, le=100_000, allow_inf_nan=False)]
 
 
 class _Model(BaseModel):
@@ -105,6 +114,11 @@ class _Model(BaseModel):
 
 def _rule(message: str, **ctx: Any) -> PydanticCustomError:
     return PydanticCustomError("riskmc_rule", message, ctx)
+
+
+def _at(path: str, message: str) -> PydanticCustomError:
+    """An error at ``path`` below the model that raises it."""
+    return PydanticCustomError("riskmc_reference", "{message}", {"path": path, "message": message})
 
 
 def _support(value: Param) -> tuple[float, float]:
@@ -147,6 +161,11 @@ class District(_Model):
     targets: Targets
     neighbours: tuple[Name, ...] = Field(
         default=(), description="Extra adjacent districts for Hawkes spillover."
+    )
+    fatalities: Fatalities | None = Field(
+        default=None,
+        description="Deaths per attack in this district, drawn per attack; null: "
+        "hazard.fatalities.",
     )
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
@@ -215,6 +234,67 @@ class Blackouts(_Model):
     province_wide: ProvinceWide = ProvinceWide()
 
 
+class RegimeState(_Model):
+    """A state of the province-wide escalation chain."""
+
+    name: Name
+    mean_days: PlainDays = Field(description="Mean sojourn in the state (exponential) [days].")
+    multiplier: Annotated[float, Field(strict=True, ge=0, le=1_000, allow_inf_nan=False)] = Field(
+        description="Multiplies background attack rates and the campaign rate while in the "
+        "state, before the normalisation that keeps the long-run mean."
+    )
+
+
+class Regimes(_Model):
+    """Escalation regimes: a continuous-time Markov chain per replication (SPEC 1b).
+
+    While in a state, every district's background attack rate and the campaign
+    rate are multiplied by the state's multiplier divided by the multipliers'
+    stationary mean, so that ``attacks_per_year`` stays the long-run mean.
+    """
+
+    start: Name = Field(
+        default="stationary",
+        description="'stationary' (the state drawn from the chain's long-run shares) or a "
+        "state's name.",
+    )
+    states: tuple[RegimeState, ...] = Field(min_length=2)
+    transitions: tuple[tuple[Share, ...], ...] | None = Field(
+        default=None,
+        description="Jump probabilities, one row per state (zero diagonal, rows sum to 1); "
+        "null: to each other state alike.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Regimes:
+        names = [x.name for x in self.states]
+        for i, name in _duplicates(names):
+            raise _at(f"states[{i}].name", f"duplicate state name {name!r}")
+        if self.start != "stationary" and self.start not in names:
+            raise _at(
+                "start",
+                f"unknown state {self.start!r} (use 'stationary' or one of {', '.join(names)})",
+            )
+        if all(x.multiplier == 0 for x in self.states):
+            raise _at("states", "at least one state needs a multiplier above 0")
+        n = len(self.states)
+        if self.transitions is not None:
+            if len(self.transitions) != n:
+                raise _at(
+                    "transitions", f"needs {n} rows (one per state), got {len(self.transitions)}"
+                )
+            for i, row in enumerate(self.transitions):
+                if len(row) != n:
+                    raise _at(f"transitions[{i}]", f"needs {n} entries, got {len(row)}")
+                if row[i] != 0:
+                    raise _at(
+                        f"transitions[{i}][{i}]", f"must be 0 (no jump to itself), got {row[i]:g}"
+                    )
+                if not math.isclose(sum(row), 1.0, abs_tol=1e-6):
+                    raise _at(f"transitions[{i}]", f"must sum to 1, got {sum(row):g}")
+        return self
+
+
 class Hazard(_Model):
     """The attack process and what attacks, campaigns and orders cause."""
 
@@ -241,6 +321,14 @@ class Hazard(_Model):
     campaigns: Campaigns = Campaigns()
     closures: Closures
     blackouts: Blackouts
+    fatalities: Fatalities | None = Field(
+        default=None,
+        description="Deaths per attack, drawn per attack (a number or a distribution, rounded "
+        "to the nearest integer >= 0); null: no fatalities are drawn (all 0).",
+    )
+    regimes: Regimes | None = Field(
+        default=None, description="Province-wide escalation regimes; null: none."
+    )
 
     @model_validator(mode="after")
     def _process_parameters(self) -> Hazard:
@@ -414,6 +502,43 @@ class Debt(_Model):
     )
 
 
+class AttackTrigger(_Model):
+    """Attacks that may suspend a project: at least ``min_fatalities`` deaths."""
+
+    min_fatalities: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] = 0
+    probability: Probability
+
+
+class CampaignTrigger(_Model):
+    """A campaign that the site's district joins may suspend the project."""
+
+    probability: Probability
+
+
+class Suspension(_Model):
+    """Long stops of the whole site after severe events (SPEC 3b)."""
+
+    site_attack: AttackTrigger | None = Field(
+        default=None, description="An attack on the site (in the site's district)."
+    )
+    district_attack: AttackTrigger | None = Field(
+        default=None, description="Any attack in the site's district."
+    )
+    campaign: CampaignTrigger | None = Field(
+        default=None, description="A campaign that the site's district joins."
+    )
+    days: Positive = Field(description="Length of a suspension, drawn per suspension [days].")
+    remobilization_days: Days = Field(
+        default=0.0, description="After a suspension, work and output at half rate [days]."
+    )
+    remobilization_usd: NonNegative = Field(
+        default=0.0, description="Cost of demobilising and bringing staff back, per suspension."
+    )
+    force_majeure_days: PlainDays = Field(
+        default=90.0, description="A suspension at least this long counts as force majeure."
+    )
+
+
 class Project(_Model):
     """A mining project: its site, its port and its supply chain."""
 
@@ -428,6 +553,9 @@ class Project(_Model):
     costs: Costs
     debt: Debt | None = Field(
         default=None, description="Yearly debt service, for the shortfall probability."
+    )
+    suspension: Suspension | None = Field(
+        default=None, description="Long stops after severe attacks and campaigns; null: none."
     )
     source: str | None = None
 
@@ -461,6 +589,9 @@ class StressAttack(_Model):
     district: Name
     target: Literal["road", "rail", "site", "other"]
     start: Date
+    fatalities: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] | None = Field(
+        default=None, description="Deaths; null: drawn as for any attack of the district."
+    )
 
 
 def _kind_tag(value: Any) -> str | None:

@@ -60,7 +60,8 @@ def test_the_smallest_free_buffer_that_fits_is_lent(pool):
 
 
 def test_the_pool_keeps_no_more_than_its_limit(pool):
-    raws = [pool.take(1 << 20, ATTACK_DTYPE)[0] for _ in range(4)]  # 28 MiB each
+    n = 2 * pool.limit // 5 // ATTACK_DTYPE.itemsize  # two tables fit, three do not
+    raws = [pool.take(n, ATTACK_DTYPE)[0] for _ in range(4)]
     for raw in raws:
         pool.give(raw)
     assert pool.held_bytes <= pool.limit

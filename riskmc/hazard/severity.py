@@ -1,0 +1,189 @@
+"""Severity and escalation inputs: the fatalities law of an attack, the regime chain.
+
+Both are turned into small arrays once per scenario (:func:`fatalities_table`,
+:func:`regime_arrays`); the kernels then only look values up.
+
+Fatalities (SPEC.md 1b)
+    Deaths per attack are drawn per attack from a number or a distribution,
+    a continuous draw rounded to the nearest integer >= 0: ``P(F <= k) =
+    G(k + 1/2)`` for the distribution's CDF ``G``. The kernel inverts that
+    discrete CDF at the attack's uniform with a guide table (Chen and Asau
+    1974; Devroye 1986, section III.2.4): the guide cell of ``u`` points at
+    the first candidate, and the expected search after it is under two steps.
+    The table runs until ``G`` is within :data:`TAIL` of 1 (at most
+    :data:`MAX_TABLE` entries); the law is truncated there, a change of
+    probability below 1e-12.
+
+Regimes (SPEC.md 1b)
+    A continuous-time Markov chain with exponential sojourns of mean
+    ``mean_days`` in state ``i`` and jump probabilities ``P``. Its
+    stationary shares are ``pi_i ∝ nu_i mean_i`` with ``nu`` the stationary
+    law of the jump chain ``P`` (Norris 1997, theorem 3.5.5). Multipliers are
+    divided by ``sum_i pi_i m_i``, so the rate's long-run mean is unchanged.
+
+References
+----------
+.. [1] Chen, H.-C. and Asau, Y. (1974). On generating random variates from an
+   empirical distribution. AIIE Transactions 6(2), 163-166.
+.. [2] Devroye, L. (1986). Non-Uniform Random Variate Generation. Springer.
+.. [3] Norris, J. R. (1997). Markov Chains. Cambridge University Press.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from riskmc.scenario.distributions import (
+    Beta,
+    Fixed,
+    Gamma,
+    Lognormal,
+    Param,
+    Triangular,
+    Uniform,
+)
+from riskmc.scenario.schema import Regimes
+
+__all__ = [
+    "MAX_TABLE",
+    "TAIL",
+    "RegimeArrays",
+    "fatalities_cdf",
+    "fatalities_table",
+    "regime_arrays",
+    "stationary_shares",
+]
+
+#: The fatalities table ends where the law is within this of 1.
+TAIL = 1e-12
+#: Most entries of a fatalities table (deaths 0 .. MAX_TABLE - 1).
+MAX_TABLE = 1 << 20
+
+
+def _cdf(value: Param, x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """CDF of a number or distribution at ``x``."""
+    from scipy import stats
+
+    if isinstance(value, float | int | Fixed):
+        v = float(value) if isinstance(value, float | int) else value.value
+        return np.where(x >= v, 1.0, 0.0)
+    if isinstance(value, Uniform):
+        return np.asarray(stats.uniform(value.low, value.high - value.low).cdf(x))
+    if isinstance(value, Triangular):
+        lo, hi = value.low, value.high
+        if hi == lo:
+            return np.where(x >= lo, 1.0, 0.0)
+        c = (value.mode - lo) / (hi - lo)
+        return np.asarray(stats.triang(c, loc=lo, scale=hi - lo).cdf(x))
+    if isinstance(value, Lognormal):
+        if value.sigma == 0:
+            return np.where(x >= value.median, 1.0, 0.0)
+        return np.asarray(stats.lognorm(value.sigma, scale=value.median).cdf(x))
+    if isinstance(value, Gamma):
+        return np.asarray(stats.gamma(value.shape, scale=value.scale).cdf(x))
+    if isinstance(value, Beta):
+        return np.asarray(
+            stats.beta(value.a, value.b, loc=value.low, scale=value.high - value.low).cdf(x)
+        )
+    raise TypeError(f"not a number or distribution: {value!r}")
+
+
+def fatalities_cdf(value: Param) -> NDArray[np.float64]:
+    """``P(F <= k)`` for ``k = 0, 1, ...`` of the rounded law, ending at exactly 1.
+
+    Examples
+    --------
+    >>> fatalities_cdf(2.4).tolist()
+    [0.0, 0.0, 1.0]
+    >>> from riskmc.scenario.distributions import Uniform
+    >>> fatalities_cdf(Uniform(low=0.0, high=2.0)).tolist()
+    [0.25, 0.75, 1.0]
+    """
+    n = 64
+    while True:
+        cdf = _cdf(value, np.arange(n, dtype=np.float64) + 0.5)
+        if cdf[-1] >= 1.0 - TAIL or n >= MAX_TABLE:
+            break
+        n *= 4
+    n = min(n, MAX_TABLE)
+    cdf = cdf[:n]
+    last = int(np.searchsorted(cdf, 1.0 - TAIL, side="left"))
+    cdf = cdf[: min(last + 1, n)].copy()
+    cdf[-1] = 1.0
+    return cdf
+
+
+def fatalities_table(value: Param) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
+    """The discrete CDF of :func:`fatalities_cdf` and its guide table (same length).
+
+    ``guide[i]`` is the least ``k`` with ``cdf[k] > i / len(cdf)``: the count
+    for uniform ``u`` is found from ``guide[int(u * len(cdf))]`` upwards.
+    """
+    cdf = fatalities_cdf(value)
+    m = len(cdf)
+    cells = np.arange(m, dtype=np.float64) / m
+    guide = np.searchsorted(cdf, cells, side="right").astype(np.int32)
+    return cdf, guide
+
+
+def stationary_shares(regimes: Regimes) -> NDArray[np.float64]:
+    """Long-run share of time in each state of the chain."""
+    n = len(regimes.states)
+    jump = _jumps(regimes)
+    # stationary law of the jump chain: nu P = nu, sum nu = 1
+    lhs = np.vstack([jump.T - np.eye(n), np.ones(n)])
+    rhs = np.zeros(n + 1)
+    rhs[-1] = 1.0
+    nu = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+    w = nu * np.array([s.mean_days for s in regimes.states])
+    return np.asarray(w / w.sum(), dtype=np.float64)
+
+
+def _jumps(regimes: Regimes) -> NDArray[np.float64]:
+    n = len(regimes.states)
+    if regimes.transitions is not None:
+        return np.array(regimes.transitions, dtype=np.float64)
+    return (np.ones((n, n)) - np.eye(n)) / (n - 1)
+
+
+class RegimeArrays(NamedTuple):
+    """The chain as the kernel reads it (no regimes: ``n`` is 0)."""
+
+    n: int
+    start: int  # a state's index, or -1: drawn from the stationary shares
+    mean_days: NDArray[np.float64]
+    multiplier: NDArray[np.float64]  # normalised: stationary mean 1
+    jump_cum: NDArray[np.float64]  # (n, n) cumulative jump probabilities by row
+    stationary_cum: NDArray[np.float64]
+
+
+def regime_arrays(regimes: Regimes | None) -> RegimeArrays:
+    """Arrays of the chain, multipliers normalised to a stationary mean of 1."""
+    if regimes is None:
+        z = np.zeros(1)
+        return RegimeArrays(0, -1, z, z, np.zeros((1, 1)), z)
+    names = [s.name for s in regimes.states]
+    pi = stationary_shares(regimes)
+    mult = np.array([s.multiplier for s in regimes.states], dtype=np.float64)
+    mean_mult = float(pi @ mult)
+    jump_cum = np.cumsum(_jumps(regimes), axis=1)
+    jump_cum[:, -1] = 1.0
+    # a row's last positive entry closes it exactly, so that no uniform falls past it
+    for i in range(len(names)):
+        row = _jumps(regimes)[i]
+        last = int(np.flatnonzero(row > 0)[-1]) if np.any(row > 0) else i
+        jump_cum[i, last:] = 1.0
+    st_cum = np.cumsum(pi)
+    st_cum[-1] = 1.0
+    return RegimeArrays(
+        n=len(names),
+        start=-1 if regimes.start == "stationary" else names.index(regimes.start),
+        mean_days=np.array([s.mean_days for s in regimes.states], dtype=np.float64),
+        multiplier=mult / mean_mult if math.isfinite(mean_mult) and mean_mult > 0 else mult,
+        jump_cum=jump_cum,
+        stationary_cum=st_cum,
+    )
