@@ -56,6 +56,7 @@ __all__ = [
     "fatalities_table",
     "regime_arrays",
     "stationary_shares",
+    "two_state_count_moments",
 ]
 
 #: The fatalities table ends where the law is within this of 1.
@@ -187,3 +188,39 @@ def regime_arrays(regimes: Regimes | None) -> RegimeArrays:
         jump_cum=jump_cum,
         stationary_cum=st_cum,
     )
+
+
+def two_state_count_moments(
+    rate: float, window: float, regimes: Regimes, start: str | None = None
+) -> tuple[float, float]:
+    """Mean and variance of a two-state Markov-modulated Poisson count over ``[0, window]``.
+
+    ``rate`` is the long-run mean rate [1/day]; the state rates are ``rate``
+    times the normalised multipliers. Started from the stationary law
+    (``start`` None or ``"stationary"``) the variance is the closed form of
+    Fischer and Meier-Hellstern (1993)::
+
+        Var N(T) = r T + 2 pi_1 pi_2 (l_1 - l_2)^2 (T / q - (1 - exp(-q T)) / q^2)
+
+    with ``q = 1 / mean_1 + 1 / mean_2``. Started in state ``i`` the mean is
+    ``r T + (l_i - r)(1 - exp(-q T)) / q`` and the variance is not returned
+    (NaN).
+
+    References
+    ----------
+    .. [1] Fischer, W. and Meier-Hellstern, K. (1993). The Markov-modulated
+       Poisson process (MMPP) cookbook. Performance Evaluation 18(2), 149-171.
+    """
+    if len(regimes.states) != 2:
+        raise ValueError("the closed form is for two states")
+    arr = regime_arrays(regimes)
+    pi = stationary_shares(regimes)
+    lam = rate * arr.multiplier
+    q = float((1.0 / arr.mean_days).sum())
+    if start in (None, "stationary"):
+        bracket = window / q - (1.0 - math.exp(-q * window)) / q**2
+        var = rate * window + 2.0 * pi[0] * pi[1] * (lam[0] - lam[1]) ** 2 * bracket
+        return rate * window, float(var)
+    i = [s.name for s in regimes.states].index(str(start))
+    mean = rate * window + (lam[i] - rate) * (1.0 - math.exp(-q * window)) / q
+    return float(mean), math.nan
