@@ -475,6 +475,15 @@ def _print_summary(result: SimulationResult) -> None:
                 f"{fmt.format(stat['P90'][0])} [{lo_s}-{hi_s}]",
             )
     out.print(table)
+    from riskmc.analysis.curves import tail_probabilities
+
+    for project, g in tail_probabilities(result.outcomes).groupby("project", sort=False):
+        if not (g["k"] > 0).any() and not g["event"].str.startswith("delay").any():
+            continue
+        cells = [
+            f"P({r.event}) {r.probability:.1%} [{r.low:.1%}-{r.high:.1%}]" for r in g.itertuples()
+        ]
+        out.print(f"{project}: tail: {'; '.join(cells)}.", markup=False, soft_wrap=True)
     from riskmc.analysis.drivers import driver_shares
 
     for metric, what in (("delay_days", "delay"), ("lost_output_t", "lost output")):

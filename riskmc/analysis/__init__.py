@@ -15,6 +15,7 @@ from riskmc.analysis.curves import (
     s_curve,
     shortfall_probability,
     slip_probability,
+    tail_probabilities,
 )
 from riskmc.analysis.drivers import driver_shares
 from riskmc.analysis.sensitivity import (
@@ -46,6 +47,7 @@ __all__ = [
     "slip_probability",
     "sobol_indices",
     "summarize",
+    "tail_probabilities",
     "tornado",
     "uncertain_parameters",
 ]

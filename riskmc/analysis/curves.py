@@ -40,7 +40,11 @@ __all__ = [
     "s_curve",
     "shortfall_probability",
     "slip_probability",
+    "tail_probabilities",
 ]
+
+#: Delays [days] at which :func:`tail_probabilities` gives the exceedance.
+TAIL_DAYS = (90, 180, 365)
 
 #: Outcome columns measured against the plan (the same model with no hazard),
 #: so their plan value is 0; :func:`contingency` reports those present by default.
@@ -341,6 +345,71 @@ def slip_probability(
         low, high = binomial_interval(k, n, confidence, method)
         rows.append((group, pd.Timestamp(limit), k / n, float(low), float(high), k, n))
     return pd.DataFrame(rows, columns=[by, "date", "probability", "low", "high", "k", "n"])
+
+
+def tail_probabilities(
+    outcomes: pd.DataFrame,
+    days: tuple[float, ...] = TAIL_DAYS,
+    *,
+    by: str = "project",
+    confidence: float = 0.95,
+    method: Method = "wilson",
+) -> pd.DataFrame:
+    """The tail a lender or an underwriter reads first, per project, with intervals.
+
+    ``P(delay_days > d)`` for each ``d`` (projects under construction only; a
+    construction unfinished at the horizon counts as longer), the probability
+    of force majeure (a suspension at least ``force_majeure_days`` long), and
+    of at least one suspension, each the share of replications with a
+    binomial interval (:func:`binomial_interval`).
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        An outcome table (``SimulationResult.outcomes``).
+    days : tuple of float
+        Delay thresholds [days].
+    by, confidence, method
+        As for :func:`exceedance`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``by``, ``event`` (``"delay > 90 d"``, ..., ``"force majeure"``,
+        ``"suspension"``), ``probability``, ``low``, ``high``, ``k`` and ``n``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({
+    ...     "project": "A",
+    ...     "first_production": pd.to_datetime(["2029-01-01"] * 3 + [None]),
+    ...     "delay_days": [0.0, 100.0, 200.0, np.nan],
+    ...     "suspensions": [0, 1, 1, 2],
+    ...     "force_majeure": [False, False, True, True],
+    ... })
+    >>> t = tail_probabilities(frame, days=(90, 180))
+    >>> t[["event", "k", "n"]].to_numpy().tolist()
+    [['delay > 90 d', 3, 4], ['delay > 180 d', 2, 4], ['force majeure', 2, 4], ['suspension', 3, 4]]
+    """
+    rows = []
+    for group, g in outcomes.groupby(by, sort=False, observed=True):
+        n = len(g)
+        events: list[tuple[str, int]] = []
+        if "first_production" in g and "delay_days" in g:
+            dates = _dates(g["first_production"])
+            if not np.isnat(dates).all():
+                delay = g["delay_days"].to_numpy(dtype=np.float64)
+                for d in days:
+                    k = int(np.count_nonzero(np.isnat(dates) | np.isnan(delay) | (delay > d)))
+                    events.append((f"delay > {d:g} d", k))
+        if "force_majeure" in g:
+            events.append(("force majeure", int(g["force_majeure"].astype(bool).sum())))
+        if "suspensions" in g:
+            events.append(("suspension", int((g["suspensions"] > 0).sum())))
+        for name, k in events:
+            low, high = binomial_interval(k, n, confidence, method)
+            rows.append((group, name, k / n if n else np.nan, float(low), float(high), k, n))
+    return pd.DataFrame(rows, columns=[by, "event", "probability", "low", "high", "k", "n"])
 
 
 def shortfall_probability(

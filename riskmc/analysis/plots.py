@@ -150,10 +150,17 @@ def histogram(
     return fig
 
 
+#: Lowest probability on the exceedance plots' log axis.
+TAIL_FLOOR = 1e-3
+
+
 def exceedance_plot(
     curve: pd.DataFrame, *, scenario: str, seed: int | None = None, by: str = "project"
 ) -> Figure:
     """Exceedance curves, ``P(metric > x)``, one line per project with its band.
+
+    The probability axis is logarithmic down to :data:`TAIL_FLOOR` (1e-3), so
+    the 1-in-100 and 1-in-1,000 tail reads as clearly as the median.
 
     Parameters
     ----------
@@ -175,12 +182,16 @@ def exceedance_plot(
     for group, g in curve.groupby(by, sort=False):
         x = g["threshold"].to_numpy(dtype=np.float64) / scale
         (line,) = ax.step(x, g["probability"], where="post", label=str(group))
+        # a band's lower end of 0 has no place on the log axis: drawn at its floor
+        low = np.maximum(g["low"].to_numpy(dtype=np.float64), TAIL_FLOOR / 10)
         ax.fill_between(
-            x, g["low"], g["high"], step="post", color=line.get_color(), alpha=0.2, linewidth=0
+            x, low, g["high"], step="post", color=line.get_color(), alpha=0.2, linewidth=0
         )
-    for level in (0.5, 0.2, 0.1):
+    for level in (0.5, 0.1, 0.01):
         ax.axhline(level, color="0.8", linewidth=0.6, zorder=0)
-    ax.set_ylim(0, 1.02)
+    # log scale down to 1e-3: the tail a lender or an underwriter reads is visible
+    ax.set_yscale("log")
+    ax.set_ylim(TAIL_FLOOR, 1.05)
     ax.set_xlabel(label)
     ax.set_ylabel(f"P({metric} > x)")
     ax.legend(frameon=False)

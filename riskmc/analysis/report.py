@@ -36,6 +36,7 @@ from riskmc.analysis.curves import (
     joint_confidence,
     shortfall_probability,
     slip_probability,
+    tail_probabilities,
 )
 from riskmc.analysis.drivers import driver_shares
 from riskmc.analysis.plots import axis_label, figures, plan_dates, png_bytes
@@ -303,6 +304,23 @@ def _decision_section(result: SimulationResult) -> str:
             "<p class='note'>Share of replications whose first production is after the "
             "date (an unfinished construction counts as later), with the Wilson score "
             "interval. Operating mines are left out.</p>"
+        )
+    tail = tail_probabilities(o)
+    if len(tail):
+        rows = [
+            [_e(r["project"]), _e(r["event"]), _probability(r["probability"], r["low"], r["high"])]
+            for r in _records(tail)
+        ]
+        parts.append("<h3>The tail: long delays, suspensions and force majeure</h3>")
+        parts.append(_table(["project", "event", "probability [95 % interval]"], rows,
+                            table_id="tail"))  # fmt: skip
+        parts.append(
+            "<p class='note'>Share of replications in which first production slips more "
+            "than the given days past the plan (an unfinished construction counts), in which "
+            "the site is suspended at least once, and in which a suspension lasts at least "
+            "the project's <code>force_majeure_days</code> (force majeure), with the Wilson "
+            "score interval. An interval's upper end is what the sample cannot rule out: "
+            "with no replication in the tail it is about 3.7 / n. See docs/tail.md.</p>"
         )
     debts = {p.name: p.debt for p in result.scenario.projects if p.debt is not None}
     if debts and "debt_shortfall_mask" in o:

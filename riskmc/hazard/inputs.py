@@ -145,6 +145,7 @@ class HazardArrays(NamedTuple):
     # suspensions: districts holding a site with a suspension block ("watched"),
     # whose attacks and campaign joins get two uniforms from streams of their own
     watch: NDArray[np.bool_]
+    any_severity_marks: bool  # a watched district, or a stress attack with fixed fatalities
     s_susp: NDArray[np.uint64]
     s_join: NDArray[np.uint64]
     # escalation regimes (riskmc.hazard.severity.RegimeArrays; reg_n 0: none)
@@ -440,6 +441,7 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         ),
         s_fatal=_streams("fatalities", mark_rows),
         watch=watch,
+        any_severity_marks=bool(watch.any() or any(e.fatalities is not None for e in st_att)),
         s_susp=_streams("suspension", mark_rows),
         s_join=_streams("join-suspension", districts),
         reg_n=reg.n,

@@ -88,6 +88,8 @@ SUB_EVENT = 1
 # Buckets a day in the counting sort of attacks by time: finer buckets leave
 # fewer attacks out of order for the insertion pass after it.
 SORT_PER_DAY = 2
+# Cells of a fatalities law's guide table (riskmc.hazard.severity.GUIDE).
+GUIDE = 1024
 # Buckets a piece in the counting sort of closure and blackout pieces.
 SPAN_BUCKETS = 2
 # Unsigned constants for index arithmetic. Hot loops index arrays with
@@ -588,66 +590,76 @@ def _background_regimes(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, reg
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _fatal(u: float, cdf: np.ndarray, guide: np.ndarray, lo: int, hi: int) -> int:
-    """Deaths at uniform ``u``: the discrete CDF ``cdf[lo:hi]`` inverted by its guide table."""
-    m = hi - lo
-    k = int(guide[lo + min(int(u * m), m - 1)])
-    while cdf[lo + k] <= u:
-        k += 1
-    return k
+def _fatal(u: float, cdf: np.ndarray, guide: np.ndarray, lo: int, hi: int, g0: int) -> int:
+    """Deaths at uniform ``u``: the discrete CDF ``cdf[lo:hi]`` inverted by its guide table.
+
+    The guide ``guide[g0 : g0 + GUIDE + 1]`` brackets the answer for each cell
+    of ``u``; the bracket is searched by bisection, so a cell of the long tail
+    costs a few steps, not a walk.
+    """
+    cell = min(int(u * GUIDE), GUIDE - 1)
+    a = int(guide[g0 + cell])
+    b = int(guide[g0 + cell + 1])
+    # the least k in [a, b] with cdf[k] > u
+    while a < b:
+        mid = (a + b) >> 1
+        if cdf[lo + mid] > u:
+            b = mid
+        else:
+            a = mid + 1
+    return a
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out):  # type: ignore[no-untyped-def]
-    """Step 5b: fatalities of the attacks just written, and suspension uniforms.
+def _fatal_uniforms(a, rep, k0, k1, cnt):  # type: ignore[no-untyped-def]
+    """Each mark row's fatalities uniforms, in bulk: attack ``j`` of a row reads ``j``.
 
-    Attack ``j`` of mark row ``row`` (as in :func:`_consequences`) reads
-    uniform ``j`` of the row's fatalities stream, drawn in bulk, and inverts
-    its district's law (:func:`_fatal`); a stress attack with fixed
-    fatalities keeps them. An attack in a watched district (the site of a
-    project with suspensions) reads block ``j`` of the row's suspension
-    stream: lane 0 decides a suspension, lane 1 its length. Other attacks
-    hold -1 there (not drawn; a record array with NaN never equals itself).
-    Nothing else is drawn, so the attacks' other marks stay.
+    Returns them and each row's offset among them; with no fatalities law in
+    the scenario nothing is drawn.
     """
     n_rows = 2 * a.n_districts + 1
-    stress_row = 2 * a.n_districts
-    laws = a.fat_ptr.shape[0] > 1
     offs = np.zeros(n_rows, dtype=np.int64)
+    if a.fat_ptr.shape[0] <= 1:
+        return np.empty(4, dtype=np.float64), offs
     total = 0
-    if laws:
-        for row in range(n_rows):
-            offs[row] = total
-            total += 4 * ((cnt[row] + 3) // 4)
+    for row in range(n_rows):
+        offs[row] = total
+        total += 4 * ((cnt[row] + 3) // 4)
     fu = np.empty(max(total, 4), dtype=np.float64)
-    if laws:
-        for row in range(n_rows):
-            if cnt[row] > 0:
-                n_blk = (cnt[row] + 3) // 4
-                fill_uniforms(fu[offs[row] :], k0, k1, rep, a.s_fatal[row], _plain(0), n_blk)
+    for row in range(n_rows):
+        if cnt[row] > 0:
+            n_blk = (cnt[row] + 3) // 4
+            fill_uniforms(fu[offs[row] :], k0, k1, rep, a.s_fatal[row], _plain(0), n_blk)
+    return fu, offs
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _severity_marks(a, rep, k0, k1, perm, code, n, out, n_out):  # type: ignore[no-untyped-def]
+    """Step 5b: stress attacks' fixed fatalities, and suspension uniforms.
+
+    An attack in a watched district (the site of a project with suspensions)
+    reads block ``j`` (its ordinal in its mark row, as in
+    :func:`_consequences`) of the row's suspension stream: lane 0 decides a
+    suspension, lane 1 its length. Other attacks keep -1 there (not drawn; a
+    record array holding NaN would never equal itself). Nothing else is
+    drawn, so every other mark of the attacks stays as it was.
+    """
+    stress_row = 2 * a.n_districts
     for i in range(n):
+        rec = out[np.uint64(n_out + i)]
+        d = int(rec.district)
+        stress = rec.kind == K_STRESS
+        if not (a.watch[d] or stress):
+            continue
         c = np.uint64(code[np.uint64(perm[np.uint64(i)])])
         row = int(c & _LOW32)
         j = int(c >> _U32)
-        rec = out[np.uint64(n_out + i)]
-        d = int(rec.district)
-        f = 0
         if row == stress_row and a.st_attack_fatal[j] >= 0:
-            f = a.st_attack_fatal[j]
-        elif laws:
-            law = a.fat_law[d]
-            if law >= 0:
-                f = _fatal(
-                    fu[offs[row] + j], a.fat_cdf, a.fat_guide, a.fat_ptr[law], a.fat_ptr[law + 1]
-                )
-        rec.fatalities = f
+            rec.fatalities = a.st_attack_fatal[j]
         if a.watch[d]:
             us, ud, _, _ = uniform4(k0, k1, rep, a.s_susp[row], _plain(j), _plain(0))
             rec.u_suspend = us
             rec.u_days = ud
-        else:
-            rec.u_suspend = -1.0
-            rec.u_days = -1.0
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -967,6 +979,8 @@ def _consequences(  # type: ignore[no-untyped-def]
         if cnt[row] > 0:
             n_blk = (3 * cnt[row] + 3) // 4
             fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], _plain(0), n_blk)
+    fu, f_off = _fatal_uniforms(a, rep, k0, k1, cnt)
+    laws = a.fat_ptr.shape[0] > 1
     # Exclusive running sum, kept in a register: summing in place would wait
     # on the store of the previous bucket at every bucket.
     acc = 0
@@ -1038,6 +1052,17 @@ def _consequences(  # type: ignore[no-untyped-def]
         rec.campaign = int(loc[uq, 3])
         rec.kind = int(loc[uq, 2])
         rec.mark = tu if fixed >= 0 else m
+        # deaths from the district's law at the attack's own uniform (step 5b fixes stress ones)
+        f = 0
+        if laws:
+            law = a.fat_law[ud]
+            if law >= 0:
+                lo, hi = a.fat_ptr[law], a.fat_ptr[law + 1]
+                uf = fu[np.uint64(f_off[c & _LOW32]) + (c >> _U32)]
+                f = _fatal(uf, a.fat_cdf, a.fat_guide, lo, hi, law * (GUIDE + 1))
+        rec.fatalities = f
+        rec.u_suspend = -1.0
+        rec.u_days = -1.0
         # Road (0) or rail (1): a closure of one of the mode's segments
         # through the district, with the mode's probability. "&", not "and":
         # a short-circuit is a branch, mispredicted.
@@ -1049,7 +1074,8 @@ def _consequences(  # type: ignore[no-untyped-def]
         n_l += int(closes & (target == RAIL))
         pend[np.uint64(2 * third + n_b)] = np.int64(uq)
         n_b += int(bu < p_blk)
-    _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out)
+    if a.any_severity_marks:
+        _severity_marks(a, rep, k0, k1, perm, code, n, out, n_out)
     n_out += n
     if lc.shape[0] < nlc + n_r + n_l:
         lc = _grow_to(lc, nlc + n_r + n_l)

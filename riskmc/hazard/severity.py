@@ -8,8 +8,9 @@ Fatalities (SPEC.md 1b)
     a continuous draw rounded to the nearest integer >= 0: ``P(F <= k) =
     G(k + 1/2)`` for the distribution's CDF ``G``. The kernel inverts that
     discrete CDF at the attack's uniform with a guide table (Chen and Asau
-    1974; Devroye 1986, section III.2.4): the guide cell of ``u`` points at
-    the first candidate, and the expected search after it is under two steps.
+    1974; Devroye 1986, section III.2.4) of :data:`GUIDE` cells: the cell of
+    ``u`` brackets the answer, and the bracket is bisected (most cells hold
+    one or two counts; the few of the long tail hold many).
     The table runs until ``G`` is within :data:`TAIL` of 1 (at most
     :data:`MAX_TABLE` entries); the law is truncated there, a change of
     probability below 1e-12.
@@ -49,6 +50,7 @@ from riskmc.scenario.distributions import (
 from riskmc.scenario.schema import Regimes
 
 __all__ = [
+    "GUIDE",
     "MAX_TABLE",
     "TAIL",
     "RegimeArrays",
@@ -63,6 +65,8 @@ __all__ = [
 TAIL = 1e-12
 #: Most entries of a fatalities table (deaths 0 .. MAX_TABLE - 1).
 MAX_TABLE = 1 << 20
+#: Cells of a fatalities law's guide table (the kernel's ``GUIDE``).
+GUIDE = 1024
 
 
 def _cdf(value: Param, x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -119,16 +123,18 @@ def fatalities_cdf(value: Param) -> NDArray[np.float64]:
 
 
 def fatalities_table(value: Param) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
-    """The discrete CDF of :func:`fatalities_cdf` and its guide table (same length).
+    """The discrete CDF of :func:`fatalities_cdf` and its guide table.
 
-    ``guide[i]`` is the least ``k`` with ``cdf[k] > i / len(cdf)``: the count
-    for uniform ``u`` is found from ``guide[int(u * len(cdf))]`` upwards.
+    ``guide`` has ``GUIDE + 1`` entries: ``guide[i]`` is the least ``k`` with
+    ``cdf[k] > i / GUIDE`` (the last is the table's last index), so the count
+    for a uniform ``u`` in cell ``i = floor(u GUIDE)`` lies in
+    ``[guide[i], guide[i + 1]]``. A small guide stays in the processor's
+    cache, where one cell per table entry would not for a long-tailed law.
     """
     cdf = fatalities_cdf(value)
-    m = len(cdf)
-    cells = np.arange(m, dtype=np.float64) / m
-    guide = np.searchsorted(cdf, cells, side="right").astype(np.int32)
-    return cdf, guide
+    cells = np.arange(GUIDE + 1, dtype=np.float64) / GUIDE
+    guide = np.minimum(np.searchsorted(cdf, cells, side="right"), len(cdf) - 1)
+    return cdf, guide.astype(np.int32)
 
 
 def stationary_shares(regimes: Regimes) -> NDArray[np.float64]:
