@@ -72,3 +72,42 @@ def test_reko_diq_rail_route_matches_the_published_length():
         seg["ML1"] + seg["ML3"] + seg["ML3a"] + seg["ML4a"] + seg["ML4b"] + seg["ML4c"]
     )
     assert 1325 <= port_to_nok_kundi <= 1350  # S9, S10, S12
+
+
+def test_reference_suspensions_load_with_types():
+    from riskmc.data import reference_suspensions
+
+    table = reference_suspensions()
+    assert len(table) >= 20
+    assert (table["country"] == "Pakistan").sum() >= 8
+    assert table["case"].is_unique
+    assert table["duration_days"].dtype == "int64"
+    assert table["censored"].dtype == bool
+    for column in ("trigger_date", "start", "end"):
+        assert str(table[column].dtype).startswith("datetime64")
+    assert set(table["force_majeure"]) <= {"yes", "no", "unknown"}
+    assert set(table["confidence"]) <= {"high", "medium", "low"}
+    assert (table["duration_days"] > 0).all()
+    assert table["start"].notna().all()
+
+
+def test_reference_suspensions_cite_web_pages():
+    from riskmc.data import reference_suspensions
+
+    for cell in reference_suspensions()["source"]:
+        urls = [u.strip() for u in cell.split(" ; ")]
+        assert urls
+        assert all(u.startswith("http") and " " not in u for u in urls), cell
+
+
+def test_reference_suspension_durations_match_their_dates():
+    from riskmc.data import reference_suspensions
+
+    table = reference_suspensions()
+    span = (table["end"] - table["start"]).dt.days
+    exact = table[~table["censored"]]
+    assert exact["end"].notna().all()
+    assert (span[exact.index] == exact["duration_days"]).all()
+    bounds = table[table["censored"]]
+    # A lower bound: either no end is known, or the bound does not exceed the known span.
+    assert (bounds["end"].isna() | (bounds["duration_days"] <= span[bounds.index])).all()

@@ -28,6 +28,11 @@ from riskmc.calibration.mapping import (
 )
 from riskmc.calibration.readers import EventTable, filter_events, read_acled, read_events, read_gtd
 from riskmc.calibration.sample import EventSample
+from riskmc.calibration.suspensions import (
+    SuspensionFit,
+    fit_reference_suspensions,
+    fit_suspension_days,
+)
 from riskmc.calibration.synthetic import write_synthetic_acled
 
 __all__ = [
@@ -44,6 +49,7 @@ __all__ = [
     "ModelChoice",
     "ModelFit",
     "NegbinFit",
+    "SuspensionFit",
     "calibrate",
     "choose_model",
     "detect_campaigns",
@@ -51,6 +57,8 @@ __all__ = [
     "fit_hawkes",
     "fit_negbin",
     "fit_poisson",
+    "fit_reference_suspensions",
+    "fit_suspension_days",
     "infer_targets",
     "map_districts",
     "poisson_rates",
