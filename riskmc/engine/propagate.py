@@ -15,17 +15,22 @@ Money (SPEC.md, "Costs")
     + interest) x delay days + transport x detour tonne-km of construction
     convoys + damage of site attacks before first production + construction
     cargo destroyed in convoy attacks (tonnes x ``material_usd_per_t``), each
-    item also in its own column, so that they add up to the cent. Each site
-    attack's damage is the quantile of ``site_attack_damage_usd`` at the
-    attack's uniform mark (so one replication's attacks differ).
+    item also in its own column, so that they add up to the cent; with a
+    ``suspension`` block, also standby x construction days suspended and
+    ``remobilization_usd`` for each suspension that starts before first
+    production. Each site attack's damage is the quantile of
+    ``site_attack_damage_usd`` at the attack's uniform mark (so one
+    replication's attacks differ).
     ``lost_revenue_usd`` = price x ``lost_output_t``.
     ``npv_loss_usd`` = the plan's export revenue minus the replication's, both
     discounted to the scenario's start at ``discount_rate`` (continuous, from
     the annual rate), plus every extra cost discounted at the day it is
     incurred: the capex overrun items, then, in operations, transport on
-    detours, site-attack damage and consumables destroyed in convoy attacks
-    (``opex_extra_usd``, undiscounted). Destroyed cargo is valued on the day
-    its convoy arrives short.
+    detours, site-attack damage, consumables destroyed in convoy attacks and
+    the remobilization of suspensions that start after first production
+    (``opex_extra_usd``, undiscounted). A remobilization is paid on the day
+    its suspension starts (or the project's run does, if later). Destroyed
+    cargo is valued on the day its convoy arrives short.
     ``mitigation_cost_usd`` (escorts per convoy when ``logistics.escorted``,
     each discounted to the start from its departure day at ``discount_rate``,
     plus ``costs.mitigation_usd``, spent at the start) is the present value of
@@ -37,6 +42,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -55,6 +61,7 @@ from riskmc.supply.model import (
     HELD_BY_BLACKOUT_WORK,
     HELD_BY_NOTHING,
     HELD_BY_SITE_ATTACK,
+    HELD_BY_SUSPENSION,
     ConstructionPlan,
     Hazard,
     OperationsPlan,
@@ -72,6 +79,7 @@ from riskmc.supply.project import (
     site_attacks,
     site_schedule,
     standdown_days,
+    suspensions,
 )
 
 __all__ = [
@@ -99,7 +107,8 @@ OUTCOME_COLUMNS = {
     "against the plan's [days]",
     "capex_overrun_usd": "standby x stall days + (overhead + interest) x delay days "
     "+ transport on construction detours + site-attack damage before first production "
-    "+ construction cargo destroyed in convoy attacks [USD]",
+    "+ construction cargo destroyed in convoy attacks + standby x suspended construction "
+    "days + remobilization of suspensions before first production [USD]",
     "lost_output_t": "planned minus actual output exported within the horizon, "
     "net of cargo destroyed [t]",
     "lost_revenue_usd": "price x lost_output_t [USD, undiscounted]",
@@ -112,13 +121,23 @@ OUTCOME_COLUMNS = {
     "convoy_wait_days": "days convoys (inbound and road exports) waited at closed segments, "
     "summed over the convoys [days]",
     "convoy_losses": "convoys and trains hit by an attack on their segment",
+    "suspensions": "suspensions of the site (merged) that overlap the project's run "
+    "(from the construction start, or day 0 for an operating mine) within the horizon",
+    "suspended_days": "days of the project's run with the site suspended, within the "
+    "horizon [days]",
+    "force_majeure": "some suspension of the run at least force_majeure_days long, "
+    "within the horizon",
     "standby_usd": "standby x construction days idle [USD]",
     "delay_carry_usd": "(overhead + interest) x delay days [USD]",
     "detour_transport_usd": "transport x extra tonne-km of construction detours [USD]",
     "damage_usd": "damage of site attacks before first production [USD]",
     "cargo_damage_usd": "construction cargo lost in convoy attacks x material_usd_per_t [USD]",
+    "suspension_standby_usd": "standby x construction days suspended [USD]",
+    "remobilization_usd": "remobilization_usd x suspensions that start before first "
+    "production [USD]",
     "opex_extra_usd": "transport on operations detours + site-attack damage after first "
-    "production + consumables destroyed in convoy attacks [USD, undiscounted]",
+    "production + consumables destroyed in convoy attacks + remobilization of suspensions "
+    "after first production [USD, undiscounted]",
     "mitigation_cost_usd": "escort x convoys (when escorted, each discounted from its departure) "
     "+ the one-off mitigation cost [USD, present value]",
     "debt_shortfall_years": "whole years in which export revenue x cash margin < debt service",
@@ -132,6 +151,7 @@ DRIVER_CAUSES = (
     "stress_closure",
     "blackout",
     "site_attack",
+    "suspension",
     "other",
 )
 OUTCOME_COLUMNS |= {
@@ -186,6 +206,8 @@ METRICS = (
     "site_isolated_days",
     "site_blackout_days",
     "attacks",
+    "suspensions",
+    "suspended_days",
     "mitigation_cost_usd",
 )
 
@@ -290,7 +312,14 @@ class ChunkModel:
         rows = self.propagate(hazard)
         frame = pd.DataFrame(rows, columns=self.columns)
         return frame.astype(
-            {"replication": np.int64, "attacks": np.int64, "debt_shortfall_mask": np.int64}
+            {
+                "replication": np.int64,
+                "attacks": np.int64,
+                "suspensions": np.int64,
+                "suspended_days": np.float64,
+                "force_majeure": np.bool_,
+                "debt_shortfall_mask": np.int64,
+            }
         )
 
     def _attribute(
@@ -331,11 +360,14 @@ class ChunkModel:
                     districts = self._seg_districts[held]
             elif held == HELD_BY_SITE_ATTACK:
                 name = "site_attack"
+            elif held == HELD_BY_SUSPENSION:
+                # the triggering event is always in the site's district
+                name = "suspension"
             elif held in (HELD_BY_BLACKOUT, HELD_BY_BLACKOUT_WORK):
                 name = "blackout"
             else:
                 name = "other"
-            if name in ("site_attack", "blackout") and site_district is not None:
+            if name in ("site_attack", "blackout", "suspension") and site_district is not None:
                 districts = [site_district]
             if held >= 0 or held == HELD_BY_BLACKOUT:  # what can leave a stock rebuilding
                 last = (name, districts)
@@ -417,15 +449,26 @@ class ChunkModel:
                     else None
                 )
                 oplan = operations_plan(scenario, p, net, hazard, events.theta)
-                sched = site_schedule(b.site_district, b.port_district, events, b.standdowns)
+                values = ProjectValues(p, hazard, events.theta)
+                susp = suspensions(values, p.suspension, b.site_district, events, horizon)
+                sched = site_schedule(
+                    b.site_district,
+                    b.port_district,
+                    events,
+                    b.standdowns,
+                    susp.spans,
+                    _remobilization_days(p, values),
+                )
                 rh = replication_hazard(net, events, sched)
                 r = simulate_project(rh, cplan, oplan)
                 self.simpy_events += r.simpy_events
                 self.convoys += r.convoys
                 plan = self._plan(cplan, oplan)
-                values = ProjectValues(p, hazard, events.theta)
                 attacks = events.attacks
-                m = money(p, values, r, plan, oplan, site_attacks(b.site_district, events))
+                run_spans = susp.within(b.start, horizon)
+                m = money(
+                    p, values, r, plan, oplan, site_attacks(b.site_district, events), run_spans
+                )
                 short, short_mask = debt_shortfalls(p, values, r, scenario)
                 iso = isolated_days_packed(
                     *rh.packed(),
@@ -461,11 +504,17 @@ class ChunkModel:
                         r.convoys_delayed,
                         r.convoy_wait_days,
                         r.convoy_losses,
+                        len(run_spans),
+                        sum((e - s for s, e in run_spans), 0.0),
+                        p.suspension is not None
+                        and any(e - s >= p.suspension.force_majeure_days for s, e in run_spans),
                         m.standby,
                         m.delay_carry,
                         m.build_transport,
                         m.build_damage,
                         m.build_cargo,
+                        m.suspension_standby,
+                        m.remobilization,
                         m.opex_extra,
                         m.mitigation,
                         short,
@@ -487,6 +536,8 @@ class Money(NamedTuple):
     build_transport: float  # transport on construction detours
     build_damage: float  # site-attack damage before first production
     build_cargo: float  # construction cargo destroyed in convoy attacks
+    suspension_standby: float  # standby x suspended construction days
+    remobilization: float  # remobilization of suspensions before first production
     opex_extra: float  # transport on operations detours, damage and consumables destroyed
     # after first production
     mitigation: float  # escorts x convoys (present value) + one-off mitigation cost
@@ -500,6 +551,8 @@ class Money(NamedTuple):
             + self.build_transport
             + self.build_damage
             + self.build_cargo
+            + self.suspension_standby
+            + self.remobilization
         )
 
 
@@ -510,11 +563,13 @@ def money(
     plan: ProjectResult,
     ops: OperationsPlan,
     site_hits: np.ndarray,
+    suspended: Sequence[tuple[float, float]] = (),
 ) -> Money:
     """Cost items, mitigation cost and NPV loss of run ``r`` against ``plan``.
 
     ``site_hits`` are the replication's attacks on the site (records with
-    ``day`` and ``mark``).
+    ``day`` and ``mark``); ``suspended`` the merged suspensions of the
+    project's run (cut to it, :meth:`riskmc.supply.project.Suspensions.within`).
     """
     c = project.costs
     standby = value("costs.standby_usd_per_day", c.standby_usd_per_day)
@@ -555,6 +610,18 @@ def money(
         else:
             ops_cargo += usd_per_t * pile["lost_t"]
         pv += usd_per_t * pile["lost_pv_t"]
+    # standby while suspended in construction (the plan has no suspension), and a
+    # remobilization per suspension, paid on the day it starts
+    pv += standby * sum(present_value(rate, a, b) for a, b in r.suspended_build_spans)
+    build_remob = ops_remob = 0.0
+    if project.suspension is not None and suspended:
+        remob = value("suspension.remobilization_usd", project.suspension.remobilization_usd)
+        for day, _ in suspended:
+            if day < built:
+                build_remob += remob
+            else:
+                ops_remob += remob
+            pv += remob * present_value(rate, day)
     escorts = value("costs.escort_usd_per_convoy", c.escort_usd_per_convoy)
     mitigation = value("costs.mitigation_usd", c.mitigation_usd)
     if project.logistics.escorted:
@@ -565,10 +632,18 @@ def money(
         build_transport=tkm * r.build_detour_tkm,
         build_damage=build_damage,
         build_cargo=build_cargo,
-        opex_extra=tkm * (r.detour_tkm - r.build_detour_tkm) + ops_damage + ops_cargo,
+        suspension_standby=standby * r.suspended_build_days,
+        remobilization=build_remob,
+        opex_extra=tkm * (r.detour_tkm - r.build_detour_tkm) + ops_damage + ops_cargo + ops_remob,
         mitigation=mitigation,
         npv_loss=pv,
     )
+
+
+def _remobilization_days(project: Project, value: ProjectValues) -> float:
+    """Days at half rate after each suspension (0 without a ``suspension`` block)."""
+    s = project.suspension
+    return 0.0 if s is None else value("suspension.remobilization_days", s.remobilization_days)
 
 
 def _stalled(r: ProjectResult) -> float:

@@ -88,6 +88,7 @@ SUB_EVENT = 1
 # Buckets a day in the counting sort of attacks by time: finer buckets leave
 # fewer attacks out of order for the insertion pass after it.
 SORT_PER_DAY = 2
+_F32_BELOW_1 = 1.0 - 2.0**-24
 # Cells of a fatalities law's guide table (riskmc.hazard.severity.GUIDE).
 GUIDE = 1024
 # Buckets a piece in the counting sort of closure and blackout pieces.
@@ -658,8 +659,9 @@ def _severity_marks(a, rep, k0, k1, perm, code, n, out, n_out):  # type: ignore[
             rec.fatalities = a.st_attack_fatal[j]
         if a.watch[d]:
             us, ud, _, _ = uniform4(k0, k1, rep, a.s_susp[row], _plain(j), _plain(0))
-            rec.u_suspend = us
-            rec.u_days = ud
+            # stored in single precision: kept below 1 there (the largest float32 under 1)
+            rec.u_suspend = min(us, _F32_BELOW_1)
+            rec.u_days = min(ud, _F32_BELOW_1)
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")

@@ -31,6 +31,7 @@ from riskmc.network.compiled import _reopens, ship_held, unpack
 __all__ = [
     "EMPTY_T",
     "HELD_BY_BLACKOUT",
+    "HELD_BY_SUSPENSION",
     "N_OPS_PARAMS",
     "N_OPS_SLOTS",
     "N_SLOTS",
@@ -77,7 +78,8 @@ def stockout(
 STOCK, LEVEL, CONVOY_T, LOSS, RHO, N_PEND, DISPATCHED, DELIVERED, CONSUMED, LOST = range(10)
 CONVOYS, LOSSES, DELAYED, DETOUR_TKM, DETOUR_PV, INITIAL, PLANNED_KM = range(10, 17)
 NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT, CONVOYS_PV, BLOCK_HOLD, WAIT_DAYS, LOST_PV = range(17, 24)
-N_SLOTS = 24
+BLOCK_CODE = 24  # what blocked dispatch last (a HELD_BY_* code), while BLOCK_HOLD > 0
+N_SLOTS = 25
 #: Columns of a stockpile's rows of convoys on the road.
 PENDING_COLUMNS = 5
 #: A stock below this many tonnes is empty.
@@ -87,8 +89,13 @@ HELD_BY_BLACKOUT = -2
 #: "Held by" codes of lost output (beside a segment index): the tail of an earlier
 #: disruption, a stand-down after a site attack, and no disruption (e.g. export capacity).
 HELD_BY_NOTHING, HELD_BY_SITE_ATTACK, HELD_BY_CAPACITY = -1, -3, -5
+#: "Held by" code of a suspension (SPEC 3b): the site closed, or remobilizing after it.
+HELD_BY_SUSPENSION = -6
 #: Flags of a project's timeline (bits of its masks).
 STANDDOWN, BLACKOUT, BLOCKED, EXPORT_CLOSED, OPS_STANDDOWN = 1, 2, 4, 8, 16
+SUSPENDED, REMOB = 32, 64
+#: Share of the work and output while remobilizing after a suspension.
+REMOB_SHARE = 0.5
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -119,6 +126,7 @@ def stockpile_plan(
     until: float,
     can_dispatch: bool,
     block_hold: float,
+    block_code: int,
 ) -> float:
     """Send a regime's convoys into a stockpile's state; returns when the regime ends.
 
@@ -129,8 +137,9 @@ def stockpile_plan(
     road, one row ``(arrival day, tonnes arriving, tonnes loaded, held by
     segment, held until)`` each, the first ``st[N_PEND]`` rows valid; both
     are updated in place. What held a convoy most is the segment and end of
-    its longest wait for a closure, or ``HELD_BY_BLACKOUT`` when the convoy
-    leaves ``now`` after dispatch was blocked ``block_hold`` days, longer. The regime
+    its longest wait for a closure, or ``block_code`` (``HELD_BY_BLACKOUT``,
+    ``HELD_BY_SUSPENSION``) when the convoy leaves ``now`` after dispatch was
+    blocked ``block_hold`` days, longer. The regime
     ends at ``until``, at the earliest arrival of a hit convoy, or at a
     stock-out, whichever comes first; convoys leaving before that are kept.
     """
@@ -167,7 +176,7 @@ def stockpile_plan(
             pend[row, 1] = c * (1.0 - st[LOSS]) ** h
             pend[row, 2] = c
             if t == now and block_hold > w:
-                held, held_until = HELD_BY_BLACKOUT, now
+                held, held_until = block_code, now
             pend[row, 3] = held
             pend[row, 4] = held_until
             departs[n] = t
@@ -253,14 +262,18 @@ def pile_plan(
     rate: float,
     until: float,
     can_dispatch: bool,
+    hold_code: int,
 ) -> float:
     """One regime of a stockpile: :func:`stockpile_plan`, keeping count of blocked dispatch.
 
     ``st[BLOCK_HOLD]`` is how long dispatch has been blocked up to ``now``:
     the first convoy to leave after a block learns it (what held it), and
-    a blocked regime adds its length.
+    a blocked regime adds its length. ``hold_code`` is what blocks this
+    regime's dispatch when ``can_dispatch`` is false (``HELD_BY_BLACKOUT``,
+    ``HELD_BY_SUSPENSION``); the last block's code is the one the convoy learns.
     """
     hold = st[BLOCK_HOLD]
+    code = int(st[BLOCK_CODE])
     st[BLOCK_HOLD] = 0.0
     if rate <= 0.0 and (
         not can_dispatch or st[STOCK] + st[IN_TRANSIT] + st[CONVOY_T] > st[LEVEL] + 1e-9
@@ -285,9 +298,11 @@ def pile_plan(
             until,
             can_dispatch,
             hold,
+            code,
         )
     if not can_dispatch:
         st[BLOCK_HOLD] = hold + (end - now)
+        st[BLOCK_CODE] = hold_code
     return float(end)
 
 
@@ -409,15 +424,19 @@ def _held_output(
 ) -> tuple[float, float]:
     """What holds output below what the mine could make now: ``(held by, until)``.
 
-    A stand-down (``HELD_BY_SITE_ATTACK``); consumables run out (what held
+    A suspension (``HELD_BY_SUSPENSION``); a stand-down
+    (``HELD_BY_SITE_ATTACK``); consumables run out (what held
     the next consumables convoy, as for a construction stall, the convoys
     sent at ``now`` included; with none on the road, ``HELD_BY_BLACKOUT``
     while dispatch is blocked); or storage
     full while the export is stopped: the closure on the export route (every
     segment for rail, the first for road) that reopens last, or
-    ``HELD_BY_BLACKOUT`` when road convoys wait for mobile data.
-    ``HELD_BY_CAPACITY`` otherwise (storage full with the export running).
+    ``HELD_BY_BLACKOUT`` when road convoys wait for mobile data; the half
+    rate of a remobilization (``HELD_BY_SUSPENSION``). ``HELD_BY_CAPACITY``
+    otherwise (storage full with the export running).
     """
+    if (mask & SUSPENDED) != 0:
+        return float(HELD_BY_SUSPENSION), now
     if (mask & OPS_STANDDOWN) != 0:
         return float(HELD_BY_SITE_ATTACK), now
     if starved:
@@ -442,6 +461,8 @@ def _held_output(
             return held, last
         if not rail and not can_dispatch:
             return float(HELD_BY_BLACKOUT), now
+    if (mask & REMOB) != 0:
+        return float(HELD_BY_SUSPENSION), now
     return float(HELD_BY_CAPACITY), now
 
 
@@ -490,7 +511,9 @@ def operate_step(
     cap = par[P_CAP]
     load = par[P_LOAD]
     rail = par[P_RAIL] != 0.0
-    can_dispatch = not (par[P_COMMS] != 0.0 and (mask & BLOCKED) != 0)
+    # a suspended site sends and loads nothing, whatever the comms rule
+    suspended = (mask & SUSPENDED) != 0
+    can_dispatch = not suspended and not (par[P_COMMS] != 0.0 and (mask & BLOCKED) != 0)
     road_out = not rail and can_dispatch and (mask & EXPORT_CLOSED) == 0
     storage = ost[O_STORAGE]
     if road_out and storage >= load - EMPTY_T:
@@ -502,11 +525,13 @@ def operate_step(
         ost[O_N_DEPARTS] = nd + ready
         storage = max(storage - ready * load, 0.0)
     starved = full_q > 0 and st[STOCK] <= EMPTY_T
-    q = 0.0 if ((mask & OPS_STANDDOWN) != 0 or starved) else full_q
+    q = 0.0 if ((mask & OPS_STANDDOWN) != 0 or starved or suspended) else full_q
+    if (mask & REMOB) != 0:
+        q *= REMOB_SHARE
     # trains run on the railway's own signalling: a mobile-data blackout does not hold them;
     # while concentrate waits in storage they run at the surge rate, else at the service's
     export = surge = 0.0
-    if rail and (mask & EXPORT_CLOSED) == 0:
+    if rail and (mask & EXPORT_CLOSED) == 0 and not suspended:
         export, surge = par[P_TRAIN_RATE], par[P_SURGE_RATE]
     if storage >= cap - EMPTY_T and q > surge:
         q = surge
@@ -523,9 +548,11 @@ def operate_step(
     elif d_storage < 0:
         t_level, level = now + storage / -d_storage, 0.0
     limit = min(until, t_level)
+    hold_code = HELD_BY_SUSPENSION if suspended else HELD_BY_BLACKOUT
     end = pile_plan(
-        floats, ints, allow, inbound, port, site, st, pend, now, use, limit, can_dispatch
-    )
+        floats, ints, allow, inbound, port, site, st, pend, now, use, limit, can_dispatch,
+        hold_code,
+    )  # fmt: skip
     if q < full_q:  # after the regime's convoys are sent: one of them may end a stock-out
         held, held_until = _held_output(
             floats, ints, st, pend, export_route, mask, rail, can_dispatch, starved, storage,

@@ -46,6 +46,16 @@ Operations (from first production, or day 0 for an operating mine, to the horizo
     in storage) while the first segment of their route is closed and no open
     detour exists; otherwise they wait or detour like any shipment.
     ``turnaround_days`` does not enter this flow model.
+
+Suspensions (SPEC.md, "Suspensions: the long stops")
+    While the site is suspended it is closed: no construction work, no
+    production, no loading of exports (the rail flow stops, no road export
+    convoy leaves), and no convoy leaves for the site, whatever
+    ``dispatch_needs_comms`` says; shipments already on the road arrive. A
+    stand-down inside a suspension changes nothing more. For
+    ``remobilization_days`` after each suspension, work and production run at
+    half rate (times the blackout productivity during a blackout). Delay and
+    lost output of both are held by ``HELD_BY_SUSPENSION``.
 """
 
 from __future__ import annotations
@@ -76,6 +86,7 @@ __all__ = [
     "HELD_BY_CAPACITY",
     "HELD_BY_NOTHING",
     "HELD_BY_SITE_ATTACK",
+    "HELD_BY_SUSPENSION",
     "ConstructionPlan",
     "Hazard",
     "OperationsPlan",
@@ -88,6 +99,7 @@ __all__ = [
 _EPS = kern.EMPTY_T  # tonnes: a stock below this is empty
 _STANDDOWN, _BLACKOUT, _BLOCKED = kern.STANDDOWN, kern.BLACKOUT, kern.BLOCKED
 _EXPORT_CLOSED, _OPS_STANDDOWN = kern.EXPORT_CLOSED, kern.OPS_STANDDOWN
+_SUSPENDED, _REMOB = kern.SUSPENDED, kern.REMOB
 _RAMP_STEP_DAYS = 30.0
 #: Codes of what held construction, beside a segment index (see ProjectResult.delay_causes).
 HELD_BY_NOTHING = -1  # a stall ended by a convoy that nothing held (e.g. after a lost cargo)
@@ -95,21 +107,25 @@ HELD_BY_BLACKOUT = kern.HELD_BY_BLACKOUT  # a convoy whose dispatch a blackout h
 HELD_BY_SITE_ATTACK = -3  # a stand-down after an attack on the site
 HELD_BY_BLACKOUT_WORK = -4  # work slowed by a blackout of the site's district
 HELD_BY_CAPACITY = kern.HELD_BY_CAPACITY  # output held by no disruption (export capacity)
+HELD_BY_SUSPENSION = kern.HELD_BY_SUSPENSION  # the site suspended, or remobilizing after it
 
 
 @dataclass(frozen=True)
 class SiteSchedule:
-    """When the site stands down or is blacked out, and when dispatch is blocked.
+    """When the site stands down, is blacked out or suspended, and when dispatch is blocked.
 
     Each argument is a sequence of ``(start, end)`` days, possibly overlapping;
     ``standdowns`` apply during construction, ``ops_standdowns`` during
-    operations.
+    operations, the others to both. While ``suspended`` the site is closed;
+    while ``remobilizing`` (and not suspended) work and output run at half rate.
     """
 
     site_blackouts: Sequence[tuple[float, float]] = ()
     standdowns: Sequence[tuple[float, float]] = ()
     dispatch_blocked: Sequence[tuple[float, float]] = ()
     ops_standdowns: Sequence[tuple[float, float]] | None = None  # None: ``standdowns``
+    suspended: Sequence[tuple[float, float]] = ()  # the site closed (SPEC 3b)
+    remobilizing: Sequence[tuple[float, float]] = ()  # work and output at half rate after one
 
 
 @dataclass(frozen=True)
@@ -215,6 +231,7 @@ class ProjectResult:
     finish: float = math.nan
     material_stall_days: float = 0.0
     standdown_days: float = 0.0
+    suspended_build_days: float = 0.0  # construction days with the site suspended
     blackout_days: float = 0.0  # of the site's district, over the project's whole run
     convoys: int = 0
     convoys_pv: float = 0.0  # each convoy's departure discounted to day 0 at the project's rate
@@ -233,6 +250,8 @@ class ProjectResult:
     stockpiles: dict[str, dict[str, float]] = field(default_factory=dict)
     storage_t: float = 0.0
     stall_spans: list[tuple[float, float]] = field(default_factory=list)
+    # construction regimes with the site suspended (standby, as for a stall)
+    suspended_build_spans: list[tuple[float, float]] = field(default_factory=list)
     # (held by, until, days of delay): a segment index and the end of the closure that held
     # the convoy ending a stall, or one of the HELD_BY_* codes
     delay_causes: list[tuple[int, float, float]] = field(default_factory=list)
@@ -351,8 +370,18 @@ class _Stockpile:
         row = self.pend[int(np.argmin(self.pend[:n, 0]))]
         return int(row[3]), float(row[4])
 
-    def plan(self, now: float, rate: float, until: float, can_dispatch: bool) -> float:
-        """Send this regime's convoys; returns when the regime ends."""
+    def plan(
+        self,
+        now: float,
+        rate: float,
+        until: float,
+        can_dispatch: bool,
+        hold_code: int = HELD_BY_BLACKOUT,
+    ) -> float:
+        """Send this regime's convoys; returns when the regime ends.
+
+        ``hold_code`` is what keeps convoys from leaving when ``can_dispatch`` is false.
+        """
         run = self.run
         return float(
             kern.pile_plan(
@@ -368,6 +397,7 @@ class _Stockpile:
                 rate,
                 until,
                 can_dispatch,
+                hold_code,
             )
         )
 
@@ -467,15 +497,22 @@ def _construct(
     r = run.result
     need = plan.need_t_per_day
     pile = run.piles["material"]
-    used_flags = (
-        (_STANDDOWN, _BLACKOUT, _BLOCKED) if plan.dispatch_needs_comms else (_STANDDOWN, _BLACKOUT)
+    used_flags = (_STANDDOWN, _BLACKOUT, _SUSPENDED, _REMOB)
+    timeline = run.phase_timeline(
+        (*used_flags, _BLOCKED) if plan.dispatch_needs_comms else used_flags
     )
-    timeline = run.phase_timeline(used_flags)
     progress = 0.0
     while progress < plan.planned_days:
         now = env.now
         mask, until = timeline.at(now)
-        p = 0.0 if mask & _STANDDOWN else (plan.blackout_productivity if mask & _BLACKOUT else 1.0)
+        suspended = bool(mask & _SUSPENDED)
+        # productivity before and after a remobilization's half rate
+        base = (
+            0.0
+            if mask & (_STANDDOWN | _SUSPENDED)
+            else (plan.blackout_productivity if mask & _BLACKOUT else 1.0)
+        )
+        p = base * kern.REMOB_SHARE if mask & _REMOB else base
         stalled = p > 0 and pile.stock <= _EPS
         rate = need * p if p > 0 and not stalled else 0.0
         t_done = now + (plan.planned_days - progress) / p if rate > 0 else math.inf
@@ -483,8 +520,9 @@ def _construct(
         until = min(until, pile.next_lossy())
         if stalled:
             until = min(until, pile.next_arrival())
-        blocked = plan.dispatch_needs_comms and bool(mask & _BLOCKED)
-        end = pile.plan(now, rate, until, not blocked)
+        blocked = suspended or (plan.dispatch_needs_comms and bool(mask & _BLOCKED))
+        hold_code = HELD_BY_SUSPENSION if suspended else HELD_BY_BLACKOUT
+        end = pile.plan(now, rate, until, not blocked, hold_code)
         run.check_progress(now, end)
         held = pile.held_next() if stalled else (-1, 0.0)
         yield env.timeout(end - now)
@@ -493,16 +531,25 @@ def _construct(
             # what this regime costs the schedule, and what held it (driver attribution)
             if stalled:
                 r.delay_causes.append((held[0], held[1], end - now))
+            elif suspended:
+                r.delay_causes.append((HELD_BY_SUSPENSION, now, end - now))
             elif p == 0:
                 r.delay_causes.append((HELD_BY_SITE_ATTACK, now, end - now))
-            elif p < 1:
-                r.delay_causes.append((HELD_BY_BLACKOUT_WORK, now, (1 - p) * (end - now)))
+            else:
+                if base < 1:
+                    r.delay_causes.append((HELD_BY_BLACKOUT_WORK, now, (1 - base) * (end - now)))
+                if p < base:
+                    r.delay_causes.append((HELD_BY_SUSPENSION, now, (base - p) * (end - now)))
         progress = plan.planned_days if end >= t_done else progress + used / need
         if stalled:
             r.material_stall_days += end - now
+        elif suspended:
+            r.suspended_build_days += end - now
+            if end > now:
+                r.suspended_build_spans.append((now, end))
         elif p == 0:
             r.standdown_days += end - now
-        if (stalled or p == 0) and end > now:
+        if (stalled or (p == 0 and not suspended)) and end > now:
             r.stall_spans.append((now, end))
     r.finish = env.now
 
@@ -513,7 +560,7 @@ def _operate(
     """Operations to the horizon: one compiled step (:func:`kernels.operate_step`) per regime."""
     r = run.result
     pile = run.piles["consumables"]
-    used_flags = (_OPS_STANDDOWN, _EXPORT_CLOSED)
+    used_flags = (_OPS_STANDDOWN, _EXPORT_CLOSED, _SUSPENDED, _REMOB)
     timeline = run.phase_timeline(
         (*used_flags, _BLOCKED) if plan.dispatch_needs_comms else used_flags
     )
@@ -680,6 +727,8 @@ def simulate_project(
         _BLACKOUT: sched.site_blackouts,
         _BLOCKED: sched.dispatch_blocked,
         _OPS_STANDDOWN: sched.standdowns if sched.ops_standdowns is None else sched.ops_standdowns,
+        _SUSPENDED: sched.suspended,
+        _REMOB: sched.remobilizing,
     }
     if operations is not None:
         # rail: the flow stops while any segment of the export route is closed;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 
@@ -11,20 +12,23 @@ from riskmc.hazard.inputs import CAUSES, TARGETS
 from riskmc.hazard.sample import HazardSample, ReplicationEvents
 from riskmc.network import CorridorNetwork
 from riskmc.network.compiled import SegmentTimes
-from riskmc.scenario.distributions import Param, param_mean
-from riskmc.scenario.schema import Project, Scenario
+from riskmc.scenario.distributions import Param, param_mean, param_quantile
+from riskmc.scenario.schema import Project, Scenario, Suspension
 from riskmc.supply.model import ConstructionPlan, Hazard, OperationsPlan, SiteSchedule
 
 __all__ = [
     "ProjectValues",
+    "Suspensions",
     "construction_plan",
     "district_of",
     "exposure_districts",
     "operations_plan",
+    "remobilizations",
     "replication_hazard",
     "site_attacks",
     "site_schedule",
     "standdown_days",
+    "suspensions",
     "year_starts",
 ]
 
@@ -170,12 +174,15 @@ def site_schedule(
     port_district: int | None,
     events: ReplicationEvents,
     standdown_days: float | tuple[float, float],
+    suspended: Sequence[tuple[float, float]] = (),
+    remobilization_days: float = 0.0,
 ) -> SiteSchedule:
     """Blackouts of the site's district, stand-downs after site attacks, dispatch blocks.
 
     ``standdown_days`` is one number, or (construction, operations) as from
     :func:`standdown_days`. Districts are indices (:func:`district_of`),
-    computed once per scenario.
+    computed once per scenario. ``suspended`` are the merged suspensions
+    (:func:`suspensions`), each followed by ``remobilization_days`` at half rate.
     """
     blk = events.blackouts
     site_blk = blk[blk["key"] == site_district] if site_district is not None else blk[:0]
@@ -193,6 +200,8 @@ def site_schedule(
         standdowns=[(float(t), float(t) + build) for t in days],
         dispatch_blocked=blocked,
         ops_standdowns=[(float(t), float(t) + ops) for t in days],
+        suspended=tuple(suspended),
+        remobilizing=tuple(remobilizations(suspended, remobilization_days)),
     )
 
 
@@ -210,3 +219,113 @@ def replication_hazard(
         SegmentTimes.of(n, hit["key"], hit["start"]),
         schedule,
     )
+
+
+class Suspensions(NamedTuple):
+    """A project's suspensions in one replication (SPEC 3b).
+
+    ``spans`` are the merged suspensions ``(start, end)`` [days], in order,
+    each ending at the horizon at the latest; ``triggers`` is the number of
+    events that suspended the site (a merged suspension can hold several).
+    """
+
+    spans: tuple[tuple[float, float], ...] = ()
+    triggers: int = 0
+
+    def within(self, start: float, end: float) -> tuple[tuple[float, float], ...]:
+        """The merged suspensions that overlap ``[start, end)``, cut to it."""
+        return tuple((max(s, start), min(e, end)) for s, e in self.spans if e > start and s < end)
+
+
+def _suspends(u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Which events suspend: a drawn uniform (-1 or NaN: not drawn) below its probability.
+
+    A probability of 1 always suspends (a single-precision uniform can round to 1).
+    """
+    u = u.astype(np.float64)
+    out: np.ndarray = (u >= 0) & ((u < p) | (p >= 1))
+    return out
+
+
+def suspensions(
+    values: ProjectValues,
+    suspension: Suspension | None,
+    site_district: int | None,
+    events: ReplicationEvents,
+    horizon: float,
+) -> Suspensions:
+    """The replication's suspensions of a project: qualifying events that suspend, merged.
+
+    Every event lies in the site's district: an attack on the site with at
+    least ``site_attack.min_fatalities`` deaths, any attack with at least
+    ``district_attack.min_fatalities``, a campaign that the district joins.
+    An event suspends when its uniform ``u_suspend`` (drawn in the hazard
+    stage, from the suspension stream; -1 where not drawn) is below the
+    trigger's probability; an
+    attack that qualifies under both attack rules is one event, and suspends
+    with the larger of the two probabilities (one draw, so the rules do not
+    add up to a second chance). Its length is the ``u_days``-quantile of
+    ``suspension.days``. A suspension that starts while another runs extends
+    it to the later end; none runs past ``horizon``.
+
+    Parameters
+    ----------
+    values : ProjectValues
+        The project's parameters for the replication (the trigger probabilities).
+    suspension : Suspension or None
+        The project's ``suspension`` block; None: no suspension.
+    site_district : int or None
+        Index of the site's district (:func:`district_of`).
+    events : ReplicationEvents
+    horizon : float
+        [days from the scenario's start]
+
+    Returns
+    -------
+    Suspensions
+    """
+    if suspension is None or site_district is None:
+        return Suspensions()
+    days: list[float] = []  # the day and the uniform of its length, of each event that suspends
+    u_days: list[float] = []
+    att = events.attacks
+    att = att[att["district"] == site_district]
+    if len(att) and (suspension.site_attack or suspension.district_attack):
+        fatal = att["fatalities"]
+        p = np.zeros(len(att))
+        if (rule := suspension.site_attack) is not None:
+            prob = values("suspension.site_attack.probability", rule.probability)
+            hit = (att["target"] == _SITE) & (fatal >= rule.min_fatalities)
+            p = np.where(hit, np.maximum(p, prob), p)
+        if (rule := suspension.district_attack) is not None:
+            prob = values("suspension.district_attack.probability", rule.probability)
+            p = np.where(fatal >= rule.min_fatalities, np.maximum(p, prob), p)
+        hit = _suspends(att["u_suspend"], p)
+        days += att["day"][hit].tolist()
+        u_days += att["u_days"][hit].tolist()
+    if suspension.campaign is not None:
+        joins = events.joins
+        joins = joins[joins["district"] == site_district]
+        prob = values("suspension.campaign.probability", suspension.campaign.probability)
+        hit = _suspends(joins["u_suspend"], np.full(len(joins), prob))
+        days += joins["day"][hit].tolist()
+        u_days += joins["u_days"][hit].tolist()
+    spans: list[tuple[float, float]] = []
+    triggers = 0
+    for day, u in sorted(zip(days, u_days, strict=True)):
+        if day >= horizon:
+            break
+        triggers += 1
+        end = min(day + param_quantile(suspension.days, u), horizon)
+        if spans and day <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((day, end))
+    return Suspensions(tuple(spans), triggers)
+
+
+def remobilizations(spans: Sequence[tuple[float, float]], days: float) -> list[tuple[float, float]]:
+    """Half-rate spans ``(end, end + days)`` after each merged suspension [days]."""
+    if not days > 0:  # NaN too
+        return []
+    return [(e, e + days) for _, e in spans]
