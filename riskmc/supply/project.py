@@ -325,7 +325,11 @@ def suspensions(
 
 
 def remobilizations(spans: Sequence[tuple[float, float]], days: float) -> list[tuple[float, float]]:
-    """Half-rate spans ``(end, end + days)`` after each merged suspension [days]."""
+    """Half-rate spans after each merged suspension [days].
+
+    Each lasts ``days``, or as long as the suspension itself if that is
+    shorter: staff who left for three days are back in less than a month.
+    """
     if not days > 0:  # NaN too
         return []
-    return [(e, e + days) for _, e in spans]
+    return [(e, e + min(days, e - s)) for s, e in spans]

@@ -43,6 +43,8 @@ def _scenario(process: str, rate_factor: float = 1.0, **hazard):
     )
     h.update(hazard)
     h["campaigns"]["rate_per_year"] = 0.0
+    # the calibration fits no regimes (yet): the synthetic events come from one rate
+    h["regimes"] = None
     for d in doc["districts"]:
         d["attacks_per_year"] = d["attacks_per_year"] * rate_factor
     return scenario_from_dict(doc)

@@ -58,8 +58,10 @@ def test_default_scenario_outcomes_are_sane():
     o = o[o["project"] == "Reko Diq"]
     assert (o["delay_days"] >= -1e-9).all()
     assert (o["stall_days"] >= 0).all()
-    # delay is stalls plus the work lost to blackout productivity (0.8), no more
+    # delay is stalls plus the work lost to blackout productivity (0.8), suspensions and
+    # their half-rate remobilisations (30 days at most each), no more
     upper = o["stall_days"] + 0.2 * o["site_blackout_days"] + 1.0
+    upper += o["suspended_days"] + 0.5 * 30 * o["suspensions"]
     assert (o["delay_days"] <= upper).all()
     s = r.summary()
     p = s[(s["metric"] == "delay_days") & (s["project"] == "Reko Diq")]

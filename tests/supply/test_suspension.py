@@ -129,7 +129,8 @@ def test_a_suspension_starting_in_another_extends_it_and_the_horizon_ends_it():
     assert got.spans == ((10.0, 65.0), (1820.0, 1826.0))
     assert got.triggers == 5
     assert got.within(20.0, 1823.0) == ((20.0, 65.0), (1820.0, 1823.0))
-    assert remobilizations(got.spans, 7.0) == [(65.0, 72.0), (1826.0, 1833.0)]
+    # each remobilisation lasts the given days, or as long as its suspension if shorter
+    assert remobilizations(got.spans, 7.0) == [(65.0, 72.0), (1826.0, 1832.0)]
     assert remobilizations(got.spans, 0.0) == []
 
 
