@@ -91,3 +91,66 @@ def test_run_refuses_absurd_or_ignored_replication_settings(args, message):
     assert result.stderr.startswith(message)
     assert result.stderr.count("\n") == 1
     assert result.stdout == ""  # refused before any work
+
+
+SUSPENSION = {
+    "site_attack": {"min_fatalities": 1, "probability": 0.3},
+    "days": {"dist": "lognormal", "median": 30, "sigma": 1.6},
+}
+TWO_STATES = [
+    {"name": "calm", "mean_days": 540, "multiplier": 0.6},
+    {"name": "offensive", "mean_days": 120, "multiplier": 2.5},
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["projects"][0].update(
+                suspension={**SUSPENSION, "site_attack": {"min_fatalities": -1, "probability": 0.3}}
+            ),
+            "projects[0].suspension.site_attack.min_fatalities: must be >= 0, got -1",
+        ),
+        (
+            lambda d: d["projects"][0].update(
+                suspension={**SUSPENSION, "campaign": {"probability": 1.5}}
+            ),
+            "projects[0].suspension.campaign.probability: must be <= 1, got 1.5",
+        ),
+        (
+            lambda d: d["hazard"].update(
+                regimes={"states": [{**TWO_STATES[0], "mean_days": 0}, TWO_STATES[1]]}
+            ),
+            "hazard.regimes.states[0].mean_days: must be > 0, got 0",
+        ),
+        (
+            lambda d: d["hazard"].update(regimes={"states": TWO_STATES[:1]}),
+            "hazard.regimes.states: needs at least 2 items, got 1",
+        ),
+        (
+            lambda d: d["hazard"].update(
+                regimes={
+                    "states": [*TWO_STATES, {**TWO_STATES[0], "name": "lull"}],
+                    "transitions": [[0, 0.5, 0.4], [0.5, 0, 0.5], [0.5, 0.5, 0]],
+                }
+            ),
+            "hazard.regimes.transitions[0]: must sum to 1, got 0.9",
+        ),
+        (
+            lambda d: d["hazard"].update(regimes={"start": "war", "states": TWO_STATES}),
+            "hazard.regimes.start: unknown state 'war' (use 'stationary' or one of calm, "
+            "offensive)",
+        ),
+        (
+            lambda d: d["hazard"].update(fatalities=-2),
+            "hazard.fatalities: must be >= 0, got -2",
+        ),
+    ],
+)
+def test_bad_tail_blocks_get_one_line(tiny_doc, write_yaml, edit, message):
+    edit(tiny_doc)
+    path = write_yaml(tiny_doc)
+    for command in (["validate", str(path)], ["run", str(path), "-n", "2", "--workers", "1"]):
+        line = _one_line(command)
+        assert line.startswith(f"error: {path}: {message}"), line

@@ -106,6 +106,8 @@ def _rule(err: ErrorDetails) -> str:
         return f"must be a finite number, got {got}"
     if kind == "string_type":
         return f"must be a string, got {got}"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} items, got {ctx.get('actual_length')}"
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "bool_type":

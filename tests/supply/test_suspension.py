@@ -421,3 +421,31 @@ def test_drivers_name_the_suspension_and_the_site_district():
     shares = driver_shares(out).set_index(["kind", "name"])["share"]
     assert shares[("cause", "suspension")] == pytest.approx(1.0)
     assert shares[("district", "alpha")] == pytest.approx(1.0)
+
+
+def test_tail_blocks_that_never_act_change_no_outcome():
+    """Common random numbers: fatalities drawn but no threshold reached, a campaign
+    probability of 0 and no regimes give the outcomes of the scenario without the blocks."""
+    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    doc["hazard"]["campaigns"]["rate_per_year"] = 1.0  # campaigns join Alpha: their draws too
+    base = scenario_from_dict(doc)
+    doc["hazard"]["fatalities"] = {"dist": "lognormal", "median": 2.0, "sigma": 1.0}
+    doc["projects"][0]["suspension"] = {
+        "site_attack": {"min_fatalities": 100_000, "probability": 1},
+        "district_attack": {"min_fatalities": 100_000, "probability": 1},
+        "campaign": {"probability": 0},
+        "days": {"dist": "lognormal", "median": 30, "sigma": 1.6},
+        "remobilization_days": 30,
+        "remobilization_usd": 1.0e7,
+    }
+    tail = scenario_from_dict(doc)
+    a = riskmc.simulate(base, 300, seed=4, workers=1).outcomes
+    b = riskmc.simulate(tail, 300, seed=4, workers=1).outcomes
+    assert a.columns.equals(b.columns)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert (b["suspensions"] == 0).all()
+    h = riskmc.sample_hazard(tail, 300, seed=4)
+    assert h.attacks["fatalities"].max() > 0  # the law was drawn
+    assert len(h.joins) > 0
