@@ -87,7 +87,7 @@ def main() -> None:
             sf,
             style,
             color="C0",
-            label=f"censored lognormal fit, {name} (median {fit.median:.0f} d, sigma {fit.sigma:.2f})",
+            label=f"lognormal fit, {name} (median {fit.median:.0f} d, sigma {fit.sigma:.2f})",
         )
     mx, mkm = kaplan_meier(lengths, running)
     ax.step(
@@ -108,15 +108,12 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(OUT, dpi=110)
     q = [mx[np.searchsorted(-mkm, -0.5)], mx[np.searchsorted(-mkm, -0.1)]]
-    print(
-        f"reference: n {len(t)}, censored {c.sum()}, median (KM) {x[np.searchsorted(-km, -0.5)]:.0f} d"
-    )
-    print(
-        f"fit all: median {fit_all.median:.1f} sigma {fit_all.sigma:.2f}; Pakistan: median {fit_pk.median:.1f} sigma {fit_pk.sigma:.2f}"
-    )
-    print(
-        f"model: {len(lengths)} suspensions ({running.sum()} running at the horizon), median {q[0]:.0f} d, P90 {q[1]:.0f} d"
-    )
+    median_ref = x[np.searchsorted(-km, -0.5)]
+    print(f"reference: n {len(t)}, censored {c.sum()}, median (KM) {median_ref:.0f} d")
+    print(f"fit all: median {fit_all.median:.1f} sigma {fit_all.sigma:.2f}")
+    print(f"fit Pakistan: median {fit_pk.median:.1f} sigma {fit_pk.sigma:.2f}")
+    print(f"model: {len(lengths)} suspensions ({running.sum()} running at the horizon)")
+    print(f"  median {q[0]:.0f} d, P90 {q[1]:.0f} d")
     for d in (30, 90, 365):
         ref_sf = km[np.searchsorted(x, d, side="right") - 1] if d >= x[0] else 1.0
         mod_sf = mkm[np.searchsorted(mx, d, side="right") - 1] if d >= mx[0] else 1.0
