@@ -79,6 +79,9 @@ def test_exceedance_plot_draws_the_curve_and_its_band():
     assert list(line.get_ydata()) == [0.6, 0.4, 0.2, 0.0]
     assert len(ax.collections) == 1  # the band
     assert ax.get_ylabel() == "P(delay_days > x)"
+    # the tail on a log axis down to 1e-3
+    assert ax.get_yscale() == "log"
+    assert ax.get_ylim()[0] == pytest.approx(1e-3)
     assert "Exceedance of delay_days: hand" in _texts(fig)
     assert "Wilson" in _texts(fig)
 

@@ -209,6 +209,31 @@ def test_report_gives_the_debt_shortfall_probability_by_year(report_html, defaul
         assert r[2].startswith(f"{100 * share:.1f} %"), r
 
 
+def test_report_gives_the_tail_with_the_shares_of_the_outcomes(report_html, default_result_dir):
+    o = SimulationResult.from_parquet(default_result_dir).outcomes
+    rows = _cells(report_html, "tail")
+    reko = o[o["project"] == "Reko Diq"]
+    events = [r[1] for r in rows if r[0] == "Reko Diq"]
+    assert events == [
+        "delay &gt; 90 d",
+        "delay &gt; 180 d",
+        "delay &gt; 365 d",
+        "force majeure",
+        "suspension",
+    ]
+    shares = [
+        (reko["delay_days"] > 90).mean(),
+        (reko["delay_days"] > 180).mean(),
+        (reko["delay_days"] > 365).mean(),
+        reko["force_majeure"].mean(),
+        (reko["suspensions"] > 0).mean(),
+    ]
+    for r, share in zip([r for r in rows if r[0] == "Reko Diq"], shares, strict=True):
+        assert r[2].startswith(f"{100 * share:.1f} %"), r
+    # Saindak, an operating mine, has no delay rows
+    assert [r[1] for r in rows if r[0] == "Saindak"] == ["force majeure", "suspension"]
+
+
 def test_cli_report_into_a_path_through_a_file_is_one_line(tiny_result, tmp_path):
     folder = tiny_result.to_parquet(tmp_path / "r")
     a_file = tmp_path / "afile"
