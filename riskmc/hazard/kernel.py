@@ -427,6 +427,16 @@ def _attack(
     return loc, n + 1
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _background_rate(a, th, rep, k0, k1, d, lam_factor):  # type: ignore[no-untyped-def]
+    """District ``d``'s background rate [1/day]: negbin's Gamma multiplier drawn here."""
+    lam = th[a.col_rate[d]] * th[G_MULT] / YEAR * lam_factor
+    if a.process == NEGBIN:
+        k = th[G_DISP]
+        lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], _plain(0), _plain(0)) / k
+    return lam
+
+
 @nb.njit(cache=True, error_model="numpy")
 def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: ignore[no-untyped-def]
     """Step 1: each district's background attacks, by exponential gaps.
@@ -436,10 +446,7 @@ def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: i
     """
     horizon = a.horizon
     for d in range(a.n_districts):
-        lam = th[a.col_rate[d]] * th[G_MULT] / YEAR * lam_factor
-        if a.process == NEGBIN:
-            k = th[G_DISP]
-            lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], _plain(0), _plain(0)) / k
+        lam = _background_rate(a, th, rep, k0, k1, d, lam_factor)
         if lam <= 0.0:
             continue
         stream = a.s_attack[d]
@@ -560,10 +567,7 @@ def _background_regimes(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, reg
     """
     horizon = a.horizon
     for d in range(a.n_districts):
-        lam = th[a.col_rate[d]] * th[G_MULT] / YEAR * lam_factor
-        if a.process == NEGBIN:
-            k = th[G_DISP]
-            lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], _plain(0), _plain(0)) / k
+        lam = _background_rate(a, th, rep, k0, k1, d, lam_factor)
         if lam <= 0.0:
             continue
         stream = a.s_attack[d]
