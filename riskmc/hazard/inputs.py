@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from riskmc.hazard.processes import ATTACK_PROCESSES
 from riskmc.hazard.rng import stream_id
-from riskmc.hazard.severity import fatalities_table, regime_arrays
+from riskmc.hazard.severity import GUIDE, fatalities_table, regime_arrays
 from riskmc.scenario.distributions import Fixed, Param, _Dist
 from riskmc.scenario.schema import (
     Scenario,
@@ -141,6 +141,7 @@ class HazardArrays(NamedTuple):
     fat_ptr: NDArray[np.int64]
     fat_cdf: NDArray[np.float64]
     fat_guide: NDArray[np.int32]
+    fat_cells: int  # cells of each law's guide table (riskmc.hazard.severity.GUIDE)
     s_fatal: NDArray[np.uint64]
     # suspensions: districts holding a site with a suspension block ("watched"),
     # whose attacks and campaign joins get two uniforms from streams of their own
@@ -442,6 +443,7 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         fat_guide=(
             np.concatenate([g for _, g in tables]) if tables else np.zeros(1, dtype=np.int32)
         ),
+        fat_cells=GUIDE,
         s_fatal=_streams("fatalities", mark_rows),
         fat_row_law=np.concatenate(
             [fat_law, fat_law, np.array([-2 if laws else -1], dtype=np.int64)]

@@ -63,7 +63,6 @@ from riskmc.hazard.rng import (
     seq_start,
     uniform4,
 )
-from riskmc.hazard.severity import GUIDE  # cells of a fatalities law's guide table
 
 # theta columns of the scalar parameters (riskmc.hazard.inputs.SCALARS).
 G_MULT, G_DISP, G_N, G_DECAY, G_SPILL = 0, 1, 2, 3, 4
@@ -594,14 +593,16 @@ def _background_regimes(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, reg
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _fatal(u: float, cdf: np.ndarray, guide: np.ndarray, lo: int, hi: int, g0: int) -> int:
-    """Deaths at uniform ``u``: the discrete CDF ``cdf[lo:hi]`` inverted by its guide table.
+def _fatal(u: float, cdf: np.ndarray, guide: np.ndarray, lo: int, g0: int, cells: int) -> int:
+    """Deaths at uniform ``u``: the discrete CDF at ``cdf[lo:]`` inverted by its guide table.
 
-    The guide ``guide[g0 : g0 + GUIDE + 1]`` brackets the answer for each cell
-    of ``u``; the bracket is searched by bisection, so a cell of the long tail
-    costs a few steps, not a walk. Most cells hold one count: no step at all.
+    The guide ``guide[g0 : g0 + cells + 1]`` brackets the answer for each of
+    ``cells`` cells of ``u``; the bracket is searched by bisection, so a cell
+    of the long tail costs a few steps, not a walk. Most cells hold one
+    count: no step at all. The number of cells comes with the tables (not a
+    constant compiled in), so a cached kernel always agrees with them.
     """
-    cell = min(int(u * GUIDE), GUIDE - 1)
+    cell = min(int(u * cells), cells - 1)
     a = int(guide[g0 + cell])
     b = int(guide[g0 + cell + 1])
     # the least k in [a, b] with cdf[k] > u
@@ -692,8 +693,8 @@ def _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out):  # type: ignore[n
         f = 0
         if law >= 0:
             uf = fu[np.uint64(offs_f[ur]) + uj]
-            lo, hi = a.fat_ptr[law], a.fat_ptr[law + 1]
-            f = _fatal(uf, a.fat_cdf, a.fat_guide, lo, hi, law * (GUIDE + 1))
+            g = a.fat_cells
+            f = _fatal(uf, a.fat_cdf, a.fat_guide, a.fat_ptr[law], law * (g + 1), g)
         rec.fatalities = f
         base, step = offs_s[ur], stride[ur]
         if ur == u_stress and not a.watch[int(rec.district)]:
