@@ -132,7 +132,8 @@ OUTCOME_COLUMNS = {
     "detour_transport_usd": "transport x extra tonne-km of construction detours [USD]",
     "damage_usd": "damage of site attacks before first production [USD]",
     "cargo_damage_usd": "construction cargo lost in convoy attacks x material_usd_per_t [USD]",
-    "suspension_standby_usd": "standby x construction days suspended [USD]",
+    "suspension_standby_usd": "standby x construction days suspended (the first "
+    "suspension.standby_days of each, if set) [USD]",
     "remobilization_usd": "remobilization_usd x suspensions that start before first "
     "production [USD]",
     "opex_extra_usd": "transport on operations detours + site-attack damage after first "
@@ -612,7 +613,8 @@ def money(
         pv += usd_per_t * pile["lost_pv_t"]
     # standby while suspended in construction (the plan has no suspension), and a
     # remobilization per suspension, paid on the day it starts
-    pv += standby * sum(present_value(rate, a, b) for a, b in r.suspended_build_spans)
+    charged = _standby_spans(project, value, r.suspended_build_spans, suspended)
+    pv += standby * sum(present_value(rate, a, b) for a, b in charged)
     build_remob = ops_remob = 0.0
     if project.suspension is not None and suspended:
         remob = value("suspension.remobilization_usd", project.suspension.remobilization_usd)
@@ -632,12 +634,37 @@ def money(
         build_transport=tkm * r.build_detour_tkm,
         build_damage=build_damage,
         build_cargo=build_cargo,
-        suspension_standby=standby * r.suspended_build_days,
+        suspension_standby=standby * sum(b - a for a, b in charged),
         remobilization=build_remob,
         opex_extra=tkm * (r.detour_tkm - r.build_detour_tkm) + ops_damage + ops_cargo + ops_remob,
         mitigation=mitigation,
         npv_loss=pv,
     )
+
+
+def _standby_spans(
+    project: Project,
+    value: ProjectValues,
+    build_spans: Sequence[tuple[float, float]],
+    suspended: Sequence[tuple[float, float]],
+) -> list[tuple[float, float]]:
+    """The suspended construction days that pay standby: the first ``standby_days`` of each.
+
+    ``build_spans`` are the construction stretches under suspension, ``suspended``
+    the merged suspensions; without ``suspension.standby_days`` every suspended
+    construction day pays standby.
+    """
+    s = project.suspension
+    if s is None or s.standby_days is None:
+        return list(build_spans)
+    cap = value("suspension.standby_days", s.standby_days)
+    windows = [(a, min(b, a + cap)) for a, b in suspended]
+    return [
+        (max(a, w0), min(b, w1))
+        for a, b in build_spans
+        for w0, w1 in windows
+        if min(b, w1) > max(a, w0)
+    ]
 
 
 def _remobilization_days(project: Project, value: ProjectValues) -> float:

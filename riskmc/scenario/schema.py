@@ -534,6 +534,11 @@ class Suspension(_Model):
     remobilization_usd: NonNegative = Field(
         default=0.0, description="Cost of demobilising and bringing staff back, per suspension."
     )
+    standby_days: Days | None = Field(
+        default=None,
+        description="Standby is paid for at most this many days of each suspension in "
+        "construction (then the contractors are demobilised); null: every day.",
+    )
     force_majeure_days: PlainDays = Field(
         default=90.0, description="A suspension at least this long counts as force majeure."
     )

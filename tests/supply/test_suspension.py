@@ -289,6 +289,18 @@ def test_force_majeure_and_costs(days, force_majeure):
     assert o["standby_usd"] == 0  # the stand-down lies inside the suspension
 
 
+@pytest.mark.parametrize("cap", [10.0, 25.0, 100.0])
+def test_standby_is_paid_for_the_first_standby_days_of_each_suspension(cap):
+    # two suspensions of 40 days, 100 days apart: each pays min(cap, 40) days of standby
+    o = _outcome(_quiet(("2026-09-01", 12), ("2026-12-10", 12), standby_days=cap))
+    assert o["suspensions"] == 2
+    assert o["delay_days"] == pytest.approx(2 * S, abs=1e-9)  # the delay does not change
+    assert o["suspension_standby_usd"] == pytest.approx(400_000 * 2 * min(cap, S), abs=0.005)
+    items = ["standby_usd", "delay_carry_usd", "suspension_standby_usd", "remobilization_usd"]
+    items += ["detour_transport_usd", "damage_usd", "cargo_damage_usd"]
+    assert sum(o[c] for c in items) == pytest.approx(o["capex_overrun_usd"], abs=0.005)
+
+
 def test_a_deadly_site_attack_in_operations_loses_its_days_of_output():
     o = _outcome(_quiet(("2029-03-01", 12), remobilization_usd=1.0e7))
     assert o["delay_days"] == 0
