@@ -182,3 +182,40 @@ def test_the_guide_tables_agree_with_the_kernel():
     u = np.concatenate([u, [0.0, cdf[0], cdf[3], np.nextafter(1.0, 0.0)]])
     got = [kernel._fatal.py_func(x, cdf, guide, 0, 0, severity.GUIDE) for x in u]
     assert got == np.searchsorted(cdf, u, side="right").tolist()
+
+
+def test_joins_and_suspension_uniforms(quiet):
+    quiet["districts"][0]["attacks_per_year"] = 30
+    quiet["districts"].append(
+        {
+            "name": "Beta",
+            "attacks_per_year": 30,
+            "targets": {"road": 0.0, "rail": 0.0, "site": 0.0, "other": 1.0},
+        }
+    )
+    quiet["network"]["places"].append({"name": "Town", "district": "Beta", "kind": "town"})
+    quiet["network"]["segments"].append(
+        {"name": "R2", "mode": "road", "from": "Mine", "to": "Town", "km": 50, "kmh": 40,
+         "districts": ["Beta"]}
+    )  # fmt: skip
+    quiet["hazard"]["campaigns"].update(
+        rate_per_year=2.0, join_probability={"default": 0.0, "Alpha": 1.0}
+    )
+    doc = quiet
+    doc["projects"] = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"])["projects"])
+    doc["projects"][0]["suspension"] = {"campaign": {"probability": 0.5}, "days": 30}
+    h = riskmc.sample_hazard(build(doc), 200, seed=12)
+    # Alpha (the site's district) joins every campaign, Beta none
+    joins = h.joins
+    assert len(joins) == len(h.campaigns) > 100
+    assert (joins["district"] == "Alpha").all()
+    assert (joins["day"].to_numpy() == h.campaigns["start"].to_numpy()).all()
+    j = h.arrays["joins"]
+    assert ((j["u_suspend"] > 0) & (j["u_suspend"] < 1)).all()
+    # Alpha is watched: its attacks carry suspension uniforms; Beta's hold -1
+    a = h.arrays["attacks"]
+    alpha = a["district"] == 0
+    assert ((a["u_suspend"][alpha] > 0) & (a["u_suspend"][alpha] < 1)).all()
+    assert (a["u_suspend"][~alpha] == -1).all()
+    assert (a["u_days"][~alpha] == -1).all()
+    assert abs(a["u_suspend"][alpha].mean() - 0.5) < 4 * math.sqrt(1 / 12 / alpha.sum())
