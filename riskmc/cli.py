@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - an older typer, on click itself
 
 from riskmc import __version__
 from riskmc.analysis.compare import compare_command
-from riskmc.calibration.cli import calibrate_command
+from riskmc.calibration.cli import calibrate_command, non_empty_path
 from riskmc.engine import SimulationResult, simulate
 from riskmc.engine.checkpoint import ExecutionError, read_manifest, read_run_scenario
 from riskmc.engine.precision import p90_errors
@@ -188,6 +188,7 @@ def run(
         typer.Option(
             "--out",
             metavar="DIR",
+            parser=non_empty_path,
             help="Folder for checkpoints (one Parquet file per chunk) and the results.",
         ),
     ] = None,
@@ -555,7 +556,11 @@ def report(
     output: Annotated[
         Path | None,
         typer.Option(
-            "-o", "--output", metavar="FILE", help="The HTML file (RESULTS_DIR/report.html)."
+            "-o",
+            "--output",
+            metavar="FILE",
+            parser=non_empty_path,
+            help="The HTML file (RESULTS_DIR/report.html).",
         ),
     ] = None,
 ) -> None:

@@ -154,3 +154,92 @@ def test_bad_tail_blocks_get_one_line(tiny_doc, write_yaml, edit, message):
     for command in (["validate", str(path)], ["run", str(path), "-n", "2", "--workers", "1"]):
         line = _one_line(command)
         assert line.startswith(f"error: {path}: {message}"), line
+
+
+def _not_files(tmp_path):
+    """Paths that are not regular files, or too large, each named like an input."""
+    import os
+
+    fifo_yaml, fifo_csv = tmp_path / "pipe.yaml", tmp_path / "pipe.csv"
+    os.mkfifo(fifo_yaml)
+    os.mkfifo(fifo_csv)
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    (tmp_path / "zero.csv").symlink_to("/dev/zero")
+    (tmp_path / "folder.yaml").mkdir()
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as f:  # sparse: no disk is used
+        f.truncate((16 << 20) + 1)
+    return {
+        "pipe.yaml": "not a regular file (a FIFO)",
+        "pipe.csv": "not a regular file (a FIFO)",
+        "zero.yaml": "not a regular file (a character device)",
+        "zero.csv": "not a regular file (a character device)",
+        "folder.yaml": "not a regular file (a directory)",
+        "big.yaml": "larger than the 16 MiB read at most (16,777,217 bytes)",
+    }
+
+
+def test_inputs_that_are_not_files_are_refused_at_once(tmp_path):
+    """A FIFO or a device would block or never end; each gets one line, exit 2, no hang.
+
+    Run as real processes with a timeout, so that a regression fails instead of hanging.
+    """
+    import subprocess
+
+    for name, rule in _not_files(tmp_path).items():
+        path = str(tmp_path / name)
+        if name.endswith(".csv"):
+            commands = [["calibrate", path, "--format", "acled"]]
+        else:
+            commands = [["validate", path], ["run", path, "-n", "2", "--workers", "1"]]
+        for command in commands:
+            done = subprocess.run(
+                [sys.executable, "-c", "from riskmc.cli import main; main()", *command],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 2, (command, done.stderr)
+            assert done.stderr.strip().splitlines() == [f"error: {path}: {rule}"], done.stderr
+
+
+def test_an_extends_chain_through_a_fifo_is_refused(tmp_path, tiny_doc, write_yaml):
+    import os
+
+    os.mkfifo(tmp_path / "base.yaml")
+    path = write_yaml({"extends": "base.yaml", "name": "x"}, "child.yaml")
+    line = _one_line(["validate", str(path)])
+    assert "base.yaml" in line
+    assert "not a regular file (a FIFO)" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["run", TINY, "-n", "2", "--workers", "1", "--out", ""], "'--out'"),
+        (["run", TINY, "-n", "2", "--workers", "1", "--out", "  "], "'--out'"),
+        (["calibrate", "events.csv", "--out", ""], "'--out' / '-o'"),
+        (["report", ".", "-o", ""], "'-o' / '--output'"),
+    ],
+)
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(
+    args, option, tmp_path, monkeypatch
+):
+    """``--out $UNSET`` would write riskmc's files among the user's: refused, nothing written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.txt").write_text("the user's")
+    line = _one_line(args)
+    assert (
+        line == f"error: Invalid value for {option}: must not be empty (an unset shell variable?)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+def test_the_api_refuses_an_empty_out(tmp_path, monkeypatch):
+    import riskmc
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"^out: must be the path of a folder, got ''"):
+        riskmc.simulate(TINY, 2, seed=1, workers=1, out="")
+    assert list(tmp_path.iterdir()) == []

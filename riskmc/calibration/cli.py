@@ -27,6 +27,20 @@ _out = Console(highlight=False)
 _err = Console(stderr=True, highlight=False)
 
 
+def non_empty_path(value: str) -> Path:
+    """A path option's value; the empty string is refused.
+
+    ``--out ''`` is what an unset shell variable gives (``--out $RESULTS``);
+    read as a path it would be the current folder, and riskmc would write its
+    files among the user's.
+    """
+    if isinstance(value, Path):
+        return value
+    if not str(value).strip():
+        raise typer.BadParameter("must not be empty (an unset shell variable?)")
+    return Path(value)
+
+
 def _fail(message: str) -> typer.Exit:
     _err.print(f"error: {message}", markup=False, soft_wrap=True)
     return typer.Exit(EXIT_BAD_INPUT)
@@ -77,6 +91,7 @@ def calibrate_command(
         typer.Option(
             "--out",
             "-o",
+            parser=non_empty_path,
             help="Write the districts and hazard block here (YAML); without it the block "
             "goes to standard output and the report to standard error.",
         ),

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from riskmc.calibration.errors import EventFileError
+from riskmc.scenario.files import EVENT_FILE_MAX_BYTES, file_problem
 
 __all__ = [
     "ACLED_COLUMNS",
@@ -202,6 +203,9 @@ class EventTable:
 
 
 def _decode(path: Path) -> tuple[str, str]:
+    problem = file_problem(path, EVENT_FILE_MAX_BYTES)
+    if problem is not None:
+        raise EventFileError(path, problem)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:

@@ -258,6 +258,9 @@ def _check_types(scenario: object, client: object, out: object, progress: object
             raise TypeError(f"client: must be a distributed.Client, got {type(client).__name__}")
     if out is not None and not isinstance(out, str | Path):
         raise TypeError(f"out: must be the path of a folder, got {type(out).__name__}")
+    if isinstance(out, str) and not out.strip():
+        # Path("") is the current folder: riskmc would write among the user's files
+        raise ValueError("out: must be the path of a folder, got '' (an unset variable?)")
     if progress is not None and not callable(progress):
         raise TypeError(
             f"progress: must be callable as progress(done, total), got {type(progress).__name__}"

@@ -29,6 +29,7 @@ import yaml
 from pydantic import ValidationError
 
 from riskmc.scenario.errors import ScenarioError, from_validation_error
+from riskmc.scenario.files import SCENARIO_MAX_BYTES, file_problem
 from riskmc.scenario.schema import Scenario
 
 __all__ = [
@@ -119,6 +120,9 @@ def read_document(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if path.suffix not in SUFFIXES:
         raise ScenarioError(path, [("", "unsupported file type; use .yaml, .yml or .toml")])
+    problem = file_problem(path, SCENARIO_MAX_BYTES)
+    if problem is not None:
+        raise ScenarioError(path, [("", problem)])
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -185,6 +189,8 @@ def _find_base(name: Any, child: Path) -> Path:
     candidate = (child.parent / name).resolve()
     if candidate.is_file():
         return candidate
+    if candidate.exists():  # there, but not a file to read (a FIFO, a device, a folder)
+        return candidate  # read_document names the problem
     shipped = shipped_scenarios()
     for key in (name, f"{name}.yaml"):
         if key in shipped:
