@@ -243,3 +243,27 @@ def test_the_api_refuses_an_empty_out(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"^out: must be the path of a folder, got ''"):
         riskmc.simulate(TINY, 2, seed=1, workers=1, out="")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["districts"].append({**d["districts"][0], "name": "ALPHA"}),
+            "districts[1].name: 'ALPHA' and 'Alpha' (districts[0]) would share the column and "
+            "file name 'alpha'; rename one",
+        ),
+        (
+            lambda d: (
+                d["projects"].append({**d["projects"][0], "name": "Mine-A"})
+                or d["projects"][0].update(name="Mine A")
+            ),
+            "projects[1].name: 'Mine-A' and 'Mine A' (projects[0]) would share the column and "
+            "file name 'mine_a'; rename one",
+        ),
+    ],
+)
+def test_names_that_would_share_a_column_or_file_are_refused(tiny_doc, write_yaml, edit, message):
+    edit(tiny_doc)
+    path = write_yaml(tiny_doc)
+    assert _one_line(["validate", str(path)]) == f"error: {path}: {message}"

@@ -34,6 +34,7 @@ from riskmc.analysis.drivers import driver_shares
 from riskmc.data import load_table
 from riskmc.engine.checkpoint import atomic_write
 from riskmc.scenario import Scenario, param_mean
+from riskmc.scenario.schema import name_key
 
 if TYPE_CHECKING:
     from riskmc.engine.simulate import SimulationResult
@@ -716,7 +717,8 @@ def _named(drivers: pd.DataFrame, s: Scenario) -> pd.DataFrame:
 
 
 def _slug(name: str) -> str:
-    return "_".join(re.sub(r"[^a-z0-9]+", " ", name.lower()).split())
+    # the key validation keeps unique among projects (riskmc.scenario.schema.name_key)
+    return name_key(name)
 
 
 def png_bytes(fig: Figure) -> bytes:

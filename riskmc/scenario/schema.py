@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
@@ -66,6 +67,7 @@ __all__ = [
     "StressSeizure",
     "Suspension",
     "Targets",
+    "name_key",
 ]
 
 DAYS_PER_YEAR = 365.25
@@ -668,6 +670,31 @@ class Scenario(_Model):
         return self
 
 
+def name_key(name: str) -> str:
+    """The form of a name in column and file names: case folded, words joined by ``_``.
+
+    Two names with one key would write one column or one file; validation
+    refuses them (``Alpha`` and ``ALPHA``, ``Mine A`` and ``Mine-A``). Letters of
+    every script are kept.
+
+    Examples
+    --------
+    >>> name_key("Mine-A"), name_key("mine a"), name_key("Dera  Bugti")
+    ('mine_a', 'mine_a', 'dera_bugti')
+    """
+    return "_".join(re.sub(r"[\W_]+", " ", name.casefold()).split())
+
+
+def _key_clashes(names: list[str]) -> Iterator[tuple[int, int, str]]:
+    """``(i, j, key)`` for each name ``i`` whose key an earlier, different name ``j`` has."""
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        key = name_key(name)
+        j = first.setdefault(key, i)
+        if j != i and names[j] != name:
+            yield i, j, key
+
+
 def _duplicates(items: Iterable[str]) -> Iterator[tuple[int, str]]:
     seen: set[str] = set()
     for i, name in enumerate(items):
@@ -708,6 +735,13 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
     ):
         for i, name in _duplicates(names):
             yield f"{path}[{i}].name", f"duplicate {what} name {name!r}"
+        if what in ("district", "project"):  # their names become columns and file names
+            for i, j, key in _key_clashes(names):
+                yield (
+                    f"{path}[{i}].name",
+                    f"{names[i]!r} and {names[j]!r} ({path}[{j}]) would share the column "
+                    f"and file name {key!r}; rename one",
+                )
 
     for i, d in enumerate(s.districts):
         if d.name in ("default", "all"):
