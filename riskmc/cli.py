@@ -40,6 +40,7 @@ except ImportError:  # pragma: no cover - an older typer, on click itself
 
 from riskmc import __version__
 from riskmc.analysis.compare import compare_command
+from riskmc.analysis.text import terminal_text
 from riskmc.calibration.cli import calibrate_command, non_empty_path
 from riskmc.engine import SimulationResult, simulate
 from riskmc.engine.checkpoint import ExecutionError, read_manifest, read_run_scenario
@@ -470,7 +471,7 @@ def _print_summary(result: SimulationResult) -> None:
                 bare.format(v) if math.isfinite(v) else ("∞" if v > 0 else "-∞") for v in (lo, hi)
             )
             table.add_row(
-                str(project),
+                terminal_text(project),
                 label,
                 *(fmt.format(stat[k][0]) for k in ("mean", "P50", "P80")),
                 f"{fmt.format(stat['P90'][0])} [{lo_s}-{hi_s}]",
@@ -484,7 +485,8 @@ def _print_summary(result: SimulationResult) -> None:
         cells = [
             f"P({r.event}) {r.probability:.1%} [{r.low:.1%}-{r.high:.1%}]" for r in g.itertuples()
         ]
-        out.print(f"{project}: tail: {'; '.join(cells)}.", markup=False, soft_wrap=True)
+        who = terminal_text(project)
+        out.print(f"{who}: tail: {'; '.join(cells)}.", soft_wrap=True)
     from riskmc.analysis.drivers import driver_shares
 
     for metric, what in (("delay_days", "delay"), ("lost_output_t", "lost output")):
@@ -499,18 +501,22 @@ def _print_summary(result: SimulationResult) -> None:
                 g_k = g[(g["kind"] == kind) & (g["share"].abs() >= 0.05)]
                 top = g_k.loc[g_k["share"].abs().sort_values(ascending=False).index[:3]]
                 named = zip(top["name"], top["share"], strict=True)
-                nice = (n.replace("_", " ").title() if kind == "district" else n for n, _ in named)
+                nice = (
+                    terminal_text(n.replace("_", " ").title() if kind == "district" else n)
+                    for n, _ in named
+                )
                 shares_k = top["share"].tolist()
                 parts.append(", ".join(f"{n} {v:.0%}" for n, v in zip(nice, shares_k, strict=True)))
             out.print(
-                f"{project}: {what} held in {parts[0] or 'no district'}; by cause: {parts[1]}.",
-                markup=False,
+                f"{terminal_text(project)}: {what} held in {parts[0] or 'no district'}; "
+                f"by cause: {parts[1]}.",
                 soft_wrap=True,
             )
 
 
 def _print_overview(s: Scenario) -> None:
-    out.print(f"[bold]{s.name}[/bold]: {s.description or ''}".rstrip(": "))
+    name, description = terminal_text(s.name), terminal_text(s.description or "")
+    out.print(f"[bold]{name}[/bold]: {description}".rstrip(": "))
     out.print(
         f"{s.start_date} + {s.horizon_years:g} years; {_counts(s)}; "
         f"hazard process {s.hazard.process}"
@@ -520,7 +526,7 @@ def _print_overview(s: Scenario) -> None:
     table.add_column("district")
     table.add_column("attacks / year", justify="right")
     for d in rates:
-        table.add_row(d.name, f"{param_mean(d.attacks_per_year):.1f}")
+        table.add_row(terminal_text(d.name), f"{param_mean(d.attacks_per_year):.1f}")
     table.add_row("[bold]total[/bold]", f"{sum(param_mean(d.attacks_per_year) for d in rates):.1f}")
     out.print(table)
     if s.projects:
@@ -533,7 +539,8 @@ def _print_overview(s: Scenario) -> None:
             else:
                 days = param_mean(p.construction.planned_days)
                 first = str(p.construction.start + timedelta(days=days))
-            plan.add_row(p.name, p.site, p.port, first, p.operations.export_mode)
+            names = (terminal_text(x) for x in (p.name, p.site, p.port))
+            plan.add_row(*names, first, p.operations.export_mode)
         out.print(plan)
 
 

@@ -267,3 +267,22 @@ def test_names_that_would_share_a_column_or_file_are_refused(tiny_doc, write_yam
     edit(tiny_doc)
     path = write_yaml(tiny_doc)
     assert _one_line(["validate", str(path)]) == f"error: {path}: {message}"
+
+
+def test_names_reach_the_terminal_and_the_plots_as_text(tiny_doc, write_yaml, tmp_path):
+    """Markup and escape sequences in names are shown, not obeyed; $ is not TeX."""
+    tiny_doc["name"] = "[blink]tiny$x^"
+    tiny_doc["districts"][0]["name"] = "Al[red]pha\x1b[2J"
+    for place in tiny_doc["network"]["places"]:
+        place["district"] = tiny_doc["districts"][0]["name"]
+    tiny_doc["network"]["segments"][0]["districts"] = [tiny_doc["districts"][0]["name"]]
+    tiny_doc["projects"][0]["name"] = "[red]Mine[/red] $1$"
+    path = write_yaml(tiny_doc)
+    result = runner.invoke(
+        app, ["run", str(path), "-n", "4", "--workers", "1", "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "[red]Mine[/red] $1$" in result.output
+    assert "Al[red]pha[2J" in result.output
+    assert len(list((tmp_path / "r" / "plots").glob("*.png"))) >= 5

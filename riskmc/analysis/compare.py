@@ -59,6 +59,7 @@ import typer
 from numpy.typing import NDArray
 from scipy import stats
 
+from riskmc.analysis.text import terminal_text
 from riskmc.engine.checkpoint import ExecutionError
 from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS
 from riskmc.scenario import Scenario, ScenarioError, load_scenario
@@ -433,8 +434,8 @@ def print_comparison(cmp: Comparison, console: Any) -> None:
             if r is None:
                 continue
             table.add_row(
-                str(label),
-                str(project),
+                terminal_text(label),
+                terminal_text(project),
                 name,
                 fmt.format(r["reference"] / scale),
                 fmt.format(r["compared"] / scale),
@@ -456,7 +457,8 @@ def print_comparison(cmp: Comparison, console: Any) -> None:
         )
     for c in cb.to_dict("records"):
         ratios.add_row(
-            str(c["scenario"]), str(c["project"]), str(c["metric"]), f"{c['value']:,.3f}",
+            terminal_text(c["scenario"]), terminal_text(c["project"]), str(c["metric"]),
+            f"{c['value']:,.3f}",
             f"[{c['low']:,.3f}, {c['high']:,.3f}]",
         )  # fmt: skip
     console.print(ratios)

@@ -13,12 +13,14 @@ name and, where it applies, what the band means and where the data come from.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
@@ -60,6 +62,25 @@ _QUANTILE_MARKS = ((0.50, "P50", "#1b9e77"), (0.80, "P80", "#d95f02"), (0.90, "P
 _BAND_NOTE = "shaded: pointwise 95 % Wilson score interval (Monte Carlo error)"
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _names_as_text(build: _F) -> _F:
+    """Build the figure with mathtext off: a name holding ``$`` is shown as it is.
+
+    Matplotlib reads ``$...$`` in any text as TeX math; a scenario, district or
+    project called ``"$x^"`` would fail to draw (and ``"$1$"`` would draw as math).
+    Text objects keep the setting they were made with, so drawing later is safe.
+    """
+
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return build(*args, **kwargs)
+
+    return cast(_F, wrapper)
+
+
 def axis_label(metric: str) -> tuple[str, float]:
     """Axis label of an outcome column, and the factor its values are divided by.
 
@@ -99,6 +120,7 @@ def _scenario_line(scenario: str, n: int | None = None, seed: int | None = None)
     return ", ".join(parts)
 
 
+@_names_as_text
 def histogram(
     outcomes: pd.DataFrame,
     metric: str = "delay_days",
@@ -155,6 +177,7 @@ def histogram(
 TAIL_FLOOR = 1e-3
 
 
+@_names_as_text
 def exceedance_plot(
     curve: pd.DataFrame, *, scenario: str, seed: int | None = None, by: str = "project"
 ) -> Figure:
@@ -202,6 +225,7 @@ def exceedance_plot(
     return fig
 
 
+@_names_as_text
 def s_curve_plot(
     curve: pd.DataFrame,
     *,
@@ -272,6 +296,7 @@ def s_curve_plot(
     return fig
 
 
+@_names_as_text
 def driver_bars(
     shares: pd.DataFrame,
     *,
@@ -381,6 +406,7 @@ def _coordinates(scenario: Scenario) -> tuple[dict[str, tuple[float, float]], di
     return {**{f"district:{k}": v for k, v in districts.items()}, **places}, origin
 
 
+@_names_as_text
 def district_map(
     scenario: Scenario,
     values: Mapping[str, float],
@@ -485,6 +511,7 @@ def district_map(
     return fig
 
 
+@_names_as_text
 def tornado_plot(
     frame: pd.DataFrame,
     *,
@@ -539,6 +566,7 @@ def tornado_plot(
     return fig
 
 
+@_names_as_text
 def comparison_plot(
     frame: pd.DataFrame,
     *,
