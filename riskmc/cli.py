@@ -233,12 +233,13 @@ def run(
         manifest = read_manifest(out_dir) if resume and out_dir is not None else None
         if resume and manifest is None:
             raise ExecutionError(f"--resume: {out_dir} holds no run to finish (no manifest.json)")
-        if (
-            out_dir is not None
-            and (out_dir / "plots").exists()
-            and not (out_dir / "plots").is_dir()
-        ):
-            raise ExecutionError(f"out: {out_dir / 'plots'} is a file, not the folder of the plots")
+        plots_dir = out_dir / "plots" if out_dir is not None else None
+        if plots_dir is not None and plots_dir.is_symlink():
+            raise ExecutionError(
+                f"out: {plots_dir} is a symbolic link; riskmc follows no link inside a run folder"
+            )
+        if plots_dir is not None and plots_dir.exists() and not plots_dir.is_dir():
+            raise ExecutionError(f"out: {plots_dir} is a file, not the folder of the plots")
         if scenario_file is not None:
             scenario = load_scenario(scenario_file)
         elif manifest is not None and out_dir is not None:

@@ -286,3 +286,52 @@ def test_names_reach_the_terminal_and_the_plots_as_text(tiny_doc, write_yaml, tm
     assert "[red]Mine[/red] $1$" in result.output
     assert "Al[red]pha[2J" in result.output
     assert len(list((tmp_path / "r" / "plots").glob("*.png"))) >= 5
+
+
+def _snapshot(folder):
+    return {
+        str(p.relative_to(folder)): (p.is_symlink(), p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def test_a_run_never_writes_into_a_folder_riskmc_did_not_make(tmp_path):
+    folder = tmp_path / "mine"
+    (folder / "chunks").mkdir(parents=True)
+    (folder / "chunks" / "thesis.docx").write_bytes(b"years of work")
+    (folder / "scenario.json").write_text("{}")
+    before = _snapshot(folder)
+    line = _one_line(["run", TINY, "-n", "2", "--workers", "1", "--out", str(folder)])
+    assert line == (
+        f"error: out: {folder} is not empty and riskmc did not make it (no .riskmc-run); "
+        "choose an empty or new folder"
+    )
+    assert _snapshot(folder) == before
+
+
+def test_links_and_foreign_files_inside_a_run_folder_are_left_alone(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.parquet").write_bytes(b"not riskmc's")
+    run = tmp_path / "run"
+    args = ["run", TINY, "-n", "2", "--workers", "1", "--out", str(run)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert (run / ".riskmc-run").is_file()
+    # a user's file dropped in chunks/ survives a resume
+    (run / "chunks" / "notes.txt").write_text("mine")
+    assert runner.invoke(app, [*args, "--resume"]).exit_code == 0
+    assert (run / "chunks" / "notes.txt").read_text() == "mine"
+    # chunks/ or plots/ as a link to elsewhere: refused, nothing followed
+    for name in ("chunks", "plots"):
+        other = tmp_path / f"run_{name}"
+        assert runner.invoke(app, [*args[:-1], str(other)]).exit_code == 0
+        moved = other / f"{name}.old"
+        (other / name).rename(moved)
+        (other / name).symlink_to(elsewhere, target_is_directory=True)
+        line = _one_line([*args[:-1], str(other), "--resume"])
+        assert line == (
+            f"error: out: {other / name} is a symbolic link; riskmc follows no link inside a "
+            "run folder"
+        )
+        assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.parquet"]
+        assert (elsewhere / "keep.parquet").read_bytes() == b"not riskmc's"

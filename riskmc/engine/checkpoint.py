@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -63,6 +64,10 @@ OUTCOMES = "outcomes.parquet"
 RESULT = "result.json"
 CHUNKS = "chunks"
 LOCK = ".lock"
+#: A run folder's mark that riskmc made it: a new run writes only into a folder that is
+#: missing, empty, or so marked, never among a user's files.
+MARKER = ".riskmc-run"
+_CHUNK_FILE = re.compile(r"^\d{12}-\d{12}\.parquet$|^\.\d{12}-\d{12}\.parquet\..*\.tmp$")
 _RUN_FORMAT = "riskmc-run/4"  # 2: lost-output attribution; 3: convoy waits, in-storage cause;
 # 4: cargo destroyed in convoy attacks valued (cargo_damage_usd)
 _RESULT_FORMAT = "riskmc-result/1"
@@ -347,6 +352,27 @@ def _unlock(f: IO[str] | None) -> None:
     f.close()
 
 
+def _check_ours(path: Path) -> None:
+    """Refuse a folder that holds files riskmc did not write (before anything is written).
+
+    A folder is riskmc's when it is missing or empty, carries :data:`MARKER`,
+    or holds the manifest and scenario of a run made before the marker existed.
+    """
+    if not path.is_dir():
+        return
+    if (path / MARKER).is_file() and not (path / MARKER).is_symlink():
+        return
+    entries = [e.name for e in path.iterdir()]
+    if not entries or set(entries) <= {LOCK}:
+        return
+    if (path / MANIFEST).is_file() and (path / SCENARIO).is_file():
+        return  # a run folder of an earlier riskmc
+    raise ExecutionError(
+        f"out: {path} is not empty and riskmc did not make it (no {MARKER}); "
+        "choose an empty or new folder"
+    )
+
+
 def _chunk_name(first: int, stop: int) -> str:
     return f"{first:012d}-{stop:012d}.parquet"
 
@@ -402,6 +428,7 @@ class RunFolder:
         path = Path(folder)
         if path.exists() and not path.is_dir():
             raise ExecutionError(f"out: {path} is a file, not a folder")
+        _check_ours(path)
         try:
             path.mkdir(parents=True, exist_ok=True)
             lock = _lock(path)
@@ -441,6 +468,14 @@ class RunFolder:
                     "the seed must be the one of the run"
                 )
         chunks = path / CHUNKS
+        if chunks.is_symlink():
+            raise ExecutionError(
+                f"out: {chunks} is a symbolic link; riskmc follows no link inside a run folder"
+            )
+        if chunks.exists() and not chunks.is_dir():
+            raise ExecutionError(f"out: {chunks} is a file, not the folder of the chunks")
+        if not (path / MARKER).is_file():
+            atomic_write(path / MARKER, lambda f: f.write(b"made by riskmc; do not remove\n"))
         chunks.mkdir(parents=True, exist_ok=True)
         kept = () if old is None else old.done
         listed = {_chunk_name(a, b) for a, b in kept}
@@ -451,8 +486,10 @@ class RunFolder:
             for name in (MANIFEST, SCENARIO, OUTCOMES, RESULT)
             for f in path.glob(f".{name}.*.tmp")
         ]
-        for leftover in [*ours, *chunks.iterdir()]:
-            if leftover.name not in listed:
+        # only riskmc's own chunk files, never a link, a folder or another file
+        mine = [f for f in chunks.iterdir() if _CHUNK_FILE.match(f.name)]
+        for leftover in [*ours, *mine]:
+            if leftover.name not in listed and leftover.is_file() and not leftover.is_symlink():
                 leftover.unlink()
         kept = tuple(c for c in kept if (chunks / _chunk_name(*c)).is_file())
         folder_ = cls(
