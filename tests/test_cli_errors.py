@@ -335,3 +335,19 @@ def test_links_and_foreign_files_inside_a_run_folder_are_left_alone(tmp_path):
         )
         assert sorted(p.name for p in elsewhere.iterdir()) == ["keep.parquet"]
         assert (elsewhere / "keep.parquet").read_bytes() == b"not riskmc's"
+
+
+def test_regimes_whose_states_do_not_all_reach_each_other_are_refused(tiny_doc, write_yaml):
+    states = [
+        {"name": n, "mean_days": 100, "multiplier": m}
+        for n, m in zip("abcd", (1, 2, 1, 2), strict=True)
+    ]
+    tiny_doc["hazard"]["regimes"] = {
+        "states": states,
+        "transitions": [[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]],
+    }
+    path = write_yaml(tiny_doc)
+    assert _one_line(["validate", str(path)]) == (
+        f"error: {path}: hazard.regimes.transitions: state 'a' never reaches 'c': every state "
+        "must reach every other"
+    )

@@ -320,7 +320,7 @@ def _decision_section(result: SimulationResult) -> str:
             "the site is suspended at least once, and in which a suspension lasts at least "
             "the project's <code>force_majeure_days</code> (force majeure), with the Wilson "
             "score interval. An interval's upper end is what the sample cannot rule out: "
-            "with no replication in the tail it is about 3.7 / n. See docs/tail.md.</p>"
+            "with no replication in the tail it is about 3.8 / n. See docs/tail.md.</p>"
         )
     debts = {p.name: p.debt for p in result.scenario.projects if p.debt is not None}
     if debts and "debt_shortfall_mask" in o:

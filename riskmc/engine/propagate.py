@@ -452,12 +452,15 @@ class ChunkModel:
                 oplan = operations_plan(scenario, p, net, hazard, events.theta)
                 values = ProjectValues(p, hazard, events.theta)
                 susp = suspensions(values, p.suspension, b.site_district, events, horizon)
+                # the suspensions that reach into the project's run, whole: one that ended
+                # before it neither slows it (remobilisation) nor counts
+                touching = tuple((a, e) for a, e in susp.spans if e > b.start)
                 sched = site_schedule(
                     b.site_district,
                     b.port_district,
                     events,
                     b.standdowns,
-                    susp.spans,
+                    touching,
                     _remobilization_days(p, values),
                 )
                 rh = replication_hazard(net, events, sched)
@@ -468,7 +471,7 @@ class ChunkModel:
                 attacks = events.attacks
                 run_spans = susp.within(b.start, horizon)
                 m = money(
-                    p, values, r, plan, oplan, site_attacks(b.site_district, events), run_spans
+                    p, values, r, plan, oplan, site_attacks(b.site_district, events), touching
                 )
                 short, short_mask = debt_shortfalls(p, values, r, scenario)
                 iso = isolated_days_packed(
@@ -508,7 +511,7 @@ class ChunkModel:
                         len(run_spans),
                         sum((e - s for s, e in run_spans), 0.0),
                         p.suspension is not None
-                        and any(e - s >= p.suspension.force_majeure_days for s, e in run_spans),
+                        and any(e - s >= p.suspension.force_majeure_days for s, e in touching),
                         m.standby,
                         m.delay_carry,
                         m.build_transport,
@@ -569,8 +572,9 @@ def money(
     """Cost items, mitigation cost and NPV loss of run ``r`` against ``plan``.
 
     ``site_hits`` are the replication's attacks on the site (records with
-    ``day`` and ``mark``); ``suspended`` the merged suspensions of the
-    project's run (cut to it, :meth:`riskmc.supply.project.Suspensions.within`).
+    ``day`` and ``mark``); ``suspended`` the merged suspensions that reach into
+    the project's run, whole (one begun before the run's start keeps its start,
+    from which its ``standby_days`` count).
     """
     c = project.costs
     standby = value("costs.standby_usd_per_day", c.standby_usd_per_day)

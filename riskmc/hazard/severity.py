@@ -76,19 +76,20 @@ def _cdf(value: Param, x: NDArray[np.float64]) -> NDArray[np.float64]:
     from scipy import stats
 
     if isinstance(value, float | int | Fixed):
+        # P(X < x), not <=: a fixed k + 1/2 rounds half up, to k + 1
         v = float(value) if isinstance(value, float | int) else value.value
-        return np.where(x >= v, 1.0, 0.0)
+        return np.where(x > v, 1.0, 0.0)
     if isinstance(value, Uniform):
         return np.asarray(stats.uniform(value.low, value.high - value.low).cdf(x))
     if isinstance(value, Triangular):
         lo, hi = value.low, value.high
         if hi == lo:
-            return np.where(x >= lo, 1.0, 0.0)
+            return np.where(x > lo, 1.0, 0.0)
         c = (value.mode - lo) / (hi - lo)
         return np.asarray(stats.triang(c, loc=lo, scale=hi - lo).cdf(x))
     if isinstance(value, Lognormal):
         if value.sigma == 0:
-            return np.where(x >= value.median, 1.0, 0.0)
+            return np.where(x > value.median, 1.0, 0.0)
         return np.asarray(stats.lognorm(value.sigma, scale=value.median).cdf(x))
     if isinstance(value, Gamma):
         return np.asarray(stats.gamma(value.shape, scale=value.scale).cdf(x))
@@ -105,6 +106,8 @@ def fatalities_cdf(value: Param) -> NDArray[np.float64]:
     Examples
     --------
     >>> fatalities_cdf(2.4).tolist()
+    [0.0, 0.0, 1.0]
+    >>> fatalities_cdf(1.5).tolist()  # halves round up
     [0.0, 0.0, 1.0]
     >>> from riskmc.scenario.distributions import Uniform
     >>> fatalities_cdf(Uniform(low=0.0, high=2.0)).tolist()

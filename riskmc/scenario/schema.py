@@ -294,6 +294,23 @@ class Regimes(_Model):
                     )
                 if not math.isclose(sum(row), 1.0, abs_tol=1e-6):
                     raise _at(f"transitions[{i}]", f"must sum to 1, got {sum(row):g}")
+            # every state must reach every other: else the long-run shares, and with them
+            # the normalisation of the multipliers, depend on where the chain starts
+            for i in range(n):
+                seen, todo = {i}, [i]
+                while todo:
+                    k = todo.pop()
+                    for j in range(n):
+                        if self.transitions[k][j] > 0 and j not in seen:
+                            seen.add(j)
+                            todo.append(j)
+                if len(seen) < n:
+                    missing = next(j for j in range(n) if j not in seen)
+                    raise _at(
+                        "transitions",
+                        f"state {names[i]!r} never reaches {names[missing]!r}: every state "
+                        "must reach every other",
+                    )
         return self
 
 

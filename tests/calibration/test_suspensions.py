@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import riskmc
 from riskmc.calibration import SuspensionFit, fit_reference_suspensions, fit_suspension_days
 
 TRUE_MEDIAN = 30.0  # days
@@ -115,3 +116,13 @@ def test_reference_table_fit_is_plausible():
     pakistan = fit_reference_suspensions(["Pakistan"])
     assert pakistan.n >= 8
     assert pakistan.n < fit.n
+    # The numbers the default scenario and docs/tail.md quote: a change to the table must
+    # be carried to them (balochistan.yaml's suspension days, the docs' figures).
+    assert (fit.n, fit.n_censored) == (23, 5)
+    assert fit.median == pytest.approx(42.2, abs=0.05)
+    assert fit.sigma == pytest.approx(2.12, abs=0.005)
+    assert pakistan.median == pytest.approx(13.8, abs=0.05)
+    assert pakistan.sigma == pytest.approx(1.26, abs=0.005)
+    default = riskmc.default_scenario().projects[0].suspension
+    assert default is not None
+    assert (default.days.median, default.days.sigma) == (42, 2.1)

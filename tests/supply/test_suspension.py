@@ -461,3 +461,28 @@ def test_tail_blocks_that_never_act_change_no_outcome():
     h = riskmc.sample_hazard(tail, 300, seed=4)
     assert h.attacks["fatalities"].max() > 0  # the law was drawn
     assert len(h.joins) > 0
+
+
+def test_a_suspension_over_before_construction_starts_changes_nothing():
+    """One that ended before the run neither slows it (remobilisation) nor counts;
+    one that reaches into it counts whole, remobilisation and force majeure included."""
+    doc = _doc()
+    doc["projects"][0]["construction"]["start"] = "2026-07-01"  # day 181
+    doc["stress"] = [
+        {"kind": "attack", "district": "Alpha", "target": "site", "start": "2026-02-20",
+         "fatalities": 12},
+    ]  # fmt: skip
+    block = {"site_attack": {"min_fatalities": 10, "probability": 1}, "remobilization_days": 60}
+    doc["projects"][0]["suspension"] = block | {"days": 100.0, "remobilization_usd": 1.0e7}
+    over = _outcome(scenario_from_dict(doc))  # days 50-150, before day 181
+    assert over["delay_days"] == 0
+    assert over["suspensions"] == 0
+    assert over["remobilization_usd"] == 0
+    doc["projects"][0]["suspension"] = block | {"days": 150.0, "remobilization_usd": 1.0e7,
+                                                "force_majeure_days": 120}  # fmt: skip
+    into = _outcome(scenario_from_dict(doc))  # days 50-200: 19 days into the run
+    assert into["suspensions"] == 1
+    assert into["suspended_days"] == pytest.approx(19.0)
+    assert into["delay_days"] == pytest.approx(19.0 + 60 / 2)
+    assert into["remobilization_usd"] == 1.0e7
+    assert bool(into["force_majeure"])  # 150 days long, though 19 of them in the run
