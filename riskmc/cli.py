@@ -56,6 +56,7 @@ from riskmc.scenario import (
     param_mean,
     scenario_json_schema,
 )
+from riskmc.scenario.loading import extends_chain
 
 
 class _OneLineUsageErrors(TyperGroup):
@@ -151,6 +152,9 @@ def validate(
                 err.print(f"error: {line}", markup=False, soft_wrap=True)
             continue
         out.print(f"ok: {path}: {_counts(scenario)}", markup=False, soft_wrap=True)
+        chain = extends_chain(path)
+        if len(chain) > 1:  # say where every base came from: it may lie outside this folder
+            out.print("  read: " + " -> ".join(str(p) for p in chain), markup=False, soft_wrap=True)
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 

@@ -351,3 +351,19 @@ def test_regimes_whose_states_do_not_all_reach_each_other_are_refused(tiny_doc, 
         f"error: {path}: hazard.regimes.transitions: state 'a' never reaches 'c': every state "
         "must reach every other"
     )
+
+
+def test_validate_says_which_files_an_extends_chain_read(tmp_path, tiny_doc):
+    import yaml
+
+    elsewhere = tmp_path / "shared" / "base.yaml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(yaml.safe_dump(tiny_doc))
+    child = tmp_path / "mine" / "child.yaml"
+    child.parent.mkdir()
+    child.write_text("extends: ../shared/base.yaml\nname: child\n")
+    result = runner.invoke(app, ["validate", str(child)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"ok: {child}: scenario 'child'")
+    assert lines[1] == f"  read: {child.resolve()} -> {elsewhere.resolve()}"

@@ -235,6 +235,15 @@ def resolve_document(path: str | Path) -> dict[str, Any]:
     return _resolve(Path(path), ())[0]
 
 
+def extends_chain(path: str | Path) -> list[Path]:
+    """The files a scenario is read from: itself, then each file it ``extends:``, resolved.
+
+    A base found among the shipped scenarios, or outside the scenario's own
+    folder, shows here with its full path.
+    """
+    return [p.resolve() for p, _ in _resolve(Path(path), ())[1]]
+
+
 def _depth_in(layer: Any, merged: Any, loc: Sequence[int | str]) -> tuple[int, int | None]:
     """How many steps of ``loc`` (a location in ``merged``) one file's own text contains.
 
