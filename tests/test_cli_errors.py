@@ -367,3 +367,29 @@ def test_validate_says_which_files_an_extends_chain_read(tmp_path, tiny_doc):
     lines = result.output.splitlines()
     assert lines[0].startswith(f"ok: {child}: scenario 'child'")
     assert lines[1] == f"  read: {child.resolve()} -> {elsewhere.resolve()}"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["projects"][0]["costs"].update(standby_usd_per_day=1.0e300),
+            "projects[0].costs.standby_usd_per_day: must be <= 1e+13, got 1e+300",
+        ),
+        (
+            lambda d: d.update(
+                stress=[{"kind": "closure", "segment": "R1", "start": "2026-04-10", "days": 1e9}]
+            ),
+            "stress[0].days: must be <= 100000, got 1e+09",
+        ),
+        (
+            lambda d: d["projects"][0]["construction"].update(start="2035-01-01"),
+            "projects[0].construction.start: must fall before the horizon's end 2031-01-01, "
+            "got 2035-01-01",
+        ),
+    ],
+)
+def test_ceilings_on_money_stress_days_and_dates(tiny_doc, write_yaml, edit, message):
+    edit(tiny_doc)
+    path = write_yaml(tiny_doc)
+    assert _one_line(["validate", str(path)]) == f"error: {path}: {message}"

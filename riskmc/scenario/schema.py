@@ -94,7 +94,9 @@ def _to_date(value: Any) -> date:
 
 Date = Annotated[date, BeforeValidator(_to_date)]
 Name = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
-NonNegative = Annotated[Param, Bounds(ge=0)]
+# Amounts of money [USD]: ten trillion at most, far beyond any project, so that a slip of the
+# keyboard (1e300) is refused here instead of overflowing a sum to inf later.
+Money = Annotated[Param, Bounds(ge=0, mean_le=1e13)]
 Positive = Annotated[Param, Bounds(gt=0)]
 Probability = Annotated[Param, Bounds(ge=0, le=1)]
 # Ceilings far beyond any real case, so that a slip of the keyboard (1e308 attacks a year, a
@@ -102,6 +104,7 @@ Probability = Annotated[Param, Bounds(ge=0, le=1)]
 Rate = Annotated[Param, Bounds(ge=0, mean_le=10_000)]  # events a year
 Days = Annotated[Param, Bounds(ge=0, mean_le=100_000)]  # a length of time, 270 years at most
 Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+StressDays = Annotated[float, Field(strict=True, gt=0, le=100_000, allow_inf_nan=False)]
 # Deaths per attack: a number or a distribution, drawn per attack and rounded to the nearest
 # integer >= 0. The ceiling keeps the kernel's lookup table of the law small.
 Fatalities = Annotated[Param, Bounds(ge=0, mean_le=1_000)]
@@ -481,26 +484,26 @@ class Logistics(_Model):
 
 
 class Costs(_Model):
-    standby_usd_per_day: NonNegative
-    overhead_usd_per_day: NonNegative
-    interest_usd_per_day: NonNegative = 0.0
-    escort_usd_per_convoy: NonNegative = 0.0
-    transport_usd_per_tkm: NonNegative = 0.0
-    site_attack_damage_usd: NonNegative = 0.0
+    standby_usd_per_day: Money
+    overhead_usd_per_day: Money
+    interest_usd_per_day: Money = 0.0
+    escort_usd_per_convoy: Money = 0.0
+    transport_usd_per_tkm: Money = 0.0
+    site_attack_damage_usd: Money = 0.0
     convoy_loss_share: Probability = 0.0
-    material_usd_per_t: NonNegative = Field(
+    material_usd_per_t: Money = Field(
         default=0.0,
         description="Value of a tonne of inbound construction cargo (equipment, steel, "
         "cement): what an attack on a convoy destroys is replaced at this price. 0: not valued.",
     )
-    consumables_usd_per_t: NonNegative = Field(
+    consumables_usd_per_t: Money = Field(
         default=0.0,
         description="Value of a tonne of inbound consumables (reagents, grinding media, fuel), "
         "likewise. 0: not valued.",
     )
-    price_usd_per_t: NonNegative = 0.0
+    price_usd_per_t: Money = 0.0
     discount_rate: Annotated[Param, Bounds(ge=0, le=1)] = 0.0
-    mitigation_usd: NonNegative = Field(
+    mitigation_usd: Money = Field(
         default=0.0,
         description="One-off cost of the scenario's mitigations other than escorts (e.g. a "
         "larger laydown yard, satellite terminals), spent on the project's first day.",
@@ -510,7 +513,7 @@ class Costs(_Model):
 class Debt(_Model):
     """A simple lender's view: yearly debt service against the year's export revenue."""
 
-    service_usd_per_year: NonNegative = Field(description="Debt service due each year.")
+    service_usd_per_year: Money = Field(description="Debt service due each year.")
     first_year: Annotated[int, Field(strict=True, ge=1900, le=2200)] = Field(
         description="Calendar year of the first debt service."
     )
@@ -550,7 +553,7 @@ class Suspension(_Model):
     remobilization_days: Days = Field(
         default=0.0, description="After a suspension, work and output at half rate [days]."
     )
-    remobilization_usd: NonNegative = Field(
+    remobilization_usd: Money = Field(
         default=0.0, description="Cost of demobilising and bringing staff back, per suspension."
     )
     standby_days: Days | None = Field(
@@ -591,21 +594,21 @@ class StressClosure(_Model):
     kind: Literal["closure"] = "closure"
     segment: Name
     start: Date
-    days: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+    days: StressDays
 
 
 class StressBlackout(_Model):
     kind: Literal["blackout"] = "blackout"
     district: Name = Field(description="A district name, or 'all'.")
     start: Date
-    days: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+    days: StressDays
 
 
 class StressSeizure(_Model):
     kind: Literal["seizure"] = "seizure"
     place: Name
     start: Date
-    days: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+    days: StressDays
 
 
 class StressAttack(_Model):
@@ -831,6 +834,11 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
         yield "horizon_years", f"the horizon from {s.start_date} must end by 9999-12-31"
         return
     for i, p in enumerate(s.projects):
+        if p.construction is not None and not p.construction.start < end:
+            yield (
+                f"projects[{i}].construction.start",
+                f"must fall before the horizon's end {end}, got {p.construction.start}",
+            )
         # debt_shortfall_mask has a bit per year from first_year on, in an int64
         if p.debt is not None and end.year - p.debt.first_year > DEBT_YEARS - 1:
             yield (
