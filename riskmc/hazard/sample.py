@@ -557,7 +557,11 @@ def sample_hazard(
     reps = _as_replications(replications)
     arrays, spec = _inputs(scenario)
     k0, k1 = (np.uint64(k) for k in key_from_seed(int(seed)))
-    n_threads = max(1, threads if threads is not None else (os.cpu_count() or 1))
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1
+    ):
+        raise ValueError(f"threads: must be an integer >= 1, got {threads!r}")
+    n_threads = threads if threads is not None else (os.cpu_count() or 1)
     hints = _hints(scenario)
     items = _runs(reps, BLOCK)
 

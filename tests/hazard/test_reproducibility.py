@@ -215,3 +215,9 @@ def test_scenarios_without_the_tail_keep_every_event_of_release_1(name):
             a = h.arrays[table]
             got = _table_hash(a, columns or list(a.dtype.names))
             assert got == stored[f"{name}:{seed}:{table}"], (seed, table)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, "2", True])
+def test_threads_is_checked_like_the_other_arguments(threads):
+    with pytest.raises(ValueError, match=r"^threads: must be an integer >= 1, got "):
+        riskmc.sample_hazard(shipped_scenarios()["tiny.yaml"], 3, seed=1, threads=threads)
