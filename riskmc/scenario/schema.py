@@ -834,11 +834,6 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
         yield "horizon_years", f"the horizon from {s.start_date} must end by 9999-12-31"
         return
     for i, p in enumerate(s.projects):
-        if p.construction is not None and not p.construction.start < end:
-            yield (
-                f"projects[{i}].construction.start",
-                f"must fall before the horizon's end {end}, got {p.construction.start}",
-            )
         # debt_shortfall_mask has a bit per year from first_year on, in an int64
         if p.debt is not None and end.year - p.debt.first_year > DEBT_YEARS - 1:
             yield (
