@@ -616,25 +616,25 @@ def _fatal(u: float, cdf: np.ndarray, guide: np.ndarray, lo: int, g0: int, cells
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _row_uniforms(a, rep, k0, k1, cnt, streams, per, rows, buf, offs):  # type: ignore[no-untyped-def]
+def _row_uniforms(a, rep, k0, k1, cnt, streams, per, rows, offs):  # type: ignore[no-untyped-def]
     """``per`` uniforms an attack of each mark row in ``rows`` (a mask), drawn in bulk.
 
     Attack ``j`` of a row reads uniforms ``per j .. per j + per - 1`` of the row's
     stream: with ``per`` 4 that is block ``j``, the numbers of ``uniform4(..., j, 0)``.
-    Returns the buffer (grown if short); ``offs[row]`` is each row's start in it.
+    ``offs[row]`` gets each row's start. Returns the uniforms and their count; the
+    buffer has two slots more, free for the caller.
     """
     total = 0
     for row in range(rows.shape[0]):
         offs[row] = total
         if rows[row]:
             total += 4 * ((per * cnt[row] + 3) // 4)
-    if buf.shape[0] < total:
-        buf = np.empty(2 * total, dtype=np.float64)
+    buf = np.empty(total + 2, dtype=np.float64)
     for row in range(rows.shape[0]):
         if rows[row] and cnt[row] > 0:
             n_blk = (per * cnt[row] + 3) // 4
             fill_uniforms(buf[offs[row] :], k0, k1, rep, streams[row], _plain(0), n_blk)
-    return buf
+    return buf, total
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -665,14 +665,11 @@ def _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out):  # type: ignore[n
     stress_row = 2 * a.n_districts
     fat_rows = a.fat_row_law != -1
     offs_f = np.zeros(n_rows, dtype=np.int64)
-    offs_s = np.zeros(n_rows + 1, dtype=np.int64)
-    none = np.empty(0, dtype=np.float64)
-    fu = _row_uniforms(a, rep, k0, k1, cnt, a.s_fatal, 1, fat_rows, none, offs_f)
-    su = _row_uniforms(a, rep, k0, k1, cnt, a.s_susp, 4, a.watch_row, none, offs_s)
-    # The unwatched rows read one slot of -1, at stride 0: no branch per attack.
-    spare = offs_s[n_rows - 1] + (4 * cnt[n_rows - 1] if a.watch_row[n_rows - 1] else 0)
-    if su.shape[0] < spare + 2:
-        su = _grow_to1(su, spare + 2)
+    offs_s = np.zeros(n_rows, dtype=np.int64)
+    fu, _ = _row_uniforms(a, rep, k0, k1, cnt, a.s_fatal, 1, fat_rows, offs_f)
+    su, spare = _row_uniforms(a, rep, k0, k1, cnt, a.s_susp, 4, a.watch_row, offs_s)
+    # The unwatched rows read one slot of -1 after the drawn ones, at stride 0: no
+    # branch per attack.
     su[spare] = -1.0
     su[spare + 1] = -1.0
     stride = np.zeros(n_rows, dtype=np.int64)

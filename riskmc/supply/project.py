@@ -238,12 +238,13 @@ class Suspensions(NamedTuple):
 
 
 def _suspends(u: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Which events suspend: a drawn uniform (-1 or NaN: not drawn) below its probability.
+    """Which events suspend: a drawn uniform (-1: not drawn) below its probability.
 
-    A probability of 1 always suspends (a single-precision uniform can round to 1).
+    The hazard keeps the single-precision uniforms below 1, so a probability of
+    1 always suspends.
     """
     u = u.astype(np.float64)
-    out: np.ndarray = (u >= 0) & ((u < p) | (p >= 1))
+    out: np.ndarray = (u >= 0) & (u < p)
     return out
 
 
