@@ -70,3 +70,18 @@ def test_hazard_default(benchmark, default, size):
         benchmark.extra_info["ns_per_event"] = 1e9 * mean / events
         benchmark.extra_info["numpy_uniform_ratio"] = mean / numpy_uniform_seconds(events)
     assert events > 3000 * n
+
+
+def test_hazard_default_attack_table(benchmark, default):
+    """The default sampled, then its attack table read: every attack's deaths drawn
+    (riskmc.hazard.attack_severity), which sampling alone leaves to the first reader."""
+    benchmark.group = "hazard"
+    n = SIZES["large"]
+
+    def sample_and_read() -> riskmc.HazardSample:
+        sample = riskmc.sample_hazard(default, n, seed=1, threads=1)
+        assert sample.arrays["attacks"]["fatalities"].max() > 0
+        return sample
+
+    sample = benchmark(sample_and_read)
+    record(benchmark, replications=n, events=sample.n_events)

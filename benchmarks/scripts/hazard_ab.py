@@ -2,13 +2,16 @@
 
 Usage (from anywhere)::
 
-    python benchmarks/scripts/hazard_ab.py OLD_CHECKOUT NEW_CHECKOUT [--pairs 4]
-        [--variant release1|no_regimes|full]
+    python benchmarks/scripts/hazard_ab.py OLD_CHECKOUT NEW_CHECKOUT [MORE ...]
+        [--pairs 4] [--variant release1|no_regimes|full]
 
 Each process imports riskmc from one checkout, samples the default scenario
 (1,000 replications, one thread) nine times and prints the best time; the two
 checkouts alternate (old, new, new, old) so that drifts of the machine fall on
-both. ``--variant`` takes the default without its tail blocks (``release1``),
+both. With more than two checkouts, each round runs them all, in turn forwards
+and backwards, and each gets the median of its times and its ratio to the first
+(session 11 compared release 1, session 10's kernel and its own so).
+``--variant`` takes the default without its tail blocks (``release1``),
 without regimes (``no_regimes``, the tail's 5 % budget) or whole; an old
 checkout without the tail blocks ignores it. Session 10 used it to measure
 what the tail costs (docs/hazard.md).
@@ -59,18 +62,30 @@ def _time(checkout: str, variant: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("old")
-    parser.add_argument("new")
+    parser.add_argument("new", nargs="+")
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument(
         "--variant", default="no_regimes", choices=["release1", "no_regimes", "full"]
     )
     args = parser.parse_args()
+    if len(args.new) > 1:
+        checkouts = [args.old, *args.new]
+        times: dict[str, list[float]] = {c: [] for c in checkouts}
+        for k in range(args.pairs):
+            for c in checkouts if k % 2 == 0 else checkouts[::-1]:
+                times[c].append(_time(c, args.variant))
+        base = statistics.median(times[args.old])
+        for c in checkouts:
+            m = statistics.median(times[c])
+            print(f"{c}: median {m:.1f} ms, {m / base:.3f} of the first")
+        return
     old: list[float] = []
     new: list[float] = []
+    (other,) = args.new
     for _ in range(args.pairs):
         old.append(_time(args.old, args.variant))
-        new.append(_time(args.new, args.variant))
-        new.append(_time(args.new, args.variant))
+        new.append(_time(other, args.variant))
+        new.append(_time(other, args.variant))
         old.append(_time(args.old, args.variant))
         print(f"old {old[-2]:.1f} {old[-1]:.1f}  new {new[-2]:.1f} {new[-1]:.1f} ms")
     ratio = statistics.mean(new) / statistics.mean(old)

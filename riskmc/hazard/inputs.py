@@ -42,6 +42,7 @@ __all__ = [
     "TARGETS",
     "HazardArrays",
     "ParameterSpec",
+    "TailArrays",
     "build_inputs",
 ]
 
@@ -134,6 +135,23 @@ class HazardArrays(NamedTuple):
     st_blackout_district: NDArray[np.int64]  # -1: every district
     st_blackout_start: NDArray[np.float64]
     st_blackout_end: NDArray[np.float64]
+    # districts holding a site with a suspension block ("watched"): their campaign
+    # joins draw two uniforms from streams of their own
+    watch: NDArray[np.bool_]
+    s_join: NDArray[np.uint64]
+
+
+class TailArrays(NamedTuple):
+    """What the tail's draws read: deaths, suspension uniforms, regimes (one scenario).
+
+    Apart from :class:`HazardArrays` on purpose: Numba passes a tuple to a
+    compiled function member by member, so every array in the tuple that each
+    phase of the kernel receives costs at every call (21 more arrays made the
+    kernel about 3 % slower, measured). Only the draws that need these get them.
+    """
+
+    horizon: float
+    n_districts: int
     st_attack_fatal: NDArray[np.int64]  # -1: drawn as any attack of the district
     # fatalities: each district's law (-1: none, all 0), the laws' discrete CDFs
     # and guide tables back to back (riskmc.hazard.severity), a stream per mark row
@@ -143,15 +161,11 @@ class HazardArrays(NamedTuple):
     fat_guide: NDArray[np.int32]
     fat_cells: int  # cells of each law's guide table (riskmc.hazard.severity.GUIDE)
     s_fatal: NDArray[np.uint64]
-    # suspensions: districts holding a site with a suspension block ("watched"),
-    # whose attacks and campaign joins get two uniforms from streams of their own
     fat_row_law: NDArray[np.int64]  # by mark row: the law, -1 none, -2 the stress row's mix
+    # suspensions: the watched districts, whose attacks get two uniforms
     watch: NDArray[np.bool_]
-    watch_row: NDArray[np.bool_]  # by mark row
-    any_fixed_fatalities: bool  # a stress attack with fixed fatalities
     any_severity: bool  # a fatalities law, a watched district or fixed stress fatalities
     s_susp: NDArray[np.uint64]
-    s_join: NDArray[np.uint64]
     # escalation regimes (riskmc.hazard.severity.RegimeArrays; reg_n 0: none)
     reg_n: int
     reg_start: int
@@ -281,8 +295,9 @@ def _streams(kind: str, names: list[str]) -> NDArray[np.uint64]:
     return np.array([stream_id(kind, n) for n in names], dtype=np.uint64)
 
 
-def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
-    """Arrays for the hazard kernel and the per-replication parameter spec."""
+def build_inputs(scenario: Scenario) -> tuple[HazardArrays, TailArrays, ParameterSpec]:
+    """Arrays for the hazard kernel, those of the tail's draws, and the per-replication
+    parameter spec."""
     spec = parameter_spec(scenario)
     h = scenario.hazard
     districts = [d.name for d in scenario.districts]
@@ -434,6 +449,12 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         st_blackout_district=np.array([b[0] for b in st_blk], dtype=np.int64),
         st_blackout_start=np.array([b[1] for b in st_blk], dtype=np.float64),
         st_blackout_end=np.array([b[2] for b in st_blk], dtype=np.float64),
+        watch=watch,
+        s_join=_streams("join-suspension", districts),
+    )
+    tail = TailArrays(
+        horizon=float(scenario.horizon_days),
+        n_districts=n_d,
         st_attack_fatal=np.array(
             [-1 if e.fatalities is None else e.fatalities for e in st_att], dtype=np.int64
         ),
@@ -449,11 +470,8 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
             [fat_law, fat_law, np.array([-2 if laws else -1], dtype=np.int64)]
         ),
         watch=watch,
-        watch_row=np.concatenate([watch, watch, np.array([watch.any()])]),
-        any_fixed_fatalities=any(e.fatalities is not None for e in st_att),
         any_severity=bool(laws or watch.any() or any(e.fatalities is not None for e in st_att)),
         s_susp=_streams("suspension", mark_rows),
-        s_join=_streams("join-suspension", districts),
         reg_n=reg.n,
         reg_start=reg.start,
         reg_mean=reg.mean_days,
@@ -462,11 +480,11 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
         reg_stat=reg.stationary_cum,
         s_regime=np.uint64(stream_id("regimes")),
     )
-    _check_streams(arrays, spec)
-    return arrays, spec
+    _check_streams(arrays, tail, spec)
+    return arrays, tail, spec
 
 
-def _check_streams(a: HazardArrays, spec: ParameterSpec) -> None:
+def _check_streams(a: HazardArrays, tail: TailArrays, spec: ParameterSpec) -> None:
     # Two streams with one id would correlate their numbers; CRC-32 of distinct
     # short names collides with probability ~1e-7 for a scenario's few hundred
     # streams, but a silent collision would be a wrong answer, so check.
@@ -479,11 +497,11 @@ def _check_streams(a: HazardArrays, spec: ParameterSpec) -> None:
             a.s_seize,
             a.s_protest,
             a.s_offspring,
-            a.s_fatal,
-            a.s_susp,
+            tail.s_fatal,
+            tail.s_susp,
             a.s_join,
             spec.streams,
-            np.array([a.s_campaign, a.s_province, a.s_regime], dtype=np.uint64),
+            np.array([a.s_campaign, a.s_province, tail.s_regime], dtype=np.uint64),
         ]
     )
     if len(np.unique(ids)) != len(ids):

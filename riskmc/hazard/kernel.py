@@ -32,7 +32,11 @@ Per replication, in this order:
    the closure probability: a variant with another probability closes the
    same segment wherever the attack closes one in both. The target uniform,
    rescaled within the drawn class, is kept as the attack's ``mark``, a
-   uniform for per-attack amounts (damage) downstream. Attacks
+   uniform for per-attack amounts (damage) downstream, and the attack's
+   ordinal in its stream as ``seq``, from which its deaths and suspension
+   uniforms are drawn (:mod:`riskmc.hazard.attack_severity`: right away for
+   the attacks of watched districts, the ``watched`` table; for the others
+   when the attack table is read). Attacks
    are then sorted by time (a counting sort on half days, then insertion).
 6. **Protests** on each road segment and **province-wide blackout orders**,
    Poisson in time; **stress** closures and blackouts.
@@ -48,6 +52,7 @@ import math
 import numba as nb
 import numpy as np
 
+from riskmc.hazard.attack_severity import ATTACK_FIELDS, watched_replication
 from riskmc.hazard.rng import (
     LOGNORMAL,
     _exp,
@@ -88,7 +93,6 @@ SUB_EVENT = 1
 # Buckets a day in the counting sort of attacks by time: finer buckets leave
 # fewer attacks out of order for the insertion pass after it.
 SORT_PER_DAY = 2
-_F32_BELOW_1 = 1.0 - 2.0**-24
 # Buckets a piece in the counting sort of closure and blackout pieces.
 SPAN_BUCKETS = 2
 # Unsigned constants for index arithmetic. Hot loops index arrays with
@@ -112,17 +116,10 @@ MAX_POISSON = 1 << 16
 # table is written once and read once, so its bytes are its cost.
 ATTACK_DTYPE = np.dtype(
     [
-        ("replication", "<i4"),
-        ("day", "<f8"),
-        ("district", "<i2"),
-        ("target", "i1"),
-        ("campaign", "<i4"),
-        ("kind", "i1"),
-        ("mark", "<f8"),
-        ("fatalities", "<i4"),
-        # suspension uniforms, single precision: 2^-24 resolves the tail well enough
-        ("u_suspend", "<f4"),
-        ("u_days", "<f4"),
+        *ATTACK_FIELDS,
+        # the attack's ordinal in its mark row: its deaths and suspension uniforms are
+        # drawn from it when needed (riskmc.hazard.attack_severity)
+        ("seq", "<i4"),
     ]
 )
 SPAN_DTYPE = np.dtype(
@@ -504,7 +501,7 @@ def _clock(sv: float, reg: tuple, k: int) -> tuple[float, int]:  # type: ignore[
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _regime_path(a, rep, k0, k1, r, reg, regs, n_reg):  # type: ignore[no-untyped-def]
+def _regime_path(tail, rep, k0, k1, r, reg, regs, n_reg):  # type: ignore[no-untyped-def]
     """The replication's regime chain: segments into ``reg``, rows into ``regs``.
 
     Stream ``s_regime``: block ``(0, 1)`` lane 0 draws the first state when it
@@ -512,27 +509,27 @@ def _regime_path(a, rep, k0, k1, r, reg, regs, n_reg):  # type: ignore[no-untype
     sojourn (lane 0, exponential) and the jump after it (lane 1).
     """
     rb, rs, rm, _ = reg
-    horizon = a.horizon
-    state = a.reg_start
+    horizon = tail.horizon
+    state = tail.reg_start
     if state < 0:
-        u, _, _, _ = uniform4(k0, k1, rep, a.s_regime, 0, 1)
+        u, _, _, _ = uniform4(k0, k1, rep, tail.s_regime, 0, 1)
         state = 0
-        while state < a.reg_n - 1 and u >= a.reg_stat[state]:
+        while state < tail.reg_n - 1 and u >= tail.reg_stat[state]:
             state += 1
     t = 0.0
     op = 0.0
     k = 0
     while t < horizon:
-        u0, u1, _, _ = uniform4(k0, k1, rep, a.s_regime, k, 0)
-        end = t - a.reg_mean[state] * math.log(u0)
+        u0, u1, _, _ = uniform4(k0, k1, rep, tail.s_regime, k, 0)
+        end = t - tail.reg_mean[state] * math.log(u0)
         if k + 2 >= rb.shape[0]:
             rb = _grow_to1(rb, k + 2)
             rs = _grow_to1(rs, k + 2)
             rm = _grow_to1(rm, k + 2)
         rb[k] = t
         rs[k] = op
-        rm[k] = a.reg_mult[state]
-        op += a.reg_mult[state] * (min(end, horizon) - t)
+        rm[k] = tail.reg_mult[state]
+        op += tail.reg_mult[state] * (min(end, horizon) - t)
         regs = _room1(regs, n_reg)
         rec = regs[n_reg]
         rec.replication = r
@@ -542,11 +539,11 @@ def _regime_path(a, rep, k0, k1, r, reg, regs, n_reg):  # type: ignore[no-untype
         n_reg += 1
         t = end
         k += 1
-        if a.reg_n == 2:
+        if tail.reg_n == 2:
             state = 1 - state
         else:
             nxt = 0
-            while nxt < a.reg_n - 1 and u1 >= a.reg_jump[state, nxt]:
+            while nxt < tail.reg_n - 1 and u1 >= tail.reg_jump[state, nxt]:
                 nxt += 1
             state = nxt
     rb[k] = horizon
@@ -590,123 +587,6 @@ def _background_regimes(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, reg
                 break
             loc, nl = _attack(loc, nl, t, d, K_BACKGROUND, -1, -1)
     return loc, nl
-
-
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def _fatal(u: float, cdf: np.ndarray, guide: np.ndarray, lo: int, g0: int, cells: int) -> int:
-    """Deaths at uniform ``u``: the discrete CDF at ``cdf[lo:]`` inverted by its guide table.
-
-    The guide ``guide[g0 : g0 + cells + 1]`` brackets the answer for each of
-    ``cells`` cells of ``u``; the bracket is searched by bisection, so a cell
-    of the long tail costs a few steps, not a walk. Most cells hold one
-    count: no step at all. The number of cells comes with the tables (not a
-    constant compiled in), so a cached kernel always agrees with them.
-    """
-    cell = min(int(u * cells), cells - 1)
-    a = int(guide[g0 + cell])
-    b = int(guide[g0 + cell + 1])
-    # the least k in [a, b] with cdf[k] > u
-    while a < b:
-        mid = (a + b) >> 1
-        if cdf[lo + mid] > u:
-            b = mid
-        else:
-            a = mid + 1
-    return a
-
-
-@nb.njit(cache=True, error_model="numpy")
-def _row_uniforms(a, rep, k0, k1, cnt, streams, per, rows, offs):  # type: ignore[no-untyped-def]
-    """``per`` uniforms an attack of each mark row in ``rows`` (a mask), drawn in bulk.
-
-    Attack ``j`` of a row reads uniforms ``per j .. per j + per - 1`` of the row's
-    stream: with ``per`` 4 that is block ``j``, the numbers of ``uniform4(..., j, 0)``.
-    ``offs[row]`` gets each row's start. Returns the uniforms and their count; the
-    buffer has two slots more, free for the caller.
-    """
-    total = 0
-    for row in range(rows.shape[0]):
-        offs[row] = total
-        if rows[row]:
-            total += 4 * ((per * cnt[row] + 3) // 4)
-    buf = np.empty(total + 2, dtype=np.float64)
-    for row in range(rows.shape[0]):
-        if rows[row] and cnt[row] > 0:
-            n_blk = (per * cnt[row] + 3) // 4
-            fill_uniforms(buf[offs[row] :], k0, k1, rep, streams[row], _plain(0), n_blk)
-    return buf, total
-
-
-@nb.njit(cache=True, error_model="numpy")
-def _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out):  # type: ignore[no-untyped-def]
-    """Step 5b: each attack's fatalities and, in a watched district, suspension uniforms.
-
-    Attack ``j`` of mark row ``row`` (as in :func:`_consequences`) reads
-    uniform ``j`` of the row's fatalities stream and inverts its district's
-    law (:func:`_fatal`); a stress attack with fixed fatalities keeps them.
-    (The stress row's attacks, of any district, read their district's law and
-    its watch.)
-    An attack in a watched district (the site of a project with suspensions)
-    reads block ``j`` of the row's suspension stream: lane 0 decides a
-    suspension, lane 1 its length. Other attacks hold -1 there (not drawn; a
-    record array holding NaN would never equal itself). Both streams are
-    drawn in bulk, row by row, and only for the rows that use them; nothing
-    else is drawn, so every other mark of the attacks stays as it was.
-    """
-    if not a.any_severity:
-        # nothing to draw: one sequential pass (the records are lent memory)
-        for i in range(n):
-            rec = out[np.uint64(n_out + i)]
-            rec.fatalities = 0
-            rec.u_suspend = -1.0
-            rec.u_days = -1.0
-        return
-    n_rows = 2 * a.n_districts + 1
-    stress_row = 2 * a.n_districts
-    fat_rows = a.fat_row_law != -1
-    offs_f = np.zeros(n_rows, dtype=np.int64)
-    offs_s = np.zeros(n_rows, dtype=np.int64)
-    fu, _ = _row_uniforms(a, rep, k0, k1, cnt, a.s_fatal, 1, fat_rows, offs_f)
-    su, spare = _row_uniforms(a, rep, k0, k1, cnt, a.s_susp, 4, a.watch_row, offs_s)
-    # The unwatched rows read one slot of -1 after the drawn ones, at stride 0: no
-    # branch per attack.
-    su[spare] = -1.0
-    su[spare + 1] = -1.0
-    stride = np.zeros(n_rows, dtype=np.int64)
-    for row in range(n_rows):
-        if a.watch_row[row]:
-            stride[row] = 4
-        else:
-            offs_s[row] = spare
-    u_stress = np.uint64(stress_row)
-    for i in range(n):
-        c = np.uint64(code[np.uint64(perm[np.uint64(i)])])
-        ur = c & _LOW32
-        uj = c >> _U32
-        rec = out[np.uint64(n_out + i)]
-        law = a.fat_row_law[ur]
-        if law == -2:  # the stress row: attacks of any district
-            law = a.fat_law[int(rec.district)]
-        f = 0
-        if law >= 0:
-            uf = fu[np.uint64(offs_f[ur]) + uj]
-            g = a.fat_cells
-            f = _fatal(uf, a.fat_cdf, a.fat_guide, a.fat_ptr[law], law * (g + 1), g)
-        rec.fatalities = f
-        base, step = offs_s[ur], stride[ur]
-        if ur == u_stress and not a.watch[int(rec.district)]:
-            base, step = spare, 0  # the stress row mixes districts: only watched ones draw
-        k = np.uint64(base + step * np.int64(uj))
-        # single precision: kept below 1 there (the largest float32 under 1)
-        rec.u_suspend = min(su[k], _F32_BELOW_1)
-        rec.u_days = min(su[k + _U1], _F32_BELOW_1)
-    if a.any_fixed_fatalities:
-        for i in range(n):
-            rec = out[np.uint64(n_out + i)]
-            if rec.kind == K_STRESS:
-                z = int(np.uint64(code[np.uint64(perm[np.uint64(i)])]) >> _U32)
-                if a.st_attack_fatal[z] >= 0:
-                    rec.fatalities = a.st_attack_fatal[z]
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -1097,6 +977,7 @@ def _consequences(  # type: ignore[no-untyped-def]
         rec.campaign = int(loc[uq, 3])
         rec.kind = int(loc[uq, 2])
         rec.mark = tu if fixed >= 0 else m
+        rec.seq = int(c >> _U32)
         # Road (0) or rail (1): a closure of one of the mode's segments
         # through the district, with the mode's probability. "&", not "and":
         # a short-circuit is a branch, mispredicted.
@@ -1108,7 +989,6 @@ def _consequences(  # type: ignore[no-untyped-def]
         n_l += int(closes & (target == RAIL))
         pend[np.uint64(2 * third + n_b)] = np.int64(uq)
         n_b += int(bu < p_blk)
-    _severity(a, rep, k0, k1, perm, code, cnt, n, out, n_out)
     n_out += n
     if lc.shape[0] < nlc + n_r + n_l:
         lc = _grow_to(lc, nlc + n_r + n_l)
@@ -1362,7 +1242,7 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
 
 @nb.njit(cache=True, error_model="numpy", nogil=True)
 def sample_block(  # type: ignore[no-untyped-def]
-    a, theta, rep0, n_rep, k0, k1, keep_pieces, att, cp, cl, bp, bl, camps, joins, regs
+    a, tail, theta, rep0, n_rep, k0, k1, keep_pieces, att, cp, cl, bp, bl, camps, joins, regs, wat
 ):
     """Sample replications ``rep0 .. rep0 + n_rep - 1`` of one scenario.
 
@@ -1370,6 +1250,8 @@ def sample_block(  # type: ignore[no-untyped-def]
     ----------
     a : HazardArrays
         The scenario as arrays (:func:`riskmc.hazard.inputs.build_inputs`).
+    tail : TailArrays
+        What the tail's draws read (deaths, suspension uniforms, regimes).
     theta : ndarray of float64, shape (n_rep, P)
         Per-replication parameters (:func:`draw_theta`).
     rep0, n_rep : int
@@ -1378,7 +1260,7 @@ def sample_block(  # type: ignore[no-untyped-def]
         Philox key from the seed.
     keep_pieces : bool
         Also return the closure and blackout pieces before merging.
-    att, cp, cl, bp, bl, camps, joins, regs : ndarray
+    att, cp, cl, bp, bl, camps, joins, regs, wat : ndarray
         Output buffers (record arrays of the dtypes below, at least one
         element each), filled from the start and grown if too short. Passing
         them in lets the caller allocate with NumPy, which asks the kernel for
@@ -1398,12 +1280,15 @@ def sample_block(  # type: ignore[no-untyped-def]
         Districts joining campaigns, by replication then campaign.
     regimes : ndarray of REGIME_DTYPE
         The regime chain's sojourns (empty without regimes).
+    watched : ndarray of riskmc.hazard.attack_severity.WATCHED_DTYPE
+        The attacks of watched districts: deaths and suspension uniforms.
     """
     horizon = a.horizon
     n_d = a.n_districts
     cap_a = max(64, att.shape[0] // max(n_rep, 1))
     cap_s = max(64, cl.shape[0] // max(n_rep, 1))
-    n_att = n_cp = n_cl = n_bp = n_bl = n_camp = n_join = n_reg = np.int64(0)
+    n_att = n_cp = n_cl = n_bp = n_bl = n_camp = n_join = n_reg = n_wat = np.int64(0)
+    any_watch = tail.watch.any()
     zero = np.int64(0)
     # Scratch reused by every replication: attacks as made (t, district, kind,
     # campaign, fixed target), closure and blackout pieces (key, start, end,
@@ -1444,8 +1329,8 @@ def sample_block(  # type: ignore[no-untyped-def]
         tau = th[G_DECAY] if a.process == HAWKES else 1.0
         burn = BURN_IN_DECAYS * tau / (1.0 - n_br) if n_br > 0.0 else 0.0
 
-        if a.reg_n > 0:
-            reg, regs, n_reg = _regime_path(a, rep, k0, k1, r, reg, regs, n_reg)
+        if tail.reg_n > 0:
+            reg, regs, n_reg = _regime_path(tail, rep, k0, k1, r, reg, regs, n_reg)
             loc, nl = _background_regimes(
                 a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq, reg
             )
@@ -1466,9 +1351,12 @@ def sample_block(  # type: ignore[no-untyped-def]
                 -1,
                 a.st_attack_target[z],
             )
+        n0 = n_att
         lc, nlc, lb, nlb, att, n_att, work = _consequences(
             a, th, rep, k0, k1, r, loc, nl, work, lc, nlc, lb, nlb, att, n_att
         )
+        if any_watch:
+            wat, n_wat = watched_replication(tail, rep, k0, k1, att, n0, n_att, wat, n_wat)
         lc, nlc, lb, nlb = _protests_orders_stress(
             a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, st
         )
@@ -1488,4 +1376,5 @@ def sample_block(  # type: ignore[no-untyped-def]
         camps[:n_camp],
         joins[:n_join],
         regs[:n_reg],
+        wat[:n_wat],
     )

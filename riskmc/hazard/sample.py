@@ -18,12 +18,18 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from riskmc.hazard.attack_severity import (
+    ATTACK_TABLE_DTYPE,
+    WATCHED_DTYPE,
+    complete_attacks,
+)
 from riskmc.hazard.inputs import (
     CAUSES,
     KINDS,
     TARGETS,
     HazardArrays,
     ParameterSpec,
+    TailArrays,
     build_inputs,
 )
 from riskmc.hazard.kernel import (
@@ -51,9 +57,10 @@ TABLES = (
     "campaigns",
     "joins",
     "regimes",
+    "watched",
 )
 _DTYPES = {
-    "attacks": ATTACK_DTYPE,
+    "attacks": ATTACK_TABLE_DTYPE,
     "closure_pieces": SPAN_DTYPE,
     "closures": SPAN_DTYPE,
     "blackout_pieces": SPAN_DTYPE,
@@ -61,6 +68,7 @@ _DTYPES = {
     "campaigns": CAMPAIGN_DTYPE,
     "joins": JOIN_DTYPE,
     "regimes": REGIME_DTYPE,
+    "watched": WATCHED_DTYPE,
 }
 #: Replications per kernel call: large enough that the output buffers of a
 #: realistic scenario pass NumPy's 4 MiB threshold for huge pages, small
@@ -73,10 +81,14 @@ HINT_CAP = 50_000
 class ReplicationEvents(NamedTuple):
     """One replication's events: record arrays (views), as the kernels wrote them.
 
-    ``attacks`` has the fields of :data:`riskmc.hazard.kernel.ATTACK_DTYPE`;
-    the span tables those of :data:`~riskmc.hazard.kernel.SPAN_DTYPE`, whose
-    ``key`` is a segment index (closures) or a district index (blackouts) in
-    scenario order. ``theta`` is the row of per-replication parameters.
+    ``attacks`` has the fields of :data:`riskmc.hazard.kernel.ATTACK_DTYPE`
+    (no deaths: those of the attacks in watched districts, the sites of
+    projects with suspensions, are in ``watched``, with their suspension
+    uniforms, :data:`riskmc.hazard.attack_severity.WATCHED_DTYPE`; its
+    ``attack`` is a row of ``attacks``); the span tables those of
+    :data:`~riskmc.hazard.kernel.SPAN_DTYPE`, whose ``key`` is a segment index
+    (closures) or a district index (blackouts) in scenario order. ``theta`` is
+    the row of per-replication parameters.
     """
 
     replication: int
@@ -88,6 +100,7 @@ class ReplicationEvents(NamedTuple):
     campaigns: NDArray[np.void]
     joins: NDArray[np.void]
     regimes: NDArray[np.void]
+    watched: NDArray[np.void]
     theta: NDArray[np.float64]
 
 
@@ -145,13 +158,30 @@ class HazardSample:
 
     @cached_property
     def arrays(self) -> dict[str, NDArray[np.void]]:
-        """Each event table as one record array (see :class:`ReplicationEvents`)."""
-        return {
-            name: np.concatenate([b.tables[name] for b in self._blocks])
-            if self._blocks
-            else np.empty(0, dtype=_DTYPES[name])
-            for name in TABLES
-        }
+        """Each event table as one record array (see :class:`ReplicationEvents`).
+
+        ``attacks`` is the attack table
+        (:data:`riskmc.hazard.attack_severity.ATTACK_TABLE_DTYPE`): every
+        attack's deaths are drawn here, when it is first read.
+        """
+        out = {}
+        for name in TABLES:
+            if not self._blocks:
+                out[name] = np.empty(0, dtype=_DTYPES[name])
+            elif name == "attacks":
+                # each block straight into its rows: no second copy
+                _, tail, _ = _inputs(self.scenario)
+                k0, k1 = (np.uint64(k) for k in key_from_seed(self.seed))
+                parts = [b.tables[name] for b in self._blocks]
+                table = np.empty(sum(len(p) for p in parts), dtype=_DTYPES[name])
+                at = 0
+                for part in parts:
+                    complete_attacks(tail, part, k0, k1, table[at : at + len(part)])
+                    at += len(part)
+                out[name] = table
+            else:
+                out[name] = np.concatenate([b.tables[name] for b in self._blocks])
+        return out
 
     @property
     def n_events(self) -> int:
@@ -193,7 +223,7 @@ class HazardSample:
         within its replication, or -1; ``kind`` is background, triggered,
         campaign or stress; ``mark`` is a uniform on (0, 1) that later stages
         turn into per-attack amounts such as damage; ``fatalities`` the deaths
-        (0 when the scenario draws none).
+        (0 when the scenario draws none), drawn when the table is first read.
         """
         a = self.arrays["attacks"]
         return pd.DataFrame(
@@ -306,23 +336,23 @@ class HazardSample:
 #: ``build_inputs`` of the scenarios sampled, by identity, while each lives:
 #: a scenario is frozen, and building its arrays costs about a millisecond,
 #: as much as sampling three replications (a run samples chunk after chunk).
-_INPUTS: dict[int, tuple[weakref.ref[Scenario], HazardArrays, ParameterSpec]] = {}
+_INPUTS: dict[int, tuple[weakref.ref[Scenario], HazardArrays, TailArrays, ParameterSpec]] = {}
 
 
-def _inputs(scenario: Scenario) -> tuple[HazardArrays, ParameterSpec]:
+def _inputs(scenario: Scenario) -> tuple[HazardArrays, TailArrays, ParameterSpec]:
     """``build_inputs(scenario)``, built once per scenario object."""
     key = id(scenario)
     hit = _INPUTS.get(key)
     if hit is not None and hit[0]() is scenario:
-        return hit[1], hit[2]
-    arrays, spec = build_inputs(scenario)
+        return hit[1], hit[2], hit[3]
+    arrays, tail, spec = build_inputs(scenario)
 
     def drop(ref: weakref.ref[Scenario]) -> None:
         if _INPUTS.get(key, (None,))[0] is ref:
             _INPUTS.pop(key, None)
 
-    _INPUTS[key] = (weakref.ref(scenario, drop), arrays, spec)
-    return arrays, spec
+    _INPUTS[key] = (weakref.ref(scenario, drop), arrays, tail, spec)
+    return arrays, tail, spec
 
 
 class _Buffers:
@@ -452,18 +482,27 @@ def _runs(reps: NDArray[np.int64], size: int) -> list[tuple[int, int]]:
     return items
 
 
-def _hints(scenario: Scenario) -> tuple[int, int, int]:
-    """Rough upper expectations of attacks, closures and blackouts per replication.
+def _hints(scenario: Scenario) -> tuple[int, int, int, int]:
+    """Rough upper expectations of attacks, closures, blackouts and watched attacks per
+    replication (those in districts that hold a site with suspensions).
 
     They size the output buffers; a replication with more events grows them.
     """
     h = scenario.hazard
     years = scenario.horizon_years
     n_d = len(scenario.districts)
-    attacks = sum(param_mean(d.attacks_per_year) for d in scenario.districts)
-    attacks *= param_mean(h.rate_multiplier) * years
+    where = {p.name: p.district for p in scenario.network.places}
+    watched_names = {where.get(p.site) for p in scenario.projects if p.suspension is not None}
+    per_district = param_mean(h.rate_multiplier) * years
     camp = param_mean(h.campaigns.rate_per_year) * years
-    attacks += camp * param_mean(h.campaigns.attacks_per_district) * n_d
+    per_camp = camp * param_mean(h.campaigns.attacks_per_district)
+    watched = sum(
+        param_mean(d.attacks_per_year) * per_district + per_camp
+        for d in scenario.districts
+        if d.name in watched_names
+    )
+    attacks = sum(param_mean(d.attacks_per_year) for d in scenario.districts) * per_district
+    attacks += per_camp * n_d
     n_road = sum(g.mode == "road" for g in scenario.network.segments)
     p_close = max(param_mean(h.closures.road.probability), param_mean(h.closures.rail.probability))
     closures = attacks * p_close + param_mean(h.closures.protests.rate_per_year) * years * n_road
@@ -473,21 +512,24 @@ def _hints(scenario: Scenario) -> tuple[int, int, int]:
     blackouts += len(scenario.stress) * n_d
     # capped: they only size the first buffers, which grow when a replication needs more
     # (a legal but extreme scenario would otherwise allocate its expectation up front)
-    return tuple(int(min(1.2 * x, HINT_CAP)) + 8 for x in (attacks, closures, blackouts))  # type: ignore[return-value]
+    return tuple(  # type: ignore[return-value]
+        int(min(1.2 * x, HINT_CAP)) + 8 for x in (attacks, closures, blackouts, watched)
+    )
 
 
 def _sample(
     arrays: HazardArrays,
+    tail: TailArrays,
     spec: ParameterSpec,
     k0: np.uint64,
     k1: np.uint64,
     item: tuple[int, int],
     pieces: bool,
-    hints: tuple[int, int, int],
+    hints: tuple[int, int, int, int],
 ) -> _Block:
     first, count = item
     theta = draw_theta(spec.codes, spec.params, spec.streams, k0, k1, first, count)
-    n_att, n_clo, n_blk = (count * h for h in hints)
+    n_att, n_clo, n_blk, n_wat = (count * h for h in hints)
     rooms = [
         _BUFFERS.take(n, dtype)
         for n, dtype in (
@@ -499,11 +541,12 @@ def _sample(
             (max(16, count), CAMPAIGN_DTYPE),
             (max(16, count), JOIN_DTYPE),
             (max(16, count), REGIME_DTYPE),
+            (n_wat if tail.watch.any() else 1, WATCHED_DTYPE),
         )
     ]
     try:
         out = sample_block(
-            arrays, theta, first, count, k0, k1, pieces, *(records for _, records in rooms)
+            arrays, tail, theta, first, count, k0, k1, pieces, *(r for _, r in rooms)
         )
     finally:
         for raw, _ in rooms:
@@ -555,7 +598,7 @@ def sample_hazard(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     reps = _as_replications(replications)
-    arrays, spec = _inputs(scenario)
+    arrays, tail, spec = _inputs(scenario)
     k0, k1 = (np.uint64(k) for k in key_from_seed(int(seed)))
     if threads is not None and (
         isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1
@@ -566,7 +609,7 @@ def sample_hazard(
     items = _runs(reps, BLOCK)
 
     def work(item: tuple[int, int]) -> _Block:
-        return _sample(arrays, spec, k0, k1, item, pieces, hints)
+        return _sample(arrays, tail, spec, k0, k1, item, pieces, hints)
 
     if n_threads == 1 or len(items) <= 1:
         blocks = [work(it) for it in items]

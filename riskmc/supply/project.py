@@ -261,7 +261,8 @@ def suspensions(
     least ``site_attack.min_fatalities`` deaths, any attack with at least
     ``district_attack.min_fatalities``, a campaign that the district joins.
     An event suspends when its uniform ``u_suspend`` (drawn in the hazard
-    stage, from the suspension stream; -1 where not drawn) is below the
+    stage, from the suspension stream, for the attacks of ``events.watched``
+    and the joins; -1 where not drawn) is below the
     trigger's probability; an
     attack that qualifies under both attack rules is one event, and suspends
     with the larger of the two probabilities (one draw, so the rules do not
@@ -289,10 +290,13 @@ def suspensions(
         return Suspensions()
     days: list[float] = []  # the day and the uniform of its length, of each event that suspends
     u_days: list[float] = []
-    att = events.attacks
-    att = att[att["district"] == site_district]
+    # the attacks of watched districts, with their deaths and uniforms; then the site's
+    watched = events.watched
+    att = events.attacks[watched["attack"]]
+    here = att["district"] == site_district
+    att, watched = att[here], watched[here]
     if len(att) and (suspension.site_attack or suspension.district_attack):
-        fatal = att["fatalities"]
+        fatal = watched["fatalities"]
         p = np.zeros(len(att))
         if (rule := suspension.site_attack) is not None:
             prob = values("suspension.site_attack.probability", rule.probability)
@@ -301,9 +305,9 @@ def suspensions(
         if (rule := suspension.district_attack) is not None:
             prob = values("suspension.district_attack.probability", rule.probability)
             p = np.where(fatal >= rule.min_fatalities, np.maximum(p, prob), p)
-        hit = _suspends(att["u_suspend"], p)
+        hit = _suspends(watched["u_suspend"], p)
         days += att["day"][hit].tolist()
-        u_days += att["u_days"][hit].tolist()
+        u_days += watched["u_days"][hit].tolist()
     if suspension.campaign is not None:
         joins = events.joins
         joins = joins[joins["district"] == site_district]

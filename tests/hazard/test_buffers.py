@@ -77,6 +77,8 @@ def test_kept_tables_survive_later_samples(default):
     closures = first.closures.copy()
     view = first.replication(70).blackouts  # a view into the first sample's buffers
     kept = view.copy()
+    attack_view = first.replication(70).attacks  # the kernel's records, a view too
+    attack_kept = attack_view.copy()
     frame = first.attacks  # pandas may or may not copy the fields: either way it must hold
     for seed in (5, 6):
         riskmc.sample_hazard(default, 150, seed=seed, threads=2)
@@ -86,7 +88,9 @@ def test_kept_tables_survive_later_samples(default):
     del first, frame
     riskmc.sample_hazard(default, 150, seed=7, threads=1)
     np.testing.assert_array_equal(view, kept)
+    np.testing.assert_array_equal(attack_view, attack_kept)
     assert len(view) > 0
+    assert len(attack_view) > 0
 
 
 def test_memory_dropped_is_used_again_with_the_same_results(default):
@@ -109,7 +113,7 @@ def test_release_buffers_hands_the_memory_back_and_spares_tables_in_use(default)
     from riskmc.hazard.sample import _BUFFERS
 
     kept = riskmc.sample_hazard(default, 70, seed=9, threads=1)
-    copy = kept.arrays["attacks"].copy()
+    copy = np.concatenate([b.tables["attacks"] for b in kept._blocks])  # the kernel's records
     riskmc.sample_hazard(default, 70, seed=10, threads=1)  # dropped: its memory is kept
     held = _BUFFERS.held_bytes
     assert release_buffers() == held

@@ -27,7 +27,7 @@ def test_uncertain_default_join_probability_is_one_shared_draw(quiet):
         "Gamma": 0.5,
     }
     s = build(quiet)
-    arrays, spec = build_inputs(s)
+    arrays, _, spec = build_inputs(s)
     default = spec.column("hazard.campaigns.join_probability[default]")
     gamma = spec.column("hazard.campaigns.join_probability[Gamma]")
     assert list(arrays.col_join) == [default, default, gamma]

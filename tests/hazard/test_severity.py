@@ -12,7 +12,7 @@ from scipy import stats
 
 import riskmc
 from riskmc.hazard.severity import fatalities_cdf, stationary_shares, two_state_count_moments
-from riskmc.scenario import read_document, shipped_scenarios
+from riskmc.scenario import read_document, resolve_document, scenario_from_dict, shipped_scenarios
 
 from .conftest import Z, build, counts_per_replication, variance_se
 
@@ -169,7 +169,7 @@ def test_three_states_and_transitions(quiet):
 
 
 def test_the_guide_tables_agree_with_the_kernel():
-    from riskmc.hazard import kernel, severity
+    from riskmc.hazard import attack_severity, severity
 
     cdf, guide = severity.fatalities_table(3.0)
     assert cdf.tolist() == [0.0, 0.0, 0.0, 1.0]
@@ -180,8 +180,19 @@ def test_the_guide_tables_agree_with_the_kernel():
     cdf, guide = severity.fatalities_table(Lognormal(median=0.6, sigma=1.8))
     u = np.random.default_rng(1).random(20_000)
     u = np.concatenate([u, [0.0, cdf[0], cdf[3], np.nextafter(1.0, 0.0)]])
-    got = [kernel._fatal.py_func(x, cdf, guide, 0, 0, severity.GUIDE) for x in u]
+    fatal = attack_severity._fatal.py_func
+    got = [fatal(x, cdf, guide, 0, len(cdf), 0, severity.GUIDE) for x in u]
     assert got == np.searchsorted(cdf, u, side="right").tolist()
+    # both searches: the linear one below LINEAR deaths, the guide table above
+    assert (np.array(got) < attack_severity.LINEAR).any()
+    assert (np.array(got) >= attack_severity.LINEAR).any()
+    # a law shorter than the linear search: a fixed 3 (the CDF 0, 0, 0, 1)
+    cdf3, guide3 = severity.fatalities_table(3.0)
+    assert {fatal(x, cdf3, guide3, 0, 4, 0, severity.GUIDE) for x in u} == {3}
+    # a law stored after another in one array (lo > 0), as the kernel's are
+    both = np.concatenate([cdf3, cdf])
+    got2 = [fatal(x, both, guide, 4, len(cdf), 0, severity.GUIDE) for x in u[:2000]]
+    assert got2 == got[:2000]
 
 
 def test_joins_and_suspension_uniforms(quiet):
@@ -219,3 +230,42 @@ def test_joins_and_suspension_uniforms(quiet):
     assert (a["u_suspend"][~alpha] == -1).all()
     assert (a["u_days"][~alpha] == -1).all()
     assert abs(a["u_suspend"][alpha].mean() - 0.5) < 4 * math.sqrt(1 / 12 / alpha.sum())
+
+
+def test_watched_attacks_get_the_numbers_of_the_attack_table():
+    """Deaths and suspension uniforms are drawn twice, from each attack's ordinal: in
+    the kernel for the attacks of watched districts (the project models' table), and for
+    every attack when the attack table is read. They must agree, field by field, on a
+    scenario with a stress attack of fixed deaths and one drawn by its district's law."""
+    doc = copy.deepcopy(resolve_document(shipped_scenarios()["balochistan.yaml"]))
+    doc["stress"] = [
+        {
+            "kind": "attack",
+            "district": "Chagai",
+            "target": "site",
+            "start": "2027-03-01",
+            "fatalities": 12,
+        },
+        {"kind": "attack", "district": "Chagai", "target": "road", "start": "2027-06-01"},
+        {"kind": "attack", "district": "Quetta", "target": "road", "start": "2027-09-01"},
+    ]
+    s = scenario_from_dict(doc)
+    h = riskmc.sample_hazard(s, 150, seed=21, threads=2)
+    table = h.arrays["attacks"]
+    watched = h.arrays["watched"]
+    chagai = [d.name for d in s.districts].index("Chagai")
+    starts = np.searchsorted(table["replication"], watched["replication"])
+    rows = table[starts + watched["attack"]]
+    assert (rows["district"] == chagai).all()
+    assert len(watched) == (table["district"] == chagai).sum() > 1000
+    for name in ("fatalities", "u_suspend", "u_days"):
+        np.testing.assert_array_equal(rows[name], watched[name])
+    stress = rows[rows["kind"] == 3]
+    assert len(stress) == 2 * 150
+    assert (stress["fatalities"] == 12).sum() >= 150  # the fixed one, and any drawn 12
+    # and the supply stage's view of one replication holds the same
+    ev = h.replication(17)
+    w = ev.watched
+    here = watched["replication"] == 17
+    np.testing.assert_array_equal(ev.attacks[w["attack"]]["day"], rows["day"][here])
+    np.testing.assert_array_equal(w["fatalities"], watched["fatalities"][here])

@@ -12,6 +12,7 @@ import pytest
 import riskmc
 from riskmc.analysis.drivers import driver_shares
 from riskmc.engine import LOSS_CAUSES, district_column
+from riskmc.hazard.attack_severity import WATCHED_DTYPE
 from riskmc.hazard.kernel import ATTACK_DTYPE, JOIN_DTYPE, SPAN_DTYPE
 from riskmc.hazard.sample import ReplicationEvents
 from riskmc.network import CorridorNetwork
@@ -67,17 +68,22 @@ _SITE, _ROAD = 2, 0  # riskmc.hazard.inputs.TARGETS codes
 
 def _events(attacks: list[tuple[Any, ...]], joins: list[tuple[Any, ...]] = ()) -> Any:
     """Events with attacks ``(day, district, target, fatalities, u_suspend, u_days)`` and
-    campaign joins ``(day, district, u_suspend, u_days)``; -1: not drawn."""
+    campaign joins ``(day, district, u_suspend, u_days)``; -1: not drawn (an attack with
+    uniforms is in ``watched``, as the hazard stage lists those of watched districts)."""
     att = np.array(
-        [(0, day, d, t, -1, 0, 0.5, f, u, v) for day, d, t, f, u, v in attacks],
+        [(0, day, d, t, -1, 0, 0.5, j) for j, (day, d, t, *_) in enumerate(attacks)],
         dtype=ATTACK_DTYPE,
+    )
+    # the attacks drawn for (watched): those with uniforms
+    watched = np.array(
+        [(0, j, f, u, v) for j, (*_, f, u, v) in enumerate(attacks) if u >= 0],
+        dtype=WATCHED_DTYPE,
     )
     jn = np.array([(0, 0, d, day, u, v) for day, d, u, v in joins], dtype=JOIN_DTYPE)
     empty = np.zeros(0, dtype=SPAN_DTYPE)
     fields = dict.fromkeys(ReplicationEvents._fields, empty)
-    return ReplicationEvents(
-        **(fields | {"replication": 0, "attacks": att, "joins": jn, "theta": np.zeros(0)})
-    )
+    given = {"replication": 0, "attacks": att, "joins": jn, "watched": watched}
+    return ReplicationEvents(**(fields | given | {"theta": np.zeros(0)}))
 
 
 def _values() -> ProjectValues:

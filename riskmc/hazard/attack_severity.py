@@ -1,0 +1,354 @@
+"""Each attack's deaths and suspension uniforms, drawn from its ordinal after the kernel.
+
+The kernel writes, with each attack, its ordinal ``seq`` in its mark row (its
+district's stream, its district's campaign stream, or the stress stream: see
+:func:`riskmc.hazard.kernel._consequences`). Attack ``seq`` of row ``row``
+reads uniform ``seq`` of the row's fatalities stream (``fatalities:<row>``)
+and, in a watched district (one holding the site of a project with a
+``suspension`` block), block ``seq`` of the row's suspension stream
+(``suspension:<row>``): lane 0 decides a suspension, lane 1 its length. The
+streams are counter based (:mod:`riskmc.hazard.rng`), so these numbers are a
+function of the replication, the row and the ordinal alone, whenever they are
+drawn. They are drawn where they are needed:
+
+- as the sample is made, for the attacks of watched districts only: the
+  ``watched`` table that the project models read (:func:`watched_replication`,
+  called by the kernel after each replication);
+- every attack's deaths when the attack table itself is read
+  (:func:`complete_attacks`, behind :attr:`riskmc.HazardSample.attacks`).
+
+A sample whose attack table is never read thus never inverts the deaths law
+of the districts no project watches (most of them): the hazard stage stays as
+fast as before the tail for the project models, which is SPEC's 5 % budget.
+The numbers are the same whichever way they are drawn (a test checks it).
+
+The deaths law is inverted by a guide table (Devroye 1986, *Non-Uniform Random
+Variate Generation*, section III.2.4): :mod:`riskmc.hazard.severity` builds it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba as nb
+import numpy as np
+from numpy.typing import NDArray
+
+from riskmc.hazard.rng import fill_uniforms
+
+__all__ = [
+    "ATTACK_FIELDS",
+    "ATTACK_TABLE_DTYPE",
+    "WATCHED_DTYPE",
+    "complete_attacks",
+    "watched_replication",
+]
+
+K_CAMPAIGN, K_STRESS = 2, 3  # riskmc.hazard.kernel's kinds
+# Single precision keeps the suspension uniforms below 1 (the largest float32 under 1).
+_F32_BELOW_1 = 1.0 - 2.0**-24
+
+#: The attack table of :attr:`riskmc.HazardSample.arrays`: the kernel's records
+#: (:data:`riskmc.hazard.kernel.ATTACK_DTYPE`) without their ordinal, with each
+#: attack's deaths, and its suspension uniforms (-1 outside watched districts).
+#: The fields the kernel's records and the attack table share, in this order.
+ATTACK_FIELDS = [
+    ("replication", "<i4"),
+    ("day", "<f8"),
+    ("district", "<i2"),
+    ("target", "i1"),
+    ("campaign", "<i4"),
+    ("kind", "i1"),
+    ("mark", "<f8"),
+]
+ATTACK_TABLE_DTYPE = np.dtype(
+    [
+        *ATTACK_FIELDS,
+        ("fatalities", "<i4"),
+        # single precision: 2^-24 resolves the tail well enough
+        ("u_suspend", "<f4"),
+        ("u_days", "<f4"),
+    ]
+)
+#: The attacks of watched districts, in the order of the attack table:
+#: ``attack`` is the attack's row within its replication's attacks.
+WATCHED_DTYPE = np.dtype(
+    [
+        ("replication", "<i4"),
+        ("attack", "<i4"),
+        ("fatalities", "<i4"),
+        ("u_suspend", "<f4"),
+        ("u_days", "<f4"),
+    ]
+)
+
+
+#: Counts found by a linear search of the CDF's first entries (one cache line).
+LINEAR = 8
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _fatal(u, cdf, guide, lo, size, g0, cells):  # type: ignore[no-untyped-def]
+    """Deaths at uniform ``u``: the least ``k`` with ``cdf[lo + k] > u``.
+
+    ``cdf[lo : lo + size]`` is the law's discrete CDF. A count below
+    :data:`LINEAR` (most of them, for the laws of attacks) is found by a
+    linear search of the CDF's first entries, which every call reads and so
+    stay in cache; the rest through the guide table ``guide[g0 : g0 + cells +
+    1]``, which brackets the answer for each of ``cells`` cells of ``u``, by
+    bisection within the bracket, so a cell of the long tail costs a few steps,
+    not a walk. The tables are far from the processor's cache when a
+    replication's few watched attacks are drawn, between the kernel's other
+    work: each table lookup is then a miss or two, and the linear search
+    avoids most. The number of cells comes with the tables (not a constant
+    compiled in), so a cached kernel always agrees with them.
+    """
+    first = min(size, LINEAR) - 1
+    if u < cdf[lo + first]:
+        k = 0
+        while cdf[lo + k] <= u:
+            k += 1
+        return k
+    cell = min(int(u * cells), cells - 1)
+    a = int(guide[g0 + cell])
+    b = int(guide[g0 + cell + 1])
+    # the least k in [a, b] with cdf[k] > u
+    while a < b:
+        mid = (a + b) >> 1
+        if cdf[lo + mid] > u:
+            b = mid
+        else:
+            a = mid + 1
+    return a
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _row_uniforms(rep, k0, k1, cnt, streams, per, offs):  # type: ignore[no-untyped-def]
+    """``per`` uniforms for each of ``cnt[row]`` attacks of every row, drawn in bulk.
+
+    Attack ``j`` of a row reads uniforms ``per j .. per j + per - 1`` of the
+    row's stream: with ``per`` 4 that is block ``j``, the numbers of
+    ``uniform4(..., j, 0)``. ``offs[row]`` gets each row's start.
+    """
+    total = 0
+    for row in range(cnt.shape[0]):
+        offs[row] = total
+        total += 4 * ((per * cnt[row] + 3) // 4)
+    buf = np.empty(total, dtype=np.float64)
+    for row in range(cnt.shape[0]):
+        if cnt[row] > 0:
+            n_blk = (per * cnt[row] + 3) // 4
+            fill_uniforms(buf[offs[row] :], k0, k1, rep, streams[row], 0, n_blk)
+    return buf
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _row_law(rec, n_d, row_law, dist_law):  # type: ignore[no-untyped-def]
+    """An attack's district, kind, mark row and deaths law (-1: none)."""
+    d = int(rec.district)
+    kind = int(rec.kind)
+    row = n_d + d if kind == K_CAMPAIGN else 2 * n_d if kind == K_STRESS else d
+    law = row_law[row]
+    if law == -2:  # the stress row: attacks of any district
+        law = dist_law[d]
+    return d, kind, row, law
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _group(t, rep, k0, k1, att, pick, i, e, fat, u_sus, u_day):  # type: ignore[no-untyped-def]
+    """Deaths and suspension uniforms of attacks ``att[pick[i:e]]``, of replication ``rep``.
+
+    ``t`` is the scenario's :class:`~riskmc.hazard.inputs.TailArrays`. Attack
+    ``pick[x]`` gets ``fat[x]``, ``u_sus[x]`` and ``u_day[x]`` (-1 outside
+    watched districts). Each row's uniforms are
+    drawn in bulk up to the largest ordinal needed.
+    """
+    # The tables out of the tuple once: an attribute read in a loop costs a
+    # reference count each time (several times the lookup itself).
+    watch, row_law, dist_law, fixed = t.watch, t.fat_row_law, t.fat_law, t.st_attack_fatal
+    cdf, guide, ptr, s_fatal, s_susp = t.fat_cdf, t.fat_guide, t.fat_ptr, t.s_fatal, t.s_susp
+    n_d, g = t.n_districts, t.fat_cells
+    n_rows = 2 * n_d + 1
+    cnt_f = np.zeros(n_rows, dtype=np.int64)
+    cnt_s = np.zeros(n_rows, dtype=np.int64)
+    offs_f = np.empty(n_rows, dtype=np.int64)
+    offs_s = np.empty(n_rows, dtype=np.int64)
+    for x in range(i, e):
+        rec = att[pick[x]]
+        d, kind, row, law = _row_law(rec, n_d, row_law, dist_law)
+        j = int(rec.seq) + 1
+        if law >= 0 and j > cnt_f[row]:
+            cnt_f[row] = j
+        if watch[d] and j > cnt_s[row]:
+            cnt_s[row] = j
+    fu = _row_uniforms(rep, k0, k1, cnt_f, s_fatal, 1, offs_f)
+    su = _row_uniforms(rep, k0, k1, cnt_s, s_susp, 4, offs_s)
+    for x in range(i, e):
+        rec = att[pick[x]]
+        d, kind, row, law = _row_law(rec, n_d, row_law, dist_law)
+        j = int(rec.seq)
+        f = 0
+        if kind == K_STRESS and fixed[j] >= 0:
+            f = fixed[j]  # fixed on the stress attack
+        elif law >= 0:
+            size = ptr[law + 1] - ptr[law]
+            f = _fatal(fu[offs_f[row] + j], cdf, guide, ptr[law], size, law * (g + 1), g)
+        fat[x] = f
+        if watch[d]:
+            k = offs_s[row] + 4 * j
+            u_sus[x] = min(su[k], _F32_BELOW_1)
+            u_day[x] = min(su[k + 1], _F32_BELOW_1)
+        else:
+            u_sus[x] = -1.0
+            u_day[x] = -1.0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _complete(t, att, k0, k1, out):  # type: ignore[no-untyped-def]
+    """Every attack of ``att`` (sorted by replication) into ``out``, with its deaths.
+
+    :func:`_group` for all of them, in one pass a replication: every attack of
+    a row is here, so a row's ordinals run from 0 to its count, and the
+    counting needs no comparison.
+    """
+    watch, row_law, dist_law, fixed = t.watch, t.fat_row_law, t.fat_law, t.st_attack_fatal
+    cdf, guide, ptr, s_fatal, s_susp = t.fat_cdf, t.fat_guide, t.fat_ptr, t.s_fatal, t.s_susp
+    n_d, g = t.n_districts, t.fat_cells
+    n = att.shape[0]
+    n_rows = 2 * n_d + 1
+    s_row = 2 * n_d
+    # rows whose attacks draw deaths (the stress row: if any district has a law)
+    any_law = False
+    for d in range(n_d):
+        any_law |= dist_law[d] >= 0
+    draws = np.zeros(n_rows, dtype=np.bool_)
+    for row in range(n_rows):
+        draws[row] = row_law[row] >= 0 or (row_law[row] == -2 and any_law)
+    cnt = np.zeros(n_rows, dtype=np.int64)
+    cnt_f = np.zeros(n_rows, dtype=np.int64)
+    cnt_s = np.zeros(n_rows, dtype=np.int64)
+    offs_f = np.empty(n_rows, dtype=np.int64)
+    offs_s = np.empty(n_rows, dtype=np.int64)
+    i = 0
+    while i < n:
+        r = att[i].replication
+        e = i + 1
+        while e < n and att[e].replication == r:
+            e += 1
+        cnt[:] = 0
+        for q in range(i, e):
+            rec = att[q]
+            kind = int(rec.kind)
+            row = int(rec.district) + n_d * int(kind == K_CAMPAIGN)
+            if kind == K_STRESS:
+                row = s_row
+            cnt[row] += 1
+        for row in range(n_rows):
+            cnt_f[row] = cnt[row] if draws[row] else 0
+            # the stress row mixes districts: drawn whole if any is watched
+            w = watch[row % n_d] if row < s_row else watch.any()
+            cnt_s[row] = cnt[row] if w else 0
+        rep = np.uint64(r)
+        fu = _row_uniforms(rep, k0, k1, cnt_f, s_fatal, 1, offs_f)
+        su = _row_uniforms(rep, k0, k1, cnt_s, s_susp, 4, offs_s)
+        for q in range(i, e):
+            rec = att[q]
+            o = out[q]
+            d = int(rec.district)
+            kind = int(rec.kind)
+            o.replication = rec.replication
+            o.day = rec.day
+            o.district = rec.district
+            o.target = rec.target
+            o.campaign = rec.campaign
+            o.kind = rec.kind
+            o.mark = rec.mark
+            row = d + n_d * int(kind == K_CAMPAIGN)
+            law = row_law[row]
+            if kind == K_STRESS:
+                row = s_row
+                law = dist_law[d]
+            j = int(rec.seq)
+            f = 0
+            if law >= 0:
+                size = ptr[law + 1] - ptr[law]
+                f = _fatal(fu[offs_f[row] + j], cdf, guide, ptr[law], size, law * (g + 1), g)
+            if kind == K_STRESS and fixed[j] >= 0:
+                f = fixed[j]  # fixed on the stress attack
+            o.fatalities = f
+            if watch[d]:
+                k = offs_s[row] + 4 * j
+                o.u_suspend = min(su[k], _F32_BELOW_1)
+                o.u_days = min(su[k + 1], _F32_BELOW_1)
+            else:
+                o.u_suspend = -1.0
+                o.u_days = -1.0
+        i = e
+
+
+@nb.njit(cache=True, error_model="numpy")
+def watched_replication(t, rep, k0, k1, att, first, last, wat, n_wat):  # type: ignore[no-untyped-def]
+    """Append the watched attacks of ``att[first:last]`` (replication ``rep``) to ``wat``.
+
+    Called by the kernel after each replication's attacks are written, while
+    they are in cache. ``t`` is the :class:`~riskmc.hazard.inputs.TailArrays`; ``wat``
+    (:data:`WATCHED_DTYPE`) grows if short; returns it and its new length.
+    """
+    watch = t.watch
+    pick = np.empty(last - first, dtype=np.int64)
+    m = 0
+    # one pass, no branch: few attacks are watched
+    for q in range(first, last):
+        pick[m] = q
+        m += int(watch[np.uint64(att[np.uint64(q)].district)])
+    if m == 0:
+        return wat, n_wat
+    fat = np.empty(m, dtype=np.int64)
+    u_sus = np.empty(m, dtype=np.float64)
+    u_day = np.empty(m, dtype=np.float64)
+    _group(t, rep, k0, k1, att, pick, 0, m, fat, u_sus, u_day)
+    if wat.shape[0] < n_wat + m:
+        grown = np.empty(2 * (n_wat + m), dtype=wat.dtype)
+        for x in range(n_wat):
+            grown[x] = wat[x]
+        wat = grown
+    for x in range(m):
+        w = wat[n_wat + x]
+        w.replication = int(rep)
+        w.attack = pick[x] - first
+        w.fatalities = fat[x]
+        w.u_suspend = u_sus[x]
+        w.u_days = u_day[x]
+    return wat, n_wat + m
+
+
+def complete_attacks(
+    tail: Any,
+    att: NDArray[np.void],
+    k0: np.uint64,
+    k1: np.uint64,
+    out: NDArray[np.void] | None = None,
+) -> NDArray[np.void]:
+    """Kernel records as the attack table (:data:`ATTACK_TABLE_DTYPE`): every attack's deaths.
+
+    Parameters
+    ----------
+    tail : TailArrays
+        The scenario's arrays of the tail (:func:`riskmc.hazard.inputs.build_inputs`).
+    att : ndarray of :data:`riskmc.hazard.kernel.ATTACK_DTYPE`
+        Attacks sorted by replication, as the kernel wrote them.
+    k0, k1 : uint64
+        The key of the seed.
+    out : ndarray of :data:`ATTACK_TABLE_DTYPE`, optional
+        Where to write them (as long as ``att``); default: a new array.
+
+    Returns
+    -------
+    ndarray of :data:`ATTACK_TABLE_DTYPE`
+    """
+    if out is None:
+        out = np.empty(len(att), dtype=ATTACK_TABLE_DTYPE)
+    if len(out) != len(att) or out.dtype != ATTACK_TABLE_DTYPE:
+        raise ValueError("out: must be an attack table as long as att")
+    _complete(tail, att, k0, k1, out)
+    return out
