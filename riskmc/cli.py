@@ -43,7 +43,12 @@ from riskmc.analysis.compare import compare_command
 from riskmc.analysis.text import terminal_text
 from riskmc.calibration.cli import calibrate_command, non_empty_path
 from riskmc.engine import SimulationResult, simulate
-from riskmc.engine.checkpoint import ExecutionError, read_manifest, read_run_scenario
+from riskmc.engine.checkpoint import (
+    ExecutionError,
+    WriteError,
+    read_manifest,
+    read_run_scenario,
+)
 from riskmc.engine.precision import p90_errors
 from riskmc.engine.simulate import MAX_REPLICATIONS
 from riskmc.hazard import sample_hazard
@@ -267,6 +272,21 @@ def run(
     t0 = time.perf_counter()
     # The overview is printed once the settings are checked, before any work.
     bar = _ProgressBar(on_start=lambda: _print_overview(scenario))
+    plots: list[Path] = []
+
+    def write_plots_locked(result: SimulationResult) -> None:
+        """The plots, written while the run folder is still this run's (locked)."""
+        if out_dir is None:
+            return
+        from riskmc.analysis.plots import write_plots
+
+        try:
+            plots.extend(write_plots(result, out_dir / "plots"))
+        except OSError as exc:
+            raise WriteError(
+                f"{out_dir / 'plots'}: cannot be written ({exc.strerror or exc})"
+            ) from None
+
     with _run_errors_exit(), bar:
         try:
             result = simulate(
@@ -281,7 +301,18 @@ def run(
                 precision=precision,
                 max_replications=cap,
                 progress=bar,
+                after=write_plots_locked,
             )
+        except WriteError as exc:
+            bar.stop()
+            kept = read_manifest(out_dir) if out_dir is not None else None
+            again = (
+                f"; the finished chunks are kept: finish with: riskmc run --out {out_dir} --resume"
+                if kept is not None and not kept.complete
+                else ""
+            )
+            err.print(f"error: {exc}{again}", markup=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             bar.stop()
             kept = read_manifest(out_dir) if out_dir is not None else None
@@ -322,17 +353,6 @@ def run(
         )
     if out_dir is not None:
         out.print(f"Outcomes saved in {out_dir / 'outcomes.parquet'}", markup=False, soft_wrap=True)
-        from riskmc.analysis.plots import write_plots
-
-        try:
-            plots = write_plots(result, out_dir / "plots")
-        except OSError as exc:
-            err.print(
-                f"error: {out_dir / 'plots'}: cannot be written ({exc.strerror or exc})",
-                markup=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(EXIT_BAD_INPUT) from None
         out.print(f"{len(plots)} plots written in {out_dir / 'plots'}", markup=False)
     _print_summary(result)
 

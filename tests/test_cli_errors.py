@@ -388,3 +388,40 @@ def test_ceilings_on_money_and_stress_days(tiny_doc, write_yaml, edit, message):
     edit(tiny_doc)
     path = write_yaml(tiny_doc)
     assert _one_line(["validate", str(path)]) == f"error: {path}: {message}"
+
+
+def _limit_file_size(limit: int):  # pragma: no cover - runs in the child
+    def apply() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    return apply
+
+
+def test_a_full_disk_gives_one_line_and_a_resumable_folder(tmp_path):
+    """The process's file size limit (RLIMIT_FSIZE) stands in for a full disk: the
+    operating system refuses the write of the first chunk (EFBIG). One line, exit 2, the
+    way to finish; then the same command with --resume and room finishes the run."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("riskmc")
+    assert exe is not None
+    out = tmp_path / "run"
+    args = [exe, "run", TINY, "-n", "40", "--seed", "3", "--workers", "1", "--out", str(out)]
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=300, preexec_fn=_limit_file_size(12_000)
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr
+    assert lines[-1].startswith("error: ")
+    assert "cannot be written (File too large)" in lines[-1]
+    assert lines[-1].endswith(f"finish with: riskmc run --out {out} --resume")
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    again = subprocess.run([*args, "--resume"], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert (out / "outcomes.parquet").is_file()

@@ -32,6 +32,7 @@ one's chunks.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -51,10 +52,12 @@ __all__ = [
     "ExecutionError",
     "Manifest",
     "RunFolder",
+    "WriteError",
     "atomic_write",
     "read_manifest",
     "read_result",
     "read_run_scenario",
+    "run_key",
     "write_result",
 ]
 
@@ -68,8 +71,11 @@ LOCK = ".lock"
 #: missing, empty, or so marked, never among a user's files.
 MARKER = ".riskmc-run"
 _CHUNK_FILE = re.compile(r"^\d{12}-\d{12}\.parquet$|^\.\d{12}-\d{12}\.parquet\..*\.tmp$")
-_RUN_FORMAT = "riskmc-run/4"  # 2: lost-output attribution; 3: convoy waits, in-storage cause;
-# 4: cargo destroyed in convoy attacks valued (cargo_damage_usd)
+_RUN_FORMAT = "riskmc-run/5"  # 2: lost-output attribution; 3: convoy waits, in-storage cause;
+# 4: cargo destroyed in convoy attacks valued (cargo_damage_usd); 5: the manifest's digest and
+# each chunk's run key
+#: Parquet metadata key of a chunk's run key (:func:`run_key`).
+_CHUNK_KEY = b"riskmc.run"
 _RESULT_FORMAT = "riskmc-result/1"
 
 
@@ -78,6 +84,13 @@ class ExecutionError(ValueError):
 
     It names the setting and the rule, e.g.
     ``precision: must be between 0 and 1 (exclusive), got 0``.
+    """
+
+
+class WriteError(ExecutionError):
+    """A file of a run or result could not be written (a full disk, a quota, permissions).
+
+    What was written before stays complete: a run folder can be resumed.
     """
 
 
@@ -108,9 +121,11 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         # KeyboardInterrupt included: an interrupted write leaves nothing behind.
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a full disk, a quota, a read-only folder
+            raise WriteError(f"{path}: cannot be written ({exc.strerror or exc})") from None
         raise
 
 
@@ -119,8 +134,45 @@ def _write_json(path: Path, doc: object) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
 
 
-def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    atomic_write(path, lambda f: frame.to_parquet(f, index=False))
+def _write_parquet(path: Path, frame: pd.DataFrame, key: str | None = None) -> None:
+    """``frame`` as Parquet; ``key`` (a chunk's run key) goes into the file's metadata."""
+    if key is None:
+        atomic_write(path, lambda f: frame.to_parquet(f, index=False))
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = {**(table.schema.metadata or {}), _CHUNK_KEY: key.encode()}
+    table = table.replace_schema_metadata(meta)
+    atomic_write(path, lambda f: pq.write_table(table, f))
+
+
+def run_key(scenario: str, seed: int) -> str:
+    """The key of a run, recorded in each of its chunks: scenario fingerprint, seed, format.
+
+    Resuming refuses a chunk with another key under a name the manifest lists
+    (a file copied in from another run), rather than mixing two runs' rows.
+    """
+    text = f"{_RUN_FORMAT}\n{scenario}\n{int(seed)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _chunk_key(path: Path) -> str | None:
+    """The run key in a chunk file's metadata: "" if it has none, None if it is unreadable
+    (a damaged chunk, which :meth:`RunFolder.read` runs again)."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError):
+        return None
+    key = meta.get(_CHUNK_KEY)
+    return key.decode(errors="replace") if key is not None else ""
+
+
+def _digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _scenario_doc(scenario: Scenario) -> dict[str, Any]:
@@ -229,7 +281,7 @@ class Manifest:
     complete: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body = {
             "format": _RUN_FORMAT,
             "scenario": self.scenario,
             "seed": self.seed,
@@ -239,11 +291,22 @@ class Manifest:
             "done": [list(c) for c in self.done],
             "complete": self.complete,
         }
+        return {**body, "digest": _digest(body)}
 
     @classmethod
     def from_json(cls, doc: dict[str, Any], path: Path) -> Manifest:
+        """The manifest, checked: its format, and its digest (a hand edit is refused)."""
         if doc.get("format") != _RUN_FORMAT:
-            raise ExecutionError(f"{path}: format must be {_RUN_FORMAT!r}")
+            raise ExecutionError(
+                f"{path}: format must be {_RUN_FORMAT!r}, not {doc.get('format')!r} (written "
+                "by another riskmc); start the run again in a new folder"
+            )
+        body = {k: v for k, v in doc.items() if k != "digest"}
+        if doc.get("digest") != _digest(body):
+            raise ExecutionError(
+                f"{path}: digest: does not match the manifest's content (edited by hand?); "
+                "riskmc does not trust it: start the run again in a new folder"
+            )
         try:
             return cls(
                 scenario=str(doc["scenario"]),
@@ -467,7 +530,30 @@ class RunFolder:
                     f"resume: {path / MANIFEST} is for seed {old.seed}, not {manifest.seed}: "
                     "the seed must be the one of the run"
                 )
+            if (
+                manifest.precision is None
+                and old.precision is None
+                and manifest.replications < old.replications
+            ):
+                raise ExecutionError(
+                    f"resume: the run in {path} has {old.replications} replications; "
+                    f"{manifest.replications} would shrink it (its saved outcomes would be "
+                    f"replaced by fewer): ask for {old.replications} or more"
+                )
         chunks = path / CHUNKS
+        if old is not None:
+            key = run_key(manifest.scenario, manifest.seed)
+            for c in old.done:
+                file = chunks / _chunk_name(*c)
+                if not file.is_file() or file.is_symlink():
+                    continue
+                found = _chunk_key(file)
+                if found and found != key:  # another run's (one without a key runs again)
+                    raise ExecutionError(
+                        f"resume: {file} is not a chunk of this run (its run key differs: "
+                        "another scenario or seed); riskmc does not mix runs: remove the file "
+                        "to run its replications again, or start in a new folder"
+                    )
         if chunks.is_symlink():
             raise ExecutionError(
                 f"out: {chunks} is a symbolic link; riskmc follows no link inside a run folder"
@@ -510,14 +596,20 @@ class RunFolder:
     def read(self, chunks: Iterable[tuple[int, int]]) -> dict[tuple[int, int], pd.DataFrame]:
         """Outcome rows of finished chunks, read back from disk.
 
-        A chunk file that cannot be read (damaged), or whose replications are
-        not exactly its range (one row per project each: a file copied over
-        another), is deleted and dropped from the manifest, so that it runs
-        again; it is left out of what is returned.
+        A chunk file that cannot be read (damaged), that lacks this run's key
+        (:func:`run_key`: rewritten by another program), or whose replications
+        are not exactly its range (one row per project each: a file copied
+        over another), is deleted and dropped from the manifest, so that it
+        runs again; it is left out of what is returned. (A chunk with another
+        run's key is refused before, by :meth:`open`.)
         """
         frames, bad = {}, []
+        key = run_key(self.manifest.scenario, self.manifest.seed)
         for c in chunks:
             file = self.path / CHUNKS / _chunk_name(*c)
+            if _chunk_key(file) != key:  # damaged, or rewritten by something else than riskmc
+                bad.append(c)
+                continue
             try:
                 rows = pd.read_parquet(file)
                 held = np.sort(rows["replication"].to_numpy())
@@ -538,7 +630,8 @@ class RunFolder:
 
     def add(self, first: int, stop: int, rows: pd.DataFrame) -> None:
         """Checkpoint a finished chunk: its file first, then the manifest."""
-        _write_parquet(self.path / CHUNKS / _chunk_name(first, stop), rows)
+        key = run_key(self.manifest.scenario, self.manifest.seed)
+        _write_parquet(self.path / CHUNKS / _chunk_name(first, stop), rows, key)
         self.manifest = replace(self.manifest, done=(*self.manifest.done, (first, stop)))
         self._save()
 

@@ -131,6 +131,7 @@ def simulate(
     precision: float | None = None,
     max_replications: int = MAX_REPLICATIONS,
     progress: ProgressCallback | None = None,
+    after: Callable[[SimulationResult], object] | None = None,
 ) -> SimulationResult:
     """Simulate replications of a scenario, on every core or on a Dask cluster.
 
@@ -177,6 +178,10 @@ def simulate(
         With ``precision``: stop there even if the precision is not reached.
     progress : callable, optional
         ``progress(done, total)``, called in this process as chunks finish.
+    after : callable, optional
+        ``after(result)``, called with the result before the run folder
+        ``out`` is released: what it writes there (plots, a report) is
+        written while no other run can take the folder.
 
     Returns
     -------
@@ -196,6 +201,8 @@ def simulate(
     >>> a.outcomes.equals(b.outcomes), a.n_replications
     (True, 6)
     """
+    if after is not None and not callable(after):
+        raise TypeError(f"after: must be callable, got {type(after).__name__}")
     scenario = _check_types(scenario, client, out, progress)
     kind = _check(
         replications, seed, workers, chunk_size, backend, address, client, out, resume,
@@ -239,10 +246,13 @@ def simulate(
         frames.clear()
         if folder is not None:
             folder.finish(scenario, seed, outcomes)
+        result = SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
+        if after is not None:
+            after(result)
     finally:
         if folder is not None:
             folder.close()
-    return SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
+    return result
 
 
 def _check_types(scenario: object, client: object, out: object, progress: object) -> Scenario:

@@ -167,14 +167,16 @@ def test_resume_runs_again_a_chunk_that_is_damaged_or_not_its_range(
     assert _leftovers(out) == []
 
 
-def test_resume_can_ask_for_more_or_fewer_replications(tiny, reference, tmp_path):
+def test_resume_can_ask_for_more_replications_never_fewer(tiny, reference, tmp_path):
     out = tmp_path / "run"
     riskmc.simulate(tiny, 120, seed=21, workers=1, chunk_size=50, out=out)
     more = riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=50, out=out, resume=True)
     pd.testing.assert_frame_equal(more.outcomes, reference, check_exact=True)
-    fewer = riskmc.simulate(tiny, 75, seed=21, workers=1, out=out, resume=True)
-    # one project: one row a replication
-    pd.testing.assert_frame_equal(fewer.outcomes, reference.iloc[:75], check_exact=True)
+    # fewer would replace the saved outcomes of 200 replications by 75: refused, untouched
+    saved = {f: f.read_bytes() for f in out.rglob("*") if f.is_file()}
+    with pytest.raises(ExecutionError, match="has 200 replications; 75 would shrink it"):
+        riskmc.simulate(tiny, 75, seed=21, workers=1, out=out, resume=True)
+    assert {f: f.read_bytes() for f in out.rglob("*") if f.is_file()} == saved
 
 
 def test_resume_refuses_another_seed_or_scenario(tiny, tiny_doc, tmp_path):
@@ -285,7 +287,7 @@ def test_a_run_folder_of_an_older_format_is_refused(tiny, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["format"] = "riskmc-run/3"
     (out / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ExecutionError, match="format must be 'riskmc-run/4'"):
+    with pytest.raises(ExecutionError, match="format must be 'riskmc-run/5', not 'riskmc-run/3'"):
         riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True)
 
 
@@ -315,3 +317,99 @@ def test_to_parquet_refuses_the_folder_of_a_run(tiny, tmp_path):
         riskmc.simulate(tiny, 7, seed=2, workers=1).to_parquet(out)
     assert (out / "outcomes.parquet").read_bytes() == before
     assert result.to_parquet(tmp_path / "elsewhere").is_dir()
+
+
+def _files(folder):
+    return {f: f.read_bytes() for f in folder.rglob("*") if f.is_file()}
+
+
+def test_resume_refuses_a_chunk_of_another_run_under_a_listed_name(tiny, tmp_path):
+    """Issue 24: runs are never mixed. A chunk of seed 22, copied over a chunk that the
+    seed-21 run lists, is refused before anything in the folder changes."""
+    other, out = tmp_path / "other", tmp_path / "run"
+    riskmc.simulate(tiny, 100, seed=22, workers=1, chunk_size=50, out=other)
+    with pytest.raises(KeyboardInterrupt):
+        riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=50, out=out,
+                        progress=_interrupt_after(2))  # fmt: skip
+    a, b = read_manifest(out).done[0]
+    name = f"{a:012d}-{b:012d}.parquet"
+    (out / "chunks" / name).write_bytes((other / "chunks" / name).read_bytes())
+    before = _files(out)
+    with pytest.raises(ExecutionError, match=f"{name} is not a chunk of this run"):
+        riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=50, out=out, resume=True)
+    assert _files(out) == before  # the refused resume changed nothing
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("seed", 5), ("replications", 10_000), ("done", [[0, 200]])]
+)
+def test_a_manifest_edited_by_hand_is_refused(tiny, tmp_path, field, value):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        riskmc.simulate(tiny, 200, seed=21, workers=1, chunk_size=50, out=out,
+                        progress=_interrupt_after(1))  # fmt: skip
+    doc = json.loads((out / "manifest.json").read_text())
+    doc[field] = value
+    (out / "manifest.json").write_text(json.dumps(doc))
+    before = _files(out)
+    with pytest.raises(ExecutionError, match="digest: does not match the manifest's content"):
+        riskmc.simulate(tiny, 200, seed=doc["seed"], workers=1, out=out, resume=True)
+    assert _files(out) == before
+
+
+def test_after_runs_while_the_folder_is_locked(tiny, tmp_path):
+    from riskmc.engine.checkpoint import Manifest, RunFolder
+
+    out = tmp_path / "run"
+    seen = []
+
+    def after(result):
+        # another run cannot take the folder while this one writes its extras
+        m = Manifest(scenario=tiny.fingerprint(), seed=21, replications=10)
+        with pytest.raises(ExecutionError, match="is in use by another run"):
+            RunFolder.open(out, tiny, m, resume=True)
+        seen.append(result.n_replications)
+
+    riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, after=after)
+    assert seen == [10]
+    # released afterwards
+    folder = RunFolder.open(out, tiny, Manifest(tiny.fingerprint(), 21, 10), resume=True)
+    folder.close()
+    with pytest.raises(TypeError, match="after: must be callable"):
+        riskmc.simulate(tiny, 10, seed=21, workers=1, after=3)
+
+
+WRITE_LIMIT = """
+import resource, signal, sys
+import riskmc
+from riskmc.engine.checkpoint import WriteError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+tiny = riskmc.load_scenario(sys.argv[1])
+riskmc.simulate(tiny, 40, seed=21, workers=1, chunk_size=10, out=sys.argv[2],
+                progress=lambda done, total: done >= 20 and resource.setrlimit(
+                    resource.RLIMIT_FSIZE, (2000, resource.RLIM_INFINITY)))
+"""
+
+
+def test_a_write_that_fails_leaves_a_resumable_folder(tiny, reference, tmp_path):
+    """A full disk, as the operating system reports it: the process's file size limit
+    (RLIMIT_FSIZE) makes every larger write fail (EFBIG) after 20 replications. The run
+    stops with one error line, no temporary file is left, and the folder resumes to the
+    same outcomes as a run never stopped."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    path = shipped_scenarios()["tiny.yaml"]
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_LIMIT, str(path), str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "WriteError" in done.stderr
+    assert "cannot be written (File too large)" in done.stderr
+    assert _leftovers(out) == []
+    kept = read_manifest(out)
+    assert 0 < sum(b - a for a, b in kept.done) < 40
+    r = riskmc.simulate(tiny, 40, seed=21, workers=1, chunk_size=10, out=out, resume=True)
+    pd.testing.assert_frame_equal(r.outcomes, reference.iloc[:40], check_exact=True)
