@@ -21,6 +21,12 @@ standard error; ``decay_days`` and ``dispersion`` are lognormal with the
 fit's value as median and the standard error of its logarithm as sigma.
 ``rate_multiplier`` is set to 1: the rates' own uncertainty replaces it.
 
+**What is not written.** Fits that cannot be trusted (a window shorter than
+90 days or a year, few events, all on one day, a fit at a bound of its
+search) are left out of the block by the rules of
+:mod:`riskmc.calibration.trust`; :attr:`Calibration.warnings` says what and
+why, in the report and as ``# warning:`` comments at the top of the YAML.
+
 **Negative binomial, read with care.** riskmc's ``negbin`` draws one rate
 multiplier per replication and district for the whole horizon; the fit
 measures month-to-month variation. Writing the monthly ``k`` as
@@ -41,7 +47,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import special, stats
+from scipy import special
 
 from riskmc.calibration.errors import EventFileError
 from riskmc.calibration.fits import (
@@ -54,11 +60,19 @@ from riskmc.calibration.fits import (
     fit_negbin,
     fit_poisson,
     poisson_rates,
+    rate_interval,
 )
 from riskmc.calibration.hawkes import MAX_BRANCHING, HawkesFit, fit_hawkes
 from riskmc.calibration.mapping import Gazetteer, MappedEvents, map_districts
-from riskmc.calibration.readers import EventTable, filter_events, read_events
+from riskmc.calibration.output import write_atomic
+from riskmc.calibration.readers import (
+    EventTable,
+    filter_events,
+    plausible_window,
+    read_events,
+)
 from riskmc.calibration.sample import EventSample
+from riskmc.calibration.trust import Trust, assess, days_label, hawkes_problems, negbin_problems
 
 __all__ = ["ATTACK_EVENT_TYPES", "TARGETS", "Calibration", "calibrate", "count_posterior"]
 
@@ -93,14 +107,23 @@ class Calibration:
         Background (non-campaign) event times.
     campaigns : CampaignFit
     rates : DataFrame
-        Per district: ``district``, ``events``, ``rate``, ``shape``, ``scale``
-        (the written gamma), ``low``, ``high`` (90 % interval) [1/yr].
+        Per district: ``district``, ``events``, ``rate`` (``N / T``),
+        ``shape``, ``scale`` (the written gamma), ``estimate``, ``low``,
+        ``high`` (90 % interval of the written gamma, which holds
+        ``estimate``) [1/yr]. ``estimate`` is ``N / T`` under Poisson and the
+        written gamma's mean under a clustered model: there, after one or two
+        events, the posterior of the long-run rate lies wholly above ``N / T``
+        (a clustered district that was seen at all is likely busier than one
+        quiet window shows).
     targets : DataFrame
         Per district: counts of each target class and the written shares.
     poisson : ModelFit
     negbin : NegbinFit
     hawkes : HawkesFit
     choice : ModelChoice
+        Among the models :attr:`trust` allows.
+    trust : Trust
+        What may be written (:mod:`riskmc.calibration.trust`).
     """
 
     table: EventTable
@@ -114,11 +137,17 @@ class Calibration:
     negbin: NegbinFit
     hawkes: HawkesFit
     choice: ModelChoice
+    trust: Trust
 
     @property
     def process(self) -> str:
         """The chosen attack process."""
         return self.choice.chosen
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Why parts of the fit are not written, one line each (empty when all is)."""
+        return self.trust.warnings
 
     # ------------------------------------------------------------------ block
 
@@ -130,7 +159,15 @@ class Calibration:
         extends : str, optional
             Written as ``extends:`` first, which makes the block a whole
             scenario (that scenario with the calibrated hazard).
+
+        Returns
+        -------
+        dict
+            Empty when no rate can be trusted (:attr:`warnings`): not even
+            ``extends``, so that the file cannot pass for a calibrated scenario.
         """
+        if not self.trust.rates:
+            return {}
         first, last = self.window
         src = Path(self.table.file).name
         districts = []
@@ -167,7 +204,8 @@ class Calibration:
                 self.hawkes.branching_ratio, self.hawkes.se_branching_ratio
             )
             hazard["decay_days"] = _lognormal(self.hawkes.decay_days, self.hawkes.se_log_tau)
-        hazard["campaigns"] = self._campaign_block()
+        if self.trust.campaigns:
+            hazard["campaigns"] = self._campaign_block()
         doc: dict[str, Any] = {} if extends is None else {"extends": extends}
         doc["districts"] = districts
         doc["hazard"] = hazard
@@ -213,10 +251,26 @@ class Calibration:
             "scenario with `extends:`.",
             "# Parameter uncertainty is written as distributions (docs/calibration.md).",
         ]
-        body = yaml.safe_dump(
-            self.block(extends), sort_keys=False, default_flow_style=None, width=100
-        )
+        head.extend(f"# warning: {w}" for w in self.warnings)
+        block = self.block(extends)
+        if not block:
+            head[1:3] = ["# No parameters written: no fit can be trusted (see the warning)."]
+            return "\n".join(head) + "\n"
+        if not self.trust.campaigns:
+            head.append("# hazard.campaigns is not written: the base scenario's campaigns stand.")
+        body = yaml.safe_dump(block, sort_keys=False, default_flow_style=None, width=100)
         return "\n".join(head) + "\n" + body
+
+    def write(self, path: str | Path, extends: str | None = None) -> Path:
+        """Write :meth:`to_yaml` to ``path`` all at once (a temporary file, then a rename).
+
+        Raises
+        ------
+        OSError
+            When the file cannot be written; ``path`` is then as it was, and
+            no temporary file is left (:func:`~riskmc.calibration.output.write_atomic`).
+        """
+        return write_atomic(path, self.to_yaml(extends))
 
     # ------------------------------------------------------------------ report
 
@@ -226,11 +280,12 @@ class Calibration:
         first, last = self.window
         lines = [
             f"Calibration from {t.file} ({t.format.upper()}, read as {t.encoding})",
-            f"Window: {first} to {last} ({self.sample.horizon_days:.0f} days, "
+            f"Window: {first} to {last} ({days_label(int(self.sample.horizon_days))}, "
             f"{self.sample.years:.2f} years)",
             f"Events used: {len(self.mapped.mapped)} "
             f"(of {len(t.events) + len(t.excluded)} rows read)",
         ]
+        lines.extend(f"warning: {w}" for w in self.warnings)
         for reason, n in t.exclusion_counts().items():
             lines.append(f"  set aside: {n} rows, {reason}")
         un = self.mapped.unmapped
@@ -278,22 +333,31 @@ class Calibration:
             f"  negbin: dispersion k = {nb.dispersion:.3g} "
             f"(se of log k {nb.se_log_dispersion:.2g}; monthly counts)"
         )
+        hk_problems = hawkes_problems(hk, self.sample.horizon_days)
+        nb_problems = negbin_problems(nb)
+        if nb_problems:
+            lines[-1] += f" ({'; '.join(nb_problems)})"
         lines.append(
             f"  hawkes: branching ratio n = {hk.branching_ratio:.3f} +/- "
             f"{hk.se_branching_ratio:.3f}, decay = {hk.decay_days:.2f} +/- "
-            f"{hk.se_decay_days:.2f} days{'' if hk.converged else ' (optimiser did not converge)'}"
+            f"{hk.se_decay_days:.2f} days" + (f" ({'; '.join(hk_problems)})" if hk_problems else "")
         )
         lines.append(
             f"Model choice: {self.process} (a richer model must beat poisson by a likelihood-"
             f"ratio test at {self.choice.alpha:g}, then the lowest AIC wins)"
         )
-        lines.append("Attacks per year by district (background, 90 % interval of what is written):")
+        if self.trust.rates:
+            lines.append(
+                "Attacks per year by district (background, 90 % interval of what is written):"
+            )
+        else:
+            lines.append("Attacks per year by district (background, 90 % interval; NOT written):")
         tg = {str(r["district"]): r for r in self.targets.to_dict("records")}
         for rr in self.rates.to_dict("records"):
             sh = tg[str(rr["district"])]
             mix = " ".join(f"{k} {sh[f'share_{k}']:.2f}" for k in TARGETS)
             lines.append(
-                f"  {rr['district']:16s} {int(rr['events']):5d} events  {rr['rate']:7.2f} "
+                f"  {rr['district']:16s} {int(rr['events']):5d} events  {rr['estimate']:7.2f} "
                 f"[{rr['low']:6.2f}, {rr['high']:6.2f}]  targets: {mix}"
             )
         return "\n".join(lines)
@@ -418,7 +482,11 @@ def calibrate(
     ------
     EventFileError
         For a file that cannot be read, or one with no usable event.
+    ValueError
+        For ``start`` after ``end``, or either outside
+        :func:`~riskmc.calibration.readers.plausible_window`.
     """
+    _check_window(start, end)
     table = read_events(path, format)
     types = ATTACK_EVENT_TYPES[format] if event_types is None else tuple(event_types)
     table = filter_events(
@@ -453,14 +521,13 @@ def calibrate(
     poisson = fit_poisson(sample)
     negbin = fit_negbin(sample)
     hawkes = fit_hawkes(sample)
-    choice = choose_model(
-        {
-            "poisson": poisson,
-            "negbin": negbin.model,
-            "hawkes": ModelFit("hawkes", hawkes.loglik, hawkes.n_params),
-        },
-        alpha=alpha,
-    )
+    fits = {
+        "poisson": poisson,
+        "negbin": negbin.model,
+        "hawkes": ModelFit("hawkes", hawkes.loglik, hawkes.n_params),
+    }
+    trust = assess(horizon, sample, negbin, hawkes, choose_model(fits, alpha=alpha))
+    choice = choose_model(fits, alpha=alpha, allowed=trust.models)
     rates = poisson_rates(sample)
     if choice.chosen == "hawkes":
         ratio = np.full(len(rates), 1.0 / (1.0 - hawkes.branching_ratio) ** 2)
@@ -471,8 +538,11 @@ def calibrate(
         ratio = np.ones(len(rates))
     for i, (n_d, v) in enumerate(zip(sample.counts, ratio, strict=True)):
         rates.loc[i, ["shape", "scale"]] = count_posterior(int(n_d), float(v), sample.years)
-    rates["low"] = stats.gamma.ppf(0.05, rates["shape"], scale=rates["scale"])
-    rates["high"] = stats.gamma.ppf(0.95, rates["shape"], scale=rates["scale"])
+    clustered = choice.chosen != "poisson"
+    rates["estimate"] = rates["shape"] * rates["scale"] if clustered else rates["rate"]
+    rates["low"], rates["high"] = rate_interval(
+        sample.counts, rates["shape"].to_numpy(), rates["scale"].to_numpy()
+    )
     return Calibration(
         table=table,
         mapped=mapped,
@@ -485,4 +555,18 @@ def calibrate(
         negbin=negbin,
         hawkes=hawkes,
         choice=choice,
+        trust=trust,
     )
+
+
+def _check_window(start: date | None, end: date | None) -> None:
+    """Refuse a window given by ``start`` and ``end`` that cannot have been observed."""
+    first, last = plausible_window()
+    if start is not None and start < first:
+        raise ValueError(f"start: {start} is before {first}, the start of GTD")
+    if end is not None and end > last:
+        raise ValueError(
+            f"end: {end} is after {last} (tomorrow): the window would count days not yet observed"
+        )
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"start: {start} is after end {end}")

@@ -17,6 +17,8 @@ from rich.console import Console
 from riskmc.calibration.calibrate import calibrate
 from riskmc.calibration.errors import EventFileError
 from riskmc.calibration.mapping import Gazetteer
+from riskmc.calibration.output import write_atomic
+from riskmc.calibration.readers import plausible_window
 from riskmc.scenario import ScenarioError, load_scenario, shipped_scenarios
 
 __all__ = ["calibrate_command"]
@@ -50,9 +52,30 @@ def _day(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise _fail(f"{option}: must be a date like 2024-01-31, got {text!r}") from None
+    first, last = plausible_window()
+    if day < first:
+        raise _fail(f"{option}: {day} is before {first}, the start of GTD")
+    if day > last:
+        raise _fail(
+            f"{option}: {day} is after {last} (tomorrow): the window would count days "
+            "not yet observed"
+        )
+    return day
+
+
+def _written_by_calibrate(path: Path) -> bool:
+    """Whether ``path`` is a regular file that an earlier ``riskmc calibrate`` wrote."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(200)
+    except OSError:
+        return False
+    return head.startswith(b"# Calibrated by `riskmc calibrate`")
 
 
 def _aliases(items: list[str]) -> dict[str, str | None]:
@@ -159,8 +182,12 @@ def calibrate_command(
     if map_by not in ("auto", "name", "coordinates"):
         raise _fail(f"--map-by: must be auto, name or coordinates, got {map_by!r}")
     first, last = _day(start, "--start"), _day(end, "--end")
+    if first is not None and last is not None and first > last:
+        raise _fail(f"--start: {first} is after --end {last}")
     # The output must not overwrite an input, and must load: its base exists.
     if out is not None:
+        if out.is_dir():
+            raise _fail(f"--out: {out} is a folder; give the name of the file to write")
         for what, path in (("the events file", events), ("the --scenario file", scenario)):
             if path is not None and path.resolve() == out.resolve():
                 raise _fail(f"--out: {out} is {what}; write the scenario elsewhere")
@@ -174,6 +201,11 @@ def calibrate_command(
         else:
             base = DEFAULT_BASE
         _check_base(base, out)
+    if out is not None and (out.exists() or out.is_symlink()) and not _written_by_calibrate(out):
+        raise _fail(
+            f"--out: {out} exists and riskmc calibrate did not write it; riskmc "
+            "overwrites no file of yours: choose another name"
+        )
     try:
         if scenario is not None:
             gazetteer = Gazetteer.from_scenario(load_scenario(scenario))
@@ -208,11 +240,10 @@ def calibrate_command(
         _err.print(report, markup=False, soft_wrap=True)
         typer.echo(text, nl=False)
         return
-    tmp = out.with_name(out.name + ".tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        write_atomic(out, text)
     except OSError as exc:
         raise _fail(f"{out}: cannot write: {exc.strerror or exc}") from None
     _out.print(report, markup=False, soft_wrap=True)
-    _out.print(f"\nwrote {out}", markup=False, soft_wrap=True)
+    what = "" if result.trust.rates else " (no parameters: see the warning)"
+    _out.print(f"\nwrote {out}{what}", markup=False, soft_wrap=True)

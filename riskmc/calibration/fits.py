@@ -43,11 +43,15 @@ References
    Transactions on Automatic Control 19, 716-723 (1974).
 .. [4] H. Jeffreys, *Theory of Probability*, 3rd ed. (1961): the prior
    ``lam^-1/2`` behind the gamma posterior ``Gamma(N + 1/2, 1/T)``.
+.. [5] L. D. Brown, T. T. Cai and A. DasGupta, "Interval estimation for a
+   binomial proportion", Statistical Science 16, 101-133 (2001): the
+   Jeffreys interval's lower end set to 0 at a zero count.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -61,6 +65,7 @@ from riskmc.calibration.hawkes import HawkesFit, fit_hawkes
 from riskmc.calibration.sample import DAYS_PER_YEAR, EventSample
 
 __all__ = [
+    "MIN_DISPERSION",
     "CampaignFit",
     "ModelChoice",
     "ModelFit",
@@ -70,9 +75,12 @@ __all__ = [
     "fit_negbin",
     "fit_poisson",
     "poisson_rates",
+    "rate_interval",
 ]
 
 MAX_DISPERSION = 1e6
+#: Smallest negative-binomial ``k`` the fit searches.
+MIN_DISPERSION = 1e-3
 
 
 @dataclass(frozen=True)
@@ -89,11 +97,35 @@ class ModelFit:
         return 2.0 * self.n_params - 2.0 * self.loglik
 
 
+def rate_interval(
+    events: NDArray[np.integer[Any]],
+    shape: NDArray[np.float64],
+    scale: NDArray[np.float64] | float,
+    level: float = 0.9,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Central ``level`` interval of a gamma posterior, from 0 where no event was seen.
+
+    The central interval of ``Gamma(1/2, 1/T)`` after no event starts above
+    0, so it would not hold the estimate ``0 / T``; as Brown, Cai and DasGupta
+    do for the Jeffreys interval of a zero count, its lower end is set to 0.
+    From one event on, the lower end lies below ``N / T``.
+
+    >>> lo, hi = rate_interval(np.array([0, 1]), np.array([0.5, 1.5]), 1.0)
+    >>> lo.round(3).tolist(), hi.round(3).tolist()
+    ([0.0, 0.176], [1.921, 3.907])
+    """
+    q = (1.0 - level) / 2.0
+    low = np.where(np.asarray(events) == 0, 0.0, stats.gamma.ppf(q, shape, scale=scale))
+    high = np.asarray(stats.gamma.ppf(1.0 - q, shape, scale=scale), dtype=np.float64)
+    return low.astype(np.float64), high
+
+
 def poisson_rates(sample: EventSample, level: float = 0.9) -> pd.DataFrame:
     """Per-district rates with their Jeffreys gamma posterior.
 
     The posterior of a Poisson rate after ``N`` events in ``T`` years, from
     the prior ``lam^-1/2``, is Gamma(shape ``N + 1/2``, scale ``1 / T``).
+    The interval is :func:`rate_interval`'s: it always holds ``N / T``.
 
     Returns
     -------
@@ -114,7 +146,7 @@ def poisson_rates(sample: EventSample, level: float = 0.9) -> pd.DataFrame:
     n = sample.counts.astype(np.float64)
     shape = n + 0.5
     scale = 1.0 / sample.years
-    q = (1.0 - level) / 2.0
+    low, high = rate_interval(sample.counts, shape, scale, level)
     return pd.DataFrame(
         {
             "district": list(sample.districts),
@@ -122,8 +154,8 @@ def poisson_rates(sample: EventSample, level: float = 0.9) -> pd.DataFrame:
             "rate": n / sample.years,
             "shape": shape,
             "scale": scale,
-            "low": stats.gamma.ppf(q, shape, scale=scale),
-            "high": stats.gamma.ppf(1.0 - q, shape, scale=scale),
+            "low": low,
+            "high": high,
         }
     )
 
@@ -203,7 +235,7 @@ def fit_negbin(sample: EventSample) -> NegbinFit:
     k0 = min(max(k0, 0.05), 1e4)
     x0 = np.r_[np.log(r0), math.log(k0)]
     bounds = [(math.log(1e-9), math.log(1e3))] * len(active) + [
-        (math.log(1e-3), math.log(MAX_DISPERSION))
+        (math.log(MIN_DISPERSION), math.log(MAX_DISPERSION))
     ]
     if len(active):
         res = optimize.minimize(negll, x0, jac=True, method="L-BFGS-B", bounds=bounds)
@@ -257,8 +289,21 @@ class ModelChoice:
         return frame
 
 
-def choose_model(fits: dict[str, ModelFit], alpha: float = 0.01) -> ModelChoice:
-    """Pick Poisson unless a richer model beats it by test, then by AIC (module docstring)."""
+def choose_model(
+    fits: dict[str, ModelFit], alpha: float = 0.01, allowed: Collection[str] | None = None
+) -> ModelChoice:
+    """Pick Poisson unless a richer model beats it by test, then by AIC (module docstring).
+
+    Parameters
+    ----------
+    fits : dict of str to ModelFit
+        Must hold ``'poisson'``.
+    alpha : float
+        Level of the likelihood-ratio tests.
+    allowed : collection of str, optional
+        Models that may be chosen (Poisson always may); the others are
+        tested and listed but never chosen. Default: all.
+    """
     base = fits["poisson"]
     rows = []
     candidates = ["poisson"]
@@ -269,7 +314,7 @@ def choose_model(fits: dict[str, ModelFit], alpha: float = 0.01) -> ModelChoice:
         df = fit.n_params - base.n_params
         p = 0.5 * float(stats.chi2.sf(lr, 1)) if lr > 0 else 1.0
         rows.append((name, lr, df, p, p < alpha))
-        if p < alpha:
+        if p < alpha and (allowed is None or name in allowed):
             candidates.append(name)
     chosen = min(candidates, key=lambda m: fits[m].aic)
     tests = pd.DataFrame(rows, columns=["model", "lr", "df", "p_value", "candidate"])

@@ -42,9 +42,20 @@ from scipy import optimize
 
 from riskmc.calibration.sample import MIN_DECAY_DAYS, EventSample
 
-__all__ = ["HawkesFit", "fit_hawkes", "hawkes_loglik"]
+__all__ = ["HawkesFit", "decay_bounds", "fit_hawkes", "hawkes_loglik"]
 
 MAX_BRANCHING = 0.99  # the scenario schema's bound
+#: Largest background rate the fit searches [1/day].
+MAX_BACKGROUND_PER_DAY = 1e3
+
+
+def decay_bounds(horizon_days: float) -> tuple[float, float]:
+    """The decays [days] the fit searches: from :data:`MIN_DECAY_DAYS` to a quarter of the window.
+
+    >>> decay_bounds(3652.0)
+    (0.25, 913.0)
+    """
+    return MIN_DECAY_DAYS, max(horizon_days / 4.0, 2 * MIN_DECAY_DAYS)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -174,10 +185,10 @@ def fit_hawkes(sample: EventSample) -> HawkesFit:
     n_d = sample.n_districts
     grad_mu = np.zeros(n_d)
     grad = np.zeros(2)
-    tau_hi = max(horizon / 4.0, 2 * MIN_DECAY_DAYS)
-    bounds_x = [(math.log(1e-9), math.log(1e3))] * len(active) + [
+    tau_lo, tau_hi = decay_bounds(horizon)
+    bounds_x = [(math.log(1e-9), math.log(MAX_BACKGROUND_PER_DAY))] * len(active) + [
         (_logit(1e-6), _logit(MAX_BRANCHING)),
-        (math.log(MIN_DECAY_DAYS), math.log(tau_hi)),
+        (math.log(tau_lo), math.log(tau_hi)),
     ]
 
     def unpack(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], float, float]:

@@ -19,7 +19,9 @@ columns whatever the source:
 =============== ==============================================================
 
 A file that cannot be read gets an :class:`EventFileError` naming the file,
-the row and the column. Rows that can be read but not used (a GTD event whose
+the row and the column. So does a date outside the plausible window
+(:func:`plausible_window`): before 1970-01-01, where GTD begins (ACLED begins
+in 1997), or after tomorrow. Rows that can be read but not used (a GTD event whose
 day is not known) are kept aside in ``EventTable.excluded`` with the reason,
 never dropped silently; so are the rows a filter removes.
 
@@ -43,7 +45,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -56,11 +58,13 @@ from riskmc.scenario.files import EVENT_FILE_MAX_BYTES, file_problem
 __all__ = [
     "ACLED_COLUMNS",
     "ACLED_REQUIRED",
+    "EARLIEST_EVENT_DATE",
     "EVENT_COLUMNS",
     "FORMATS",
     "GTD_REQUIRED",
     "EventTable",
     "filter_events",
+    "plausible_window",
     "read_acled",
     "read_events",
     "read_gtd",
@@ -154,6 +158,37 @@ _GTD_TEXT = (
 )
 #: Date formats of ACLED's ``event_date``: the codebook's, then the Excel tool's.
 _ACLED_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y")
+#: The first day an event may carry: the Global Terrorism Database begins on
+#: 1 January 1970, ACLED in 1997 (Pakistan from 2010). An earlier date in an
+#: export of either is a typo (1900 for 2000) or a spreadsheet's zero date.
+EARLIEST_EVENT_DATE = date(1970, 1, 1)
+
+
+def plausible_window(today: date | None = None) -> tuple[date, date]:
+    """The first and last day an event in an export may carry, inclusive.
+
+    From :data:`EARLIEST_EVENT_DATE` to tomorrow: an event cannot have
+    happened after today, and one day of slack lets a file exported where the
+    date has already turned (Pakistan is UTC+5) be read on a machine where it
+    has not.
+
+    Parameters
+    ----------
+    today : date, optional
+        Default: the machine's date.
+
+    >>> plausible_window(date(2025, 6, 1))
+    (datetime.date(1970, 1, 1), datetime.date(2025, 6, 2))
+    """
+    return EARLIEST_EVENT_DATE, (today or date.today()) + timedelta(days=1)
+
+
+def _outside_rule(shown: str, *, late: bool) -> str:
+    """The rule broken by a date written ``shown``: too early, or (``late``) in the future."""
+    first, last = plausible_window()
+    if late:
+        return f"date {shown!r} is after {last} (tomorrow): an event cannot be in the future"
+    return f"date {shown!r} is before {first}, the start of GTD (ACLED starts in 1997)"
 
 
 @dataclass(frozen=True)
@@ -320,21 +355,26 @@ def _joined(frame: pd.DataFrame, columns: Iterable[str], sep: str) -> pd.Series:
 
 def _acled_dates(path: Path, frame: pd.DataFrame) -> pd.Series:
     text = _strip(frame, "event_date")
-    out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    # Seconds, not nanoseconds: 0001-01-01 and 2999-01-01 parse, and are then
+    # refused as implausible instead of overflowing.
+    out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[s]")
     for fmt in _ACLED_DATE_FORMATS:
         todo = out.isna()
         if not todo.any():
             break
-        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    if out.isna().any():
-        i = int(np.flatnonzero(out.isna().to_numpy())[0])
-        raise EventFileError(
-            path,
-            f"unparseable date {text.iloc[i]!r}; expected like 2023-02-16 or 16 May 2025",
-            row=int(frame["_row"].iloc[i]),
-            column="event_date",
-        )
-    return out
+        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce").astype("datetime64[s]")
+    first, last = plausible_window()
+    day = out.dt.date
+    outside = out.notna() & ((day < first) | (day > last))
+    bad = (out.isna() | outside).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        if pd.isna(out.iloc[i]):
+            rule = f"unparseable date {text.iloc[i]!r}; expected like 2023-02-16 or 16 May 2025"
+        else:
+            rule = _outside_rule(text.iloc[i], late=day.iloc[i] > last)
+        raise EventFileError(path, rule, row=int(frame["_row"].iloc[i]), column="event_date")
+    return out.astype("datetime64[ns]")
 
 
 def _table(
@@ -400,10 +440,11 @@ def read_gtd(path: str | Path) -> EventTable:
     """
     path = Path(path)
     frame, encoding = _frame(path, GTD_REQUIRED, "a GTD export")
-    year = _numbers(path, frame, "iyear", blank_ok=False, low=1970, high=2100, integer=True)
+    year = _numbers(path, frame, "iyear", blank_ok=False, integer=True)
     month = _numbers(path, frame, "imonth", blank_ok=False, low=0, high=12, integer=True)
     day = _numbers(path, frame, "iday", blank_ok=False, low=0, high=31, integer=True)
     known = (month > 0) & (day > 0)
+    _gtd_window(path, frame, year, month, day)
     stamp = pd.to_datetime(
         pd.DataFrame({"year": year, "month": month.where(known, 1), "day": day.where(known, 1)}),
         errors="coerce",
@@ -439,6 +480,37 @@ def read_gtd(path: str | Path) -> EventTable:
     if frame.empty:
         raise EventFileError(path, "no events with a known day (every iday or imonth is 0)")
     return _table(path, "gtd", frame, columns, excluded, encoding)
+
+
+def _gtd_window(
+    path: Path, frame: pd.DataFrame, year: pd.Series, month: pd.Series, day: pd.Series
+) -> None:
+    """Refuse the first row dated outside :func:`plausible_window`, naming its column.
+
+    The year is checked on every row, the month where it is known, the day
+    where both are: a row of 1900 with an unknown day is refused, not set aside.
+    """
+    first, last = plausible_window()
+    # Years far out of range are clipped so that the keys below cannot overflow.
+    y, m, d = (s.to_numpy(dtype=np.int64) for s in (year.clip(-1, 10_000), month, day))
+    # Compare (year, month, day) as one number; an unknown month or day (0)
+    # compares as early as possible within what is known.
+    key = y * 10_000 + m * 100 + d
+    lo = first.year * 10_000 + first.month * 100 + first.day
+    hi = last.year * 10_000 + last.month * 100 + last.day
+    # An unknown field (0) may be anything: the latest it could be is the end of what is known.
+    key_hi = y * 10_000 + np.where(m > 0, m, 12) * 100 + np.where(d > 0, d, 31)
+    bad = (key_hi < lo) | (key > hi)
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    shown = f"{int(year.iloc[i])}-{m[i]:02d}-{d[i]:02d}"
+    late = bool(key_hi[i] >= lo)
+    column = "iyear"
+    if late and y[i] == last.year:
+        column = "imonth" if m[i] > last.month else "iday"
+    rule = _outside_rule(shown, late=late)
+    raise EventFileError(path, rule, row=int(frame["_row"].iloc[i]), column=column)
 
 
 _READERS = {"acled": read_acled, "gtd": read_gtd}
