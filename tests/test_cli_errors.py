@@ -425,3 +425,25 @@ def test_a_full_disk_gives_one_line_and_a_resumable_folder(tmp_path):
     again = subprocess.run([*args, "--resume"], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert (out / "outcomes.parquet").is_file()
+
+
+@pytest.mark.parametrize("after", [0.3, 1.0, 2.5])
+def test_ctrl_c_at_any_moment_exits_130_quietly(tmp_path, after):
+    """Ctrl-C while the command imports its libraries (about the first second), while
+    the pool starts its workers, or while they run: status 130, one line, no traceback
+    (the workers, which share the terminal's process group, leave it to the parent)."""
+    import shutil
+    import signal
+    import subprocess
+    import time
+
+    exe = shutil.which("riskmc")
+    assert exe is not None
+    args = [exe, "run", TINY, "-n", "5000", "--workers", "2", "--out", str(tmp_path / "r")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith("interrupted")

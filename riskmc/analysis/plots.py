@@ -29,10 +29,12 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from riskmc.analysis.curves import exceedance, s_curve
 from riskmc.analysis.drivers import driver_shares
+from riskmc.analysis.text import plain_text
 from riskmc.data import load_table
 from riskmc.engine.checkpoint import atomic_write
 from riskmc.scenario import Scenario, param_mean
@@ -734,12 +736,27 @@ def figures(result: SimulationResult, drivers: pd.DataFrame | None = None) -> di
         note = "colour: each district's long-run attack rate in the scenario (campaigns excluded)"
     if mapped:
         out["district_map"] = district_map(s, values, label=label, source=note)
+    for fig in out.values():
+        _plain(fig)
     return out
+
+
+def _plain(fig: Figure) -> None:
+    """Drop control characters from every text of ``fig`` (names come from the user's file).
+
+    The fonts have no glyph for them (an escape sequence drew a box and warned);
+    ``$`` is already literal (mathtext is off in these figures).
+    """
+    for artist in fig.findobj(Text):
+        text = artist.get_text()
+        clean = plain_text(text)
+        if clean != text:
+            artist.set_text(clean)
 
 
 def _named(drivers: pd.DataFrame, s: Scenario) -> pd.DataFrame:
     """Driver shares with the scenario's district names (driver_shares gives column slugs)."""
-    names = {_slug(d.name): d.name for d in s.districts}
+    names = {_slug(d.name): plain_text(d.name) for d in s.districts}
     column = _label_column(drivers)
     return drivers.assign(**{column: [names.get(_slug(str(n)), str(n)) for n in drivers[column]]})
 

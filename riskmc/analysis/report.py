@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from riskmc import __version__
@@ -41,7 +42,14 @@ from riskmc.analysis.curves import (
 from riskmc.analysis.drivers import driver_shares
 from riskmc.analysis.plots import axis_label, figures, plan_dates, png_bytes
 from riskmc.data import sources
-from riskmc.engine.checkpoint import OUTCOMES, RESULT, SCENARIO, ExecutionError
+from riskmc.engine.checkpoint import (
+    MANIFEST,
+    OUTCOMES,
+    RESULT,
+    SCENARIO,
+    ExecutionError,
+    read_manifest,
+)
 from riskmc.engine.propagate import METRICS, debt_years
 from riskmc.engine.simulate import SimulationResult
 from riskmc.scenario import Scenario, param_mean
@@ -118,7 +126,81 @@ def load_results(folder: str | Path) -> SimulationResult:
             raise ReportError(
                 f"{path / OUTCOMES}: column {column!r} must hold numbers, not {dtype}"
             )
+    _check_consistent(path, result)
     return result
+
+
+def _check_consistent(path: Path, result: SimulationResult) -> None:
+    """The outcomes, ``result.json`` and the run's manifest tell one story.
+
+    Each replication ``0 .. n - 1`` has one row per project, ``n`` being the
+    replications ``result.json`` records; the numbers are not all missing; a
+    run folder's manifest is complete and names the same scenario and seed.
+    Anything else (files from two runs, a table edited or cut) is refused with
+    what is wrong, rather than reported.
+    """
+    outcomes = result.outcomes
+    if outcomes.empty:
+        return
+    where = path / OUTCOMES
+    recorded = _recorded_result(path)
+    reps = outcomes["replication"].to_numpy()
+    twice = outcomes.duplicated(["replication", "project"])
+    if twice.any():
+        row = outcomes[twice].iloc[0]
+        raise ReportError(
+            f"{where}: replication {row['replication']} appears twice for project "
+            f"{row['project']!r}"
+        )
+    n = int(recorded["replications"])
+    held = set(np.unique(reps).tolist())
+    if held != set(range(n)):
+        missing = sorted(set(range(n)) - held)[:1]
+        extra = sorted(held - set(range(n)))[:1]
+        what = f"replication {missing[0]} is missing" if missing else f"holds {extra[0]}"
+        raise ReportError(f"{where}: {what}; {path / RESULT} records replications 0 .. {n - 1}")
+    projects = outcomes["project"].nunique()
+    if len(outcomes) != n * projects:
+        raise ReportError(f"{where}: {len(outcomes)} rows, not {n} replications x {projects}")
+    numbers = outcomes[[c for c in METRICS if c in outcomes.columns]]
+    if numbers.isna().all().all():
+        raise ReportError(f"{where}: every metric is missing in every row")
+    manifest_file = path / MANIFEST
+    if manifest_file.is_file():
+        try:
+            manifest = read_manifest(path)
+        except ExecutionError as exc:
+            raise ReportError(str(exc)) from None
+        if manifest is not None:
+            if not manifest.complete:
+                raise ReportError(
+                    f"{manifest_file}: the run is not finished; finish it with "
+                    f"riskmc run --out {path} --resume"
+                )
+            if manifest.seed != result.seed:
+                raise ReportError(
+                    f"{manifest_file}: seed {manifest.seed}, but {path / RESULT} has "
+                    f"{result.seed}: the files are from two runs"
+                )
+            if manifest.scenario != result.scenario.fingerprint():
+                raise ReportError(
+                    f"{manifest_file}: another scenario than {path / SCENARIO}: the files are "
+                    "from two runs"
+                )
+
+
+def _recorded_result(path: Path) -> dict[str, Any]:
+    """``result.json`` as recorded (its replications are checked against the outcomes)."""
+    import json
+
+    try:
+        doc = json.loads((path / RESULT).read_text(encoding="utf-8"))
+        int(doc["replications"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReportError(f"{path / RESULT}: malformed ({exc!r})") from None
+    if not isinstance(doc, dict):
+        raise ReportError(f"{path / RESULT}: must hold a JSON object")
+    return doc
 
 
 def write_report(folder: str | Path, output: str | Path | None = None) -> Path:

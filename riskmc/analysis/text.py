@@ -13,7 +13,22 @@ import unicodedata
 
 from rich.markup import escape
 
-__all__ = ["terminal_text"]
+__all__ = ["plain_text", "terminal_text"]
+
+
+def plain_text(name: object) -> str:
+    """``name`` without control characters (tabs and line ends become spaces).
+
+    Examples
+    --------
+    >>> plain_text("Mine\\x1b[2J\\tA")
+    'Mine[2J A'
+    """
+    return "".join(
+        " " if ch in "\t\n\r" else ch
+        for ch in str(name)
+        if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
+    )
 
 
 def terminal_text(name: object) -> str:
@@ -24,9 +39,4 @@ def terminal_text(name: object) -> str:
     >>> terminal_text("[red]Mine[/red]\\x1b[2J")
     '\\\\[red]Mine\\\\[/red][2J'
     """
-    text = "".join(
-        " " if ch in "\t\n\r" else ch
-        for ch in str(name)
-        if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
-    )
-    return escape(text)
+    return escape(plain_text(name))

@@ -13,13 +13,14 @@ network, routes and plans) and keeps it for the chunks that follow.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -155,11 +156,42 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Hold Ctrl-C back while the pool may start processes (they inherit the mask).
+
+    A worker killed by Ctrl-C before its initializer ignores SIGINT breaks the
+    pool, and Python's pool manager thread then prints a traceback of its own
+    (an InvalidStateError on the cancelled futures). The parent's own Ctrl-C
+    is only deferred to the end of the block.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _warm_quietly(model: ChunkModel) -> None:
+    """The supply kernels compiled in a helper process, which leaves Ctrl-C to its parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    model.warm_supply()
+
+
 def _start_worker(model: ChunkModel | Scenario, parent: int) -> None:
     """Initializer of a pool process: the model, with its kernels loaded."""
     global _worker_model  # one model per worker process, built once
-    # Ctrl-C reaches the whole process group; the parent alone decides what to do.
+    # Ctrl-C reaches the whole process group; the parent alone decides what to do. The
+    # parent forks with SIGINT blocked (_sigint_blocked), so that a Ctrl-C before this
+    # line waits, blocked, instead of killing a worker still starting: ignore, then unblock.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # SIGTERM ends a worker, whatever handler the parent's application installed.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A worker outliving a killed parent would wait for work forever: forked workers get
@@ -220,10 +252,16 @@ class LocalPool:
             # Compile on two cores: a child compiles (or loads) the supply kernels into the
             # Numba cache while this process compiles the hazard kernels; the warm-up
             # replication below then finds every kernel compiled or cached.
-            child = multiprocessing.get_context("fork").Process(target=model.warm_supply)
-            child.start()
-            model.warm_hazard()
-            child.join()
+            child = multiprocessing.get_context("fork").Process(target=_warm_quietly, args=(model,))
+            with _sigint_blocked():
+                child.start()
+            try:
+                model.warm_hazard()
+            except BaseException:  # Ctrl-C: the helper would go on compiling
+                child.terminate()
+                raise
+            finally:
+                child.join()
         model.run(0, 0, 1)
         # fork passes the initializer's argument by memory; the other methods pickle it
         self._start: ChunkModel | Scenario = model if ctx.get_start_method() == "fork" else scenario
@@ -265,7 +303,9 @@ class LocalPool:
                 while todo and len(running) < _IN_FLIGHT_PER_WORKER * self.workers:
                     chunk = todo.pop()
                     try:  # a pool can break while this generator waits for its caller
-                        running[self._pool.submit(_pool_chunk, seed, *chunk)] = chunk
+                        with _sigint_blocked():  # a submit may start the workers
+                            fut = self._pool.submit(_pool_chunk, seed, *chunk)
+                        running[fut] = chunk
                     except BrokenProcessPool:
                         replace_pool([chunk])
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -289,6 +329,23 @@ class LocalPool:
         # ProcessPoolExecutor has no public way to stop a running task before
         # Python 3.14 (terminate_workers); its process table is the only handle.
         processes: dict[int, Any] = dict(getattr(self._pool, "_processes", None) or {})
+        # Python 3.11's pool manager thread, seeing its workers gone, sets an error on
+        # every future it still holds, including those run() cancelled, which raises
+        # InvalidStateError in that thread: a traceback after the run's own message.
+        # Nothing is lost (the run is being stopped); the hook keeps it quiet.
+        hook = threading.excepthook
+
+        def quiet(args: threading.ExceptHookArgs) -> None:
+            if args.exc_type is not InvalidStateError:
+                hook(args)
+
+        threading.excepthook = quiet
+        try:
+            self._kill(processes)
+        finally:
+            threading.excepthook = hook
+
+    def _kill(self, processes: dict[int, Any]) -> None:
         for proc in processes.values():
             proc.terminate()
         for proc in processes.values():

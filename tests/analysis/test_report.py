@@ -273,3 +273,73 @@ def test_load_results_names_a_missing_or_damaged_outcomes_file(tiny_result, tmp_
     outcomes.write_bytes(outcomes.read_bytes()[:200])
     with pytest.raises(ReportError, match=f"^{re.escape(str(outcomes))}: cannot be read"):
         load_results(folder)
+
+
+def _edited(folder: Path, edit) -> Path:
+    import pandas as pd
+
+    frame = pd.read_parquet(folder / "outcomes.parquet")
+    edit(frame).to_parquet(folder / "outcomes.parquet", index=False)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda f: f.iloc[:-1], "replication 23 appears"),  # one project's row of 23 cut
+        (lambda f: f[f["replication"] != 7], "replication 7 is missing; "),
+        (lambda f: f.assign(replication=f["replication"] + 1), "replication 0 is missing; "),
+        (lambda f: f.assign(replication=f["replication"] * 2), "replication 1 is missing; "),
+        (
+            lambda f: f.assign(**dict.fromkeys(METRICS, np.nan)),
+            "every metric is missing in every row",
+        ),
+    ],
+)
+def test_report_refuses_outcomes_that_disagree_with_result_json(
+    tmp_path, default_result_dir, edit, message
+):
+    """Issue 24: ``riskmc report`` checks that the outcomes, result.json and the manifest
+    agree (replications 0 .. n - 1, one row per project each, metrics not all missing)."""
+    folder = tmp_path / "r"
+    shutil.copytree(default_result_dir, folder)
+    _edited(folder, edit)
+    if message.startswith("replication 23"):
+        # the last row removed: replication 23 has one project, another row duplicated
+        import pandas as pd
+
+        frame = pd.read_parquet(folder / "outcomes.parquet")
+        frame = pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+        frame.to_parquet(folder / "outcomes.parquet", index=False)
+        message = "replication 0 appears twice for project"
+    line = _bad(["report", str(folder)])
+    assert line.startswith(f"error: {folder / 'outcomes.parquet'}: "), line
+    assert message in line
+
+
+def test_report_refuses_a_run_folder_of_two_runs_or_unfinished(tmp_path):
+    import json
+
+    from riskmc.engine import simulate
+    from riskmc.scenario import load_scenario, shipped_scenarios
+
+    tiny = load_scenario(shipped_scenarios()["tiny.yaml"])
+    run = tmp_path / "run"
+    simulate(tiny, 12, seed=3, workers=1, out=run)
+    assert load_results(run).n_replications == 12
+    # result.json of another seed copied in
+    other = simulate(tiny, 12, seed=4, workers=1).to_parquet(tmp_path / "other")
+    (run / "result.json").write_bytes((other / "result.json").read_bytes())
+    with pytest.raises(ReportError, match=r"manifest.json: seed 3, but .* has 4: the files"):
+        load_results(run)
+    (run / "result.json").write_bytes((other / "result.json").read_bytes())
+    doc = json.loads((other / "result.json").read_text())
+    doc["seed"] = 3
+    (run / "result.json").write_text(json.dumps(doc))
+    assert load_results(run).seed == 3
+    # a manifest edited by hand is refused as the run refuses it
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["seed"] = 9
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ReportError, match="digest: does not match"):
+        load_results(run)
