@@ -19,10 +19,8 @@ loads nothing from elsewhere. It holds:
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import math
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -48,6 +46,7 @@ from riskmc.engine.checkpoint import (
     RESULT,
     SCENARIO,
     ExecutionError,
+    atomic_write,
     read_manifest,
 )
 from riskmc.engine.propagate import METRICS, debt_years
@@ -237,17 +236,36 @@ def write_report(folder: str | Path, output: str | Path | None = None) -> Path:
     """
     result = load_results(folder)
     path = Path(output) if output is not None else Path(folder) / "report.html"
+    if path.is_symlink():
+        raise ReportError(f"{path}: is a symbolic link; riskmc writes no file through a link")
+    if path.exists() and not _a_report(path):
+        raise ReportError(
+            f"{path}: exists and riskmc did not write it; riskmc overwrites no file of yours: "
+            "choose another name"
+        )
     text = build_report(result)
-    # All at once: a temporary file beside it, then a rename.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # All at once: a temporary file beside it (a name no other file has), then a rename.
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):  # e.g. its folder is a file
-            tmp.unlink(missing_ok=True)
+        atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    except ExecutionError as exc:
+        raise ReportError(str(exc)) from None
+    except OSError as exc:  # its folder missing, or a file
         raise ReportError(f"{path}: cannot be written ({exc.strerror or exc})") from None
     return path
+
+
+def _a_report(path: Path) -> bool:
+    """Whether ``path`` is an HTML report riskmc wrote (its generator tag, or its footer)."""
+    if not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2048)
+            f.seek(max(0, path.stat().st_size - 4096))
+            tail = f.read()
+    except OSError:
+        return False
+    return b'<meta name="generator" content="riskmc' in head or b"Written by riskmc" in tail
 
 
 def build_report(result: SimulationResult, drivers: pd.DataFrame | None = None) -> str:
@@ -682,6 +700,7 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="riskmc {version}">
 <title>{title}</title>
 <style>{css}</style>
 </head>

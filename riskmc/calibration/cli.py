@@ -66,6 +66,15 @@ def _day(text: str | None, option: str) -> date | None:
     return day
 
 
+def _real(path: Path) -> Path:
+    """``path.resolve()``; a symbolic link loop (a RuntimeError) stays as it is, made
+    absolute: reading it later gives the one-line error."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
+
+
 def _written_by_calibrate(path: Path) -> bool:
     """Whether ``path`` is a regular file that an earlier ``riskmc calibrate`` wrote."""
     if path.is_symlink() or not path.is_file():
@@ -91,8 +100,8 @@ def _aliases(items: list[str]) -> dict[str, str | None]:
 def _check_base(base: str, out: Path | None) -> None:
     """Refuse an ``extends:`` base that does not exist, or that is the output file itself."""
     # As the loader finds it: beside the output file (standard output: here), or shipped.
-    path = ((out.parent if out is not None else Path.cwd()) / base).resolve()
-    if out is not None and path == out.resolve():
+    path = _real((out.parent if out is not None else Path.cwd()) / base)
+    if out is not None and path == _real(out):
         raise _fail(f"--out: {out} is the --extends base; write the scenario elsewhere")
     shipped = shipped_scenarios()
     if not path.is_file() and base not in shipped and f"{base}.yaml" not in shipped:
@@ -189,15 +198,15 @@ def calibrate_command(
         if out.is_dir():
             raise _fail(f"--out: {out} is a folder; give the name of the file to write")
         for what, path in (("the events file", events), ("the --scenario file", scenario)):
-            if path is not None and path.resolve() == out.resolve():
+            if path is not None and _real(path) == _real(out):
                 raise _fail(f"--out: {out} is {what}; write the scenario elsewhere")
     base: str | None = None
     if not bare:
         if extends is not None:
             base = extends
         elif scenario is not None:
-            folder = (out.parent if out is not None else Path.cwd()).resolve()
-            base = os.path.relpath(scenario.resolve(), folder)
+            folder = _real(out.parent if out is not None else Path.cwd())
+            base = os.path.relpath(_real(scenario), folder)
         else:
             base = DEFAULT_BASE
         _check_base(base, out)

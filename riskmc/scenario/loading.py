@@ -183,10 +183,21 @@ def merge(base: Any, overlay: Any) -> Any:
     return overlay
 
 
+def _resolved(path: Path, owner: Path | None = None) -> Path:
+    """``path.resolve()``, or the one-line error of a link loop (a RuntimeError in 3.11)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        problem = file_problem(path, SCENARIO_MAX_BYTES) or "cannot read: a symbolic link loop"
+        if owner is None:
+            raise ScenarioError(path, [("", problem)]) from None
+        raise ScenarioError(owner, [("extends", f"{path}: {problem}")]) from None
+
+
 def _find_base(name: Any, child: Path) -> Path:
     if not isinstance(name, str) or not name.strip():
         raise ScenarioError(child, [("extends", "must be the path of a scenario file")])
-    candidate = (child.parent / name).resolve()
+    candidate = _resolved(child.parent / name, child)
     if candidate.is_file():
         return candidate
     if candidate.exists():  # there, but not a file to read (a FIFO, a device, a folder)
@@ -216,7 +227,7 @@ MAX_EXTENDS = 100
 
 
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[_Layer]]:
-    here = path.resolve()
+    here = _resolved(path)
     if here in chain:
         loop = " -> ".join(p.name for p in (*chain, here))
         raise ScenarioError(chain[0], [("extends", f"loop: {loop}")])

@@ -14,6 +14,7 @@ Units are in the key names: ``_days``, ``_t`` (tonnes), ``_usd``, ``km``,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -35,7 +36,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from riskmc.scenario.distributions import Bounds, Param
+from riskmc.scenario.distributions import Bounds, Param, param_mean
 
 __all__ = [
     "AttackTrigger",
@@ -75,21 +76,43 @@ DAYS_PER_YEAR = 365.25
 DEBT_YEARS = 63
 
 
+#: The dates a scenario may name (the years debt.first_year may name). Year 1 or 9999
+#: is a slip of the keyboard that would overflow the calendar arithmetic, or pandas'
+#: nanosecond timestamps, long after validation.
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2200, 12, 31)
+#: Longest name_key of a district or project, in bytes: plots are named after it
+#: (``lost_drivers_<key>.png``), and most file systems allow 255 bytes.
+MAX_KEY_BYTES = 200
+#: Most convoys a project's construction, or its exports over the horizon, may need: the
+#: supply model holds each one (the default: about 25,000 for Reko Diq's exports).
+MAX_CONVOYS = 2_000_000
+#: The last day of a horizon: pandas' nanosecond timestamps end on 2262-04-11.
+LAST_HORIZON_DAY = date(2262, 4, 10)
+
+
 def _to_date(value: Any) -> date:
     # A bare ``date`` field would take an integer as a Unix timestamp, so a
     # typo like ``start_date: 2026`` would silently become 1970-01-01.
+    day: date | None = None
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise PydanticCustomError(
-        "riskmc_rule", "must be a date like 2026-01-01, got {got}", {"got": repr(value)}
-    )
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            day = date.fromisoformat(value.strip())
+    if day is None:
+        raise PydanticCustomError(
+            "riskmc_rule", "must be a date like 2026-01-01, got {got}", {"got": repr(value)}
+        )
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise PydanticCustomError(
+            "riskmc_rule",
+            "must be a date from {first} to {last}, got {got}",
+            {"first": str(FIRST_DATE), "last": str(LAST_DATE), "got": str(day)},
+        )
+    return day
 
 
 Date = Annotated[date, BeforeValidator(_to_date)]
@@ -221,8 +244,8 @@ class Closures(_Model):
     road: ModeClosure
     rail: ModeClosure
     protests: Protests = Protests()
-    road_hours_per_day: Annotated[Param, Bounds(gt=0, le=24)] = Field(
-        default=24.0, description="Hours a day roads may be used (night ban) [h]."
+    road_hours_per_day: Annotated[Param, Bounds(ge=1, le=24)] = Field(
+        default=24.0, description="Hours a day roads may be used (night ban), 1 to 24 [h]."
     )
 
 
@@ -756,6 +779,14 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
         for i, name in _duplicates(names):
             yield f"{path}[{i}].name", f"duplicate {what} name {name!r}"
         if what in ("district", "project"):  # their names become columns and file names
+            for i, name in enumerate(names):
+                size = len(name_key(name).encode("utf-8"))
+                if size > MAX_KEY_BYTES:
+                    yield (
+                        f"{path}[{i}].name",
+                        f"too long: as a file name it takes {size:,} bytes, at most "
+                        f"{MAX_KEY_BYTES}",
+                    )
             for i, j, key in _key_clashes(names):
                 yield (
                     f"{path}[{i}].name",
@@ -831,8 +862,28 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
     try:
         end = s.start_date + timedelta(days=s.horizon_days)
     except OverflowError:
-        yield "horizon_years", f"the horizon from {s.start_date} must end by 9999-12-31"
+        end = date.max
+    if end > LAST_HORIZON_DAY:
+        yield "horizon_years", f"the horizon from {s.start_date} must end by {LAST_HORIZON_DAY}"
         return
+    for i, p in enumerate(s.projects):
+        # The supply model holds every convoy of a replication: a few million at most.
+        convoy = param_mean(p.logistics.convoy_t)
+        if p.construction is not None:
+            convoys = param_mean(p.construction.material_t) / convoy
+            if convoys > MAX_CONVOYS:
+                yield (
+                    f"projects[{i}].construction.material_t",
+                    f"needs {convoys:,.0f} convoys of logistics.convoy_t (at most "
+                    f"{MAX_CONVOYS:,}): raise convoy_t or lower material_t",
+                )
+        convoys = param_mean(p.operations.output_t_per_day) * s.horizon_days / convoy
+        if convoys > MAX_CONVOYS:
+            yield (
+                f"projects[{i}].operations.output_t_per_day",
+                f"needs {convoys:,.0f} convoys of logistics.convoy_t over the horizon (at most "
+                f"{MAX_CONVOYS:,}): raise convoy_t or lower output_t_per_day",
+            )
     for i, p in enumerate(s.projects):
         # debt_shortfall_mask has a bit per year from first_year on, in an int64
         if p.debt is not None and end.year - p.debt.first_year > DEBT_YEARS - 1:

@@ -318,7 +318,10 @@ def test_inputs_that_overflowed_the_loader_are_one_line_errors(tmp_path):
         load_scenario(tmp_path / "f119.yaml")
     late = tmp_path / "late.yaml"
     late.write_text(f"extends: {tiny}\nstart_date: 9999-12-01\n")
-    with pytest.raises(ScenarioError, match="horizon_years: the horizon from 9999-12-01 must end"):
+    with pytest.raises(ScenarioError, match="start_date: must be a date from 1900-01-01 to 2200"):
+        load_scenario(late)
+    late.write_text(f"extends: {tiny}\nstart_date: 2200-12-01\nhorizon_years: 100\n")
+    with pytest.raises(ScenarioError, match="horizon_years: the horizon from 2200-12-01 must end"):
         load_scenario(late)
 
 
