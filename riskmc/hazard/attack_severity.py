@@ -42,6 +42,7 @@ __all__ = [
     "WATCHED_DTYPE",
     "complete_attacks",
     "watched_replication",
+    "watched_scratch",
 ]
 
 K_CAMPAIGN, K_STRESS = 2, 3  # riskmc.hazard.kernel's kinds
@@ -83,32 +84,19 @@ WATCHED_DTYPE = np.dtype(
 )
 
 
-#: Counts found by a linear search of the CDF's first entries (one cache line).
-LINEAR = 8
-
-
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _fatal(u, cdf, guide, lo, size, g0, cells):  # type: ignore[no-untyped-def]
+def _fatal(u, cdf, guide, lo, g0, cells):  # type: ignore[no-untyped-def]
     """Deaths at uniform ``u``: the least ``k`` with ``cdf[lo + k] > u``.
 
-    ``cdf[lo : lo + size]`` is the law's discrete CDF. A count below
-    :data:`LINEAR` (most of them, for the laws of attacks) is found by a
-    linear search of the CDF's first entries, which every call reads and so
-    stay in cache; the rest through the guide table ``guide[g0 : g0 + cells +
-    1]``, which brackets the answer for each of ``cells`` cells of ``u``, by
-    bisection within the bracket, so a cell of the long tail costs a few steps,
-    not a walk. The tables are far from the processor's cache when a
-    replication's few watched attacks are drawn, between the kernel's other
-    work: each table lookup is then a miss or two, and the linear search
-    avoids most. The number of cells comes with the tables (not a constant
-    compiled in), so a cached kernel always agrees with them.
+    ``cdf[lo:]`` starts the law's discrete CDF. The guide table
+    ``guide[g0 : g0 + cells + 1]`` brackets the answer for each of ``cells``
+    cells of ``u``; a bisection within the bracket finds it, so a cell of the
+    long tail costs a few steps, not a walk. Most brackets hold one count or
+    two. The number of cells comes with the tables (not a constant compiled
+    in), so a cached kernel always agrees with them. Session 11 searched the
+    CDF's first eight entries before the table; that was slower, not faster:
+    about 24 ns a draw against 1 (tables in cache, session 12).
     """
-    first = min(size, LINEAR) - 1
-    if u < cdf[lo + first]:
-        k = 0
-        while cdf[lo + k] <= u:
-            k += 1
-        return k
     cell = min(int(u * cells), cells - 1)
     a = int(guide[g0 + cell])
     b = int(guide[g0 + cell + 1])
@@ -123,18 +111,20 @@ def _fatal(u, cdf, guide, lo, size, g0, cells):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _row_uniforms(rep, k0, k1, cnt, streams, per, offs):  # type: ignore[no-untyped-def]
+def _row_uniforms(buf, rep, k0, k1, cnt, streams, per, offs):  # type: ignore[no-untyped-def]
     """``per`` uniforms for each of ``cnt[row]`` attacks of every row, drawn in bulk.
 
     Attack ``j`` of a row reads uniforms ``per j .. per j + per - 1`` of the
     row's stream: with ``per`` 4 that is block ``j``, the numbers of
-    ``uniform4(..., j, 0)``. ``offs[row]`` gets each row's start.
+    ``uniform4(..., j, 0)``. ``offs[row]`` gets each row's start in ``buf``,
+    which is returned, replaced by a longer one if short.
     """
     total = 0
     for row in range(cnt.shape[0]):
         offs[row] = total
         total += 4 * ((per * cnt[row] + 3) // 4)
-    buf = np.empty(total, dtype=np.float64)
+    if buf.shape[0] < total:
+        buf = np.empty(2 * total, dtype=np.float64)
     for row in range(cnt.shape[0]):
         if cnt[row] > 0:
             n_blk = (per * cnt[row] + 3) // 4
@@ -155,61 +145,11 @@ def _row_law(rec, n_d, row_law, dist_law):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _group(t, rep, k0, k1, att, pick, i, e, fat, u_sus, u_day):  # type: ignore[no-untyped-def]
-    """Deaths and suspension uniforms of attacks ``att[pick[i:e]]``, of replication ``rep``.
-
-    ``t`` is the scenario's :class:`~riskmc.hazard.inputs.TailArrays`. Attack
-    ``pick[x]`` gets ``fat[x]``, ``u_sus[x]`` and ``u_day[x]`` (-1 outside
-    watched districts). Each row's uniforms are
-    drawn in bulk up to the largest ordinal needed.
-    """
-    # The tables out of the tuple once: an attribute read in a loop costs a
-    # reference count each time (several times the lookup itself).
-    watch, row_law, dist_law, fixed = t.watch, t.fat_row_law, t.fat_law, t.st_attack_fatal
-    cdf, guide, ptr, s_fatal, s_susp = t.fat_cdf, t.fat_guide, t.fat_ptr, t.s_fatal, t.s_susp
-    n_d, g = t.n_districts, t.fat_cells
-    n_rows = 2 * n_d + 1
-    cnt_f = np.zeros(n_rows, dtype=np.int64)
-    cnt_s = np.zeros(n_rows, dtype=np.int64)
-    offs_f = np.empty(n_rows, dtype=np.int64)
-    offs_s = np.empty(n_rows, dtype=np.int64)
-    for x in range(i, e):
-        rec = att[pick[x]]
-        d, kind, row, law = _row_law(rec, n_d, row_law, dist_law)
-        j = int(rec.seq) + 1
-        if law >= 0 and j > cnt_f[row]:
-            cnt_f[row] = j
-        if watch[d] and j > cnt_s[row]:
-            cnt_s[row] = j
-    fu = _row_uniforms(rep, k0, k1, cnt_f, s_fatal, 1, offs_f)
-    su = _row_uniforms(rep, k0, k1, cnt_s, s_susp, 4, offs_s)
-    for x in range(i, e):
-        rec = att[pick[x]]
-        d, kind, row, law = _row_law(rec, n_d, row_law, dist_law)
-        j = int(rec.seq)
-        f = 0
-        if kind == K_STRESS and fixed[j] >= 0:
-            f = fixed[j]  # fixed on the stress attack
-        elif law >= 0:
-            size = ptr[law + 1] - ptr[law]
-            f = _fatal(fu[offs_f[row] + j], cdf, guide, ptr[law], size, law * (g + 1), g)
-        fat[x] = f
-        if watch[d]:
-            k = offs_s[row] + 4 * j
-            u_sus[x] = min(su[k], _F32_BELOW_1)
-            u_day[x] = min(su[k + 1], _F32_BELOW_1)
-        else:
-            u_sus[x] = -1.0
-            u_day[x] = -1.0
-
-
-@nb.njit(cache=True, error_model="numpy")
 def _complete(t, att, k0, k1, out):  # type: ignore[no-untyped-def]
     """Every attack of ``att`` (sorted by replication) into ``out``, with its deaths.
 
-    :func:`_group` for all of them, in one pass a replication: every attack of
-    a row is here, so a row's ordinals run from 0 to its count, and the
-    counting needs no comparison.
+    One pass a replication: every attack of a row is here, so a row's ordinals
+    run from 0 to its count, and the counting needs no comparison.
     """
     watch, row_law, dist_law, fixed = t.watch, t.fat_row_law, t.fat_law, t.st_attack_fatal
     cdf, guide, ptr, s_fatal, s_susp = t.fat_cdf, t.fat_guide, t.fat_ptr, t.s_fatal, t.s_susp
@@ -229,6 +169,8 @@ def _complete(t, att, k0, k1, out):  # type: ignore[no-untyped-def]
     cnt_s = np.zeros(n_rows, dtype=np.int64)
     offs_f = np.empty(n_rows, dtype=np.int64)
     offs_s = np.empty(n_rows, dtype=np.int64)
+    fu = np.empty(4096, dtype=np.float64)
+    su = np.empty(4096, dtype=np.float64)
     i = 0
     while i < n:
         r = att[i].replication
@@ -249,8 +191,8 @@ def _complete(t, att, k0, k1, out):  # type: ignore[no-untyped-def]
             w = watch[row % n_d] if row < s_row else watch.any()
             cnt_s[row] = cnt[row] if w else 0
         rep = np.uint64(r)
-        fu = _row_uniforms(rep, k0, k1, cnt_f, s_fatal, 1, offs_f)
-        su = _row_uniforms(rep, k0, k1, cnt_s, s_susp, 4, offs_s)
+        fu = _row_uniforms(fu, rep, k0, k1, cnt_f, s_fatal, 1, offs_f)
+        su = _row_uniforms(su, rep, k0, k1, cnt_s, s_susp, 4, offs_s)
         for q in range(i, e):
             rec = att[q]
             o = out[q]
@@ -271,8 +213,7 @@ def _complete(t, att, k0, k1, out):  # type: ignore[no-untyped-def]
             j = int(rec.seq)
             f = 0
             if law >= 0:
-                size = ptr[law + 1] - ptr[law]
-                f = _fatal(fu[offs_f[row] + j], cdf, guide, ptr[law], size, law * (g + 1), g)
+                f = _fatal(fu[offs_f[row] + j], cdf, guide, ptr[law], law * (g + 1), g)
             if kind == K_STRESS and fixed[j] >= 0:
                 f = fixed[j]  # fixed on the stress attack
             o.fatalities = f
@@ -287,39 +228,103 @@ def _complete(t, att, k0, k1, out):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, error_model="numpy")
-def watched_replication(t, rep, k0, k1, att, first, last, wat, n_wat):  # type: ignore[no-untyped-def]
-    """Append the watched attacks of ``att[first:last]`` (replication ``rep``) to ``wat``.
+def watched_scratch(t):  # type: ignore[no-untyped-def]
+    """The scratch of :func:`watched_replication`, made once per kernel call.
+
+    The mark rows whose attacks may be watched (each watched district's own
+    and campaign rows, and the stress row, which mixes districts) and whether
+    each draws deaths; each row's start in the buffers of uniforms, and the
+    buffers, which grow when a replication needs more.
+    """
+    n_d = t.n_districts
+    n_rows = 2 * n_d + 1
+    any_law = False
+    for d in range(n_d):
+        any_law |= t.fat_law[d] >= 0
+    rows = np.empty(n_rows, dtype=np.int64)
+    n = 0
+    for row in range(n_rows):
+        if t.watch[row % n_d] if row < 2 * n_d else t.watch.any():
+            rows[n] = row
+            n += 1
+    draws = np.empty(n, dtype=np.bool_)
+    for z in range(n):
+        law = t.fat_row_law[rows[z]]
+        draws[z] = law >= 0 or (law == -2 and any_law)
+    return (
+        rows[:n],
+        draws,
+        np.zeros(n_rows, dtype=np.int64),
+        np.zeros(n_rows, dtype=np.int64),
+        np.empty(1024, dtype=np.float64),
+        np.empty(4096, dtype=np.float64),
+    )
+
+
+@nb.njit(cache=True, error_model="numpy")
+def watched_replication(t, rep, k0, k1, att, first, pick, m, cnt, wat, n_wat, ws):  # type: ignore[no-untyped-def]
+    """Append the watched attacks ``att[first + pick[:m]]`` (replication ``rep``) to ``wat``.
 
     Called by the kernel after each replication's attacks are written, while
-    they are in cache. ``t`` is the :class:`~riskmc.hazard.inputs.TailArrays`; ``wat``
-    (:data:`WATCHED_DTYPE`) grows if short; returns it and its new length.
+    they are in cache; ``pick`` lists the attacks of watched districts, in
+    order, as rows of the replication's attacks (the kernel collects them as
+    it writes them), and ``cnt[row]`` is the replication's count of attacks of
+    each mark row. The uniforms of the rows of watched districts are drawn in
+    bulk, for every attack of the row: all of them are watched, but in the
+    stress row's few, and no pass over the watched attacks is needed to find
+    how many. ``t`` is the :class:`~riskmc.hazard.inputs.TailArrays`; ``wat``
+    (:data:`WATCHED_DTYPE`) grows if short, and ``ws`` (scratch,
+    :func:`watched_scratch`) too; returns them and the new length of ``wat``.
     """
-    watch = t.watch
-    pick = np.empty(last - first, dtype=np.int64)
-    m = 0
-    # one pass, no branch: few attacks are watched
-    for q in range(first, last):
-        pick[m] = q
-        m += int(watch[np.uint64(att[np.uint64(q)].district)])
-    if m == 0:
-        return wat, n_wat
-    fat = np.empty(m, dtype=np.int64)
-    u_sus = np.empty(m, dtype=np.float64)
-    u_day = np.empty(m, dtype=np.float64)
-    _group(t, rep, k0, k1, att, pick, 0, m, fat, u_sus, u_day)
+    # The tables out of the tuple once: an attribute read in a loop costs a
+    # reference count each time (several times the lookup itself).
+    row_law, dist_law, fixed = t.fat_row_law, t.fat_law, t.st_attack_fatal
+    cdf, guide, ptr, s_fatal, s_susp = t.fat_cdf, t.fat_guide, t.fat_ptr, t.s_fatal, t.s_susp
+    n_d, g = t.n_districts, t.fat_cells
+    rows, draws, offs_f, offs_s, fu, su = ws
+    # Uniform j of a row's fatalities stream for its attack j; block j of its
+    # suspension stream.
+    n_f = 0
+    n_s = 0
+    for z in range(rows.shape[0]):
+        row = rows[z]
+        offs_f[row] = n_f
+        offs_s[row] = n_s
+        n_f += 4 * ((cnt[row] + 3) // 4) if draws[z] else 0
+        n_s += 4 * cnt[row]
+    if fu.shape[0] < n_f:
+        fu = np.empty(2 * n_f, dtype=np.float64)
+    if su.shape[0] < n_s:
+        su = np.empty(2 * n_s, dtype=np.float64)
+    for z in range(rows.shape[0]):
+        row = rows[z]
+        if draws[z]:
+            n_blk = (cnt[row] + 3) // 4
+            fill_uniforms(fu[offs_f[row] :], k0, k1, rep, s_fatal[row], 0, n_blk)
+        fill_uniforms(su[offs_s[row] :], k0, k1, rep, s_susp[row], 0, cnt[row])
     if wat.shape[0] < n_wat + m:
         grown = np.empty(2 * (n_wat + m), dtype=wat.dtype)
         for x in range(n_wat):
             grown[x] = wat[x]
         wat = grown
     for x in range(m):
+        q = pick[x]
+        rec = att[first + q]
+        _, kind, row, law = _row_law(rec, n_d, row_law, dist_law)
+        j = int(rec.seq)
+        f = 0
+        if kind == K_STRESS and fixed[j] >= 0:
+            f = fixed[j]  # fixed on the stress attack
+        elif law >= 0:
+            f = _fatal(fu[offs_f[row] + j], cdf, guide, ptr[law], law * (g + 1), g)
+        k = offs_s[row] + 4 * j
         w = wat[n_wat + x]
         w.replication = int(rep)
-        w.attack = pick[x] - first
-        w.fatalities = fat[x]
-        w.u_suspend = u_sus[x]
-        w.u_days = u_day[x]
-    return wat, n_wat + m
+        w.attack = q
+        w.fatalities = f
+        w.u_suspend = min(su[k], _F32_BELOW_1)
+        w.u_days = min(su[k + 1], _F32_BELOW_1)
+    return wat, n_wat + m, (rows, draws, offs_f, offs_s, fu, su)
 
 
 def complete_attacks(

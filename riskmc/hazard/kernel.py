@@ -52,7 +52,7 @@ import math
 import numba as nb
 import numpy as np
 
-from riskmc.hazard.attack_severity import ATTACK_FIELDS, watched_replication
+from riskmc.hazard.attack_severity import ATTACK_FIELDS, watched_replication, watched_scratch
 from riskmc.hazard.rng import (
     LOGNORMAL,
     _exp,
@@ -864,12 +864,14 @@ def _consequences(  # type: ignore[no-untyped-def]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
     (bounds, p_close, seg_first, seg_count, seg_idx, cnt, off) = work[:7]
-    (counts, mk, code, perm, pend, dur, sb) = work[7:]
+    (counts, mk, code, perm, pend, dur, sb, wl) = work[7:]
+    watch = a.watch
     if code.shape[0] < nl:
         code = np.empty(2 * nl, dtype=np.int64)
         perm = np.empty(2 * nl, dtype=np.int64)
         pend = np.empty(6 * nl, dtype=np.int64)
         dur = np.empty(2 * nl, dtype=np.float64)
+        wl = np.empty(2 * nl, dtype=np.int64)
         sb = (
             np.empty(8 * nl, dtype=np.float64),
             np.empty(2 * nl, dtype=np.uint64),
@@ -943,6 +945,7 @@ def _consequences(  # type: ignore[no-untyped-def]
     n_r = _plain(0)
     n_l = _plain(0)
     n_b = _plain(0)
+    n_w = _plain(0)
     # The closure probability by district and target: the mode's where the
     # district has segments of that mode, else -1 (never met by a uniform;
     # targets 2 and 3 hold -1 from _consequence_work).
@@ -989,6 +992,11 @@ def _consequences(  # type: ignore[no-untyped-def]
         n_l += int(closes & (target == RAIL))
         pend[np.uint64(2 * third + n_b)] = np.int64(uq)
         n_b += int(bu < p_blk)
+        # The attacks of watched districts, listed the same way: their deaths and
+        # suspension uniforms are drawn after the loop (sample_block), and a
+        # separate pass to find them cost more than this.
+        wl[np.uint64(n_w)] = i
+        n_w += int(watch[ud])
     n_out += n
     if lc.shape[0] < nlc + n_r + n_l:
         lc = _grow_to(lc, nlc + n_r + n_l)
@@ -1010,12 +1018,13 @@ def _consequences(  # type: ignore[no-untyped-def]
         pend,
         dur,
         sb,
+        wl,
     )
     road, rail, blackout = _plain(ROAD), _plain(RAIL), _plain(-1)
     nlc = _attack_spans(a, rep, k0, k1, pend, _plain(0), n_r, road, loc, work, lc, nlc)
     nlc = _attack_spans(a, rep, k0, k1, pend, third, n_l, rail, loc, work, lc, nlc)
     nlb = _attack_spans(a, rep, k0, k1, pend, 2 * third, n_b, blackout, loc, work, lb, nlb)
-    return lc, nlc, lb, nlb, out, n_out, work
+    return lc, nlc, lb, nlb, out, n_out, work, n_w
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -1031,7 +1040,7 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
     count is returned.
     """
     horizon = a.horizon
-    _, _, seg_first, seg_count, seg_idx, _, _, _, _, code, _, _, dur, sb = work
+    _, _, seg_first, seg_count, seg_idx, _, _, _, _, code, _, _, dur, sb, _ = work
     ub, streams, blocks = sb
     e_row = E_BLK if mode < 0 else E_ROAD if mode == ROAD else E_RAIL
     lane = 2 if mode < 0 else 0
@@ -1127,6 +1136,7 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
             np.empty(cap, dtype=np.uint64),
             np.empty(cap, dtype=np.uint64),
         ),
+        np.empty(cap, dtype=np.int64),  # attacks of watched districts
     )
 
 
@@ -1288,7 +1298,6 @@ def sample_block(  # type: ignore[no-untyped-def]
     cap_a = max(64, att.shape[0] // max(n_rep, 1))
     cap_s = max(64, cl.shape[0] // max(n_rep, 1))
     n_att = n_cp = n_cl = n_bp = n_bl = n_camp = n_join = n_reg = n_wat = np.int64(0)
-    any_watch = tail.watch.any()
     zero = np.int64(0)
     # Scratch reused by every replication: attacks as made (t, district, kind,
     # campaign, fixed target), closure and blackout pieces (key, start, end,
@@ -1309,6 +1318,7 @@ def sample_block(  # type: ignore[no-untyped-def]
         np.zeros(n_d + 1, dtype=np.int64),
     )
     work = _consequence_work(a, 2 * cap_a)
+    ws = watched_scratch(tail)
     reg = (
         np.zeros(64, dtype=np.float64),
         np.zeros(64, dtype=np.float64),
@@ -1352,11 +1362,14 @@ def sample_block(  # type: ignore[no-untyped-def]
                 a.st_attack_target[z],
             )
         n0 = n_att
-        lc, nlc, lb, nlb, att, n_att, work = _consequences(
+        lc, nlc, lb, nlb, att, n_att, work, n_w = _consequences(
             a, th, rep, k0, k1, r, loc, nl, work, lc, nlc, lb, nlb, att, n_att
         )
-        if any_watch:
-            wat, n_wat = watched_replication(tail, rep, k0, k1, att, n0, n_att, wat, n_wat)
+        if n_w > 0:
+            # work[14] lists the watched attacks, work[5] counts each mark row's attacks.
+            wat, n_wat, ws = watched_replication(
+                tail, rep, k0, k1, att, n0, work[14], n_w, work[5], wat, n_wat, ws
+            )
         lc, nlc, lb, nlb = _protests_orders_stress(
             a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, st
         )

@@ -181,17 +181,17 @@ def test_the_guide_tables_agree_with_the_kernel():
     u = np.random.default_rng(1).random(20_000)
     u = np.concatenate([u, [0.0, cdf[0], cdf[3], np.nextafter(1.0, 0.0)]])
     fatal = attack_severity._fatal.py_func
-    got = [fatal(x, cdf, guide, 0, len(cdf), 0, severity.GUIDE) for x in u]
+    got = [fatal(x, cdf, guide, 0, 0, severity.GUIDE) for x in u]
     assert got == np.searchsorted(cdf, u, side="right").tolist()
-    # both searches: the linear one below LINEAR deaths, the guide table above
-    assert (np.array(got) < attack_severity.LINEAR).any()
-    assert (np.array(got) >= attack_severity.LINEAR).any()
-    # a law shorter than the linear search: a fixed 3 (the CDF 0, 0, 0, 1)
+    # the head, where a bracket holds a count or two, and the long tail
+    assert (np.array(got) < 8).any()
+    assert (np.array(got) >= 8).any()
+    # a law of four entries: a fixed 3 (the CDF 0, 0, 0, 1)
     cdf3, guide3 = severity.fatalities_table(3.0)
-    assert {fatal(x, cdf3, guide3, 0, 4, 0, severity.GUIDE) for x in u} == {3}
+    assert {fatal(x, cdf3, guide3, 0, 0, severity.GUIDE) for x in u} == {3}
     # a law stored after another in one array (lo > 0), as the kernel's are
     both = np.concatenate([cdf3, cdf])
-    got2 = [fatal(x, both, guide, 4, len(cdf), 0, severity.GUIDE) for x in u[:2000]]
+    got2 = [fatal(x, both, guide, 4, 0, severity.GUIDE) for x in u[:2000]]
     assert got2 == got[:2000]
 
 
