@@ -424,28 +424,30 @@ def _attack(
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _background_rate(a, th, rep, k0, k1, d, lam_factor):  # type: ignore[no-untyped-def]
+def _background_rate(bg, th, rep, k0, k1, d, lam_factor):  # type: ignore[no-untyped-def]
     """District ``d``'s background rate [1/day]: negbin's Gamma multiplier drawn here."""
-    lam = th[a.col_rate[d]] * th[G_MULT] / YEAR * lam_factor
-    if a.process == NEGBIN:
+    (_, _, process, col_rate, s_negbin, _) = bg
+    lam = th[col_rate[d]] * th[G_MULT] / YEAR * lam_factor
+    if process == NEGBIN:
         k = th[G_DISP]
-        lam *= gamma_draw(k, k0, k1, rep, a.s_negbin[d], _plain(0), _plain(0)) / k
+        lam *= gamma_draw(k, k0, k1, rep, s_negbin[d], _plain(0), _plain(0)) / k
     return lam
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _background(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: ignore[no-untyped-def]
+def _background(bg, th, rep, k0, k1, lam_factor, burn, loc, nl, useq):  # type: ignore[no-untyped-def]
     """Step 1: each district's background attacks, by exponential gaps.
 
     The district's stream is read in order, refilled in bulk into ``useq``
-    and turned into gaps there.
+    and turned into gaps there. ``bg`` is what this reads of the scenario's
+    arrays (:func:`sample_block` says why not all of them).
     """
-    horizon = a.horizon
-    for d in range(a.n_districts):
-        lam = _background_rate(a, th, rep, k0, k1, d, lam_factor)
+    (horizon, n_districts, _, _, _, s_attack) = bg
+    for d in range(n_districts):
+        lam = _background_rate(bg, th, rep, k0, k1, d, lam_factor)
         if lam <= 0.0:
             continue
-        stream = a.s_attack[d]
+        stream = s_attack[d]
         per_fill = max(1, min(int(0.3 * lam * (horizon + burn)) + 4, useq.shape[0] // 4))
         block = _plain(0)  # next block to fill
         held = 0  # uniforms in useq
@@ -553,7 +555,7 @@ def _regime_path(tail, rep, k0, k1, r, reg, regs, n_reg):  # type: ignore[no-unt
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _background_regimes(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, reg):  # type: ignore[no-untyped-def]
+def _background_regimes(bg, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, reg):  # type: ignore[no-untyped-def]
     """Step 1 under regimes: the same gaps, laid on the regimes' operational clock.
 
     The gaps of a district's stream are those of :func:`_background` (rate
@@ -561,12 +563,12 @@ def _background_regimes(a, th, rep, k0, k1, lam_factor, burn, loc, nl, useq, reg
     operational time to real time, so the rate in real time is ``lam`` times
     the regime's multiplier.
     """
-    horizon = a.horizon
-    for d in range(a.n_districts):
-        lam = _background_rate(a, th, rep, k0, k1, d, lam_factor)
+    (horizon, n_districts, _, _, _, s_attack) = bg
+    for d in range(n_districts):
+        lam = _background_rate(bg, th, rep, k0, k1, d, lam_factor)
         if lam <= 0.0:
             continue
-        stream = a.s_attack[d]
+        stream = s_attack[d]
         per_fill = max(1, min(int(0.3 * lam * (horizon + burn)) + 4, useq.shape[0] // 4))
         block = _plain(0)
         held = 0
@@ -605,7 +607,7 @@ def _poisson(u: float, mean: float) -> int:
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-untyped-def]
+def _triggered(tg, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-untyped-def]
     """Step 2: Hawkes offspring, generation after generation (cluster construction).
 
     Every attack has Poisson(n) children after Exp(tau) delays; a share
@@ -631,12 +633,11 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
     stable counting sort). ``tw`` is scratch: the children's blocks, times,
     districts, streams and block numbers, the chunks (first parent, size,
     district, children), and a count per district; returned grown if short.
+    ``tg`` is what this reads of the scenario's arrays (see :func:`sample_block`).
     """
-    n_d = a.n_districts
+    (horizon, n_d, nb_ptr, nb_idx, s_offspring) = tg
     spill = th[G_SPILL]
-    horizon = a.horizon
     blk, ct, cd, cs, cb, chunks, per_d = tw
-    nb_ptr, nb_idx, s_offspring = a.nb_ptr, a.nb_idx, a.s_offspring
     # The current generation: loc[lo:hi], per_d[d] of it in district d.
     for d in range(n_d + 1):
         per_d[d] = 0
@@ -735,28 +736,43 @@ def _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-u
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join, reg):  # type: ignore[no-untyped-def]
+def _campaigns(  # type: ignore[no-untyped-def]
+    cg, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join, reg
+):
     """Step 3: campaigns, their bursts of attacks, blackouts and seizures.
 
     Under regimes the arrivals run on the regimes' operational clock
     (:func:`_clock`). Each district that joins is a row of ``joins``; a
     watched one reads block ``c`` of its join-suspension stream for its two
-    suspension uniforms.
+    suspension uniforms. ``cg`` is what this reads of the scenario's arrays
+    (see :func:`sample_block`).
     """
+    (
+        horizon,
+        n_districts,
+        ed,
+        col_join,
+        watch,
+        s_join,
+        s_burst,
+        s_campaign,
+        col_seize,
+        seize_ptr,
+        seize_idx,
+        s_seize,
+    ) = cg
     c_rate = th[G_CRATE] / YEAR
     if c_rate <= 0.0:
         return loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join
-    horizon = a.horizon
-    ed = a.event_dists
     m_att = th[G_CATT]
-    cu4 = np.empty((max(a.n_districts, 1), 3), dtype=np.float64)
+    cu4 = np.empty((max(n_districts, 1), 3), dtype=np.float64)
     t = 0.0
     sv = 0.0
     cur = 0
     c = _plain(0)
     u0 = u1 = u2 = u3 = 0.5
     while True:
-        gu, du, _, _ = uniform4(k0, k1, rep, a.s_campaign, c, 0)
+        gu, du, _, _ = uniform4(k0, k1, rep, s_campaign, c, 0)
         if reg[3] > 0:
             sv -= math.log(gu) / c_rate
             t, cur = _clock(sv, reg, cur)
@@ -764,7 +780,7 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp, 
             t -= math.log(gu) / c_rate
         if t >= horizon:
             break
-        dur = _event_draw(ed, E_CDUR, du, k0, k1, rep, a.s_campaign, c, 1)
+        dur = _event_draw(ed, E_CDUR, du, k0, k1, rep, s_campaign, c, 1)
         camps = _room1(camps, n_camp)
         rec = camps[n_camp]
         rec.replication = r
@@ -775,13 +791,13 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp, 
         # The first block of every district's burst stream, drawn before any
         # is used: independent blocks overlap, where a block drawn in the
         # loop below waited on the branches of the district before.
-        for d in range(a.n_districts):
-            cu4[d, 0], cu4[d, 1], cu4[d, 2], _ = uniform4(k0, k1, rep, a.s_burst[d], c, 0)
-        for d in range(a.n_districts):
+        for d in range(n_districts):
+            cu4[d, 0], cu4[d, 1], cu4[d, 2], _ = uniform4(k0, k1, rep, s_burst[d], c, 0)
+        for d in range(n_districts):
             ju = cu4[d, 0]
             bu = cu4[d, 1]
             bdu = cu4[d, 2]
-            if ju >= th[a.col_join[d]]:
+            if ju >= th[col_join[d]]:
                 continue
             joins = _room1(joins, n_join)
             jr = joins[n_join]
@@ -789,8 +805,8 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp, 
             jr.campaign = c
             jr.district = d
             jr.day = t
-            if a.watch[d]:
-                su, sd, _, _ = uniform4(k0, k1, rep, a.s_join[d], c, 0)
+            if watch[d]:
+                su, sd, _, _ = uniform4(k0, k1, rep, s_join[d], c, 0)
                 jr.u_suspend = su
                 jr.u_days = sd
             else:
@@ -802,7 +818,7 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp, 
                 j = 0
                 while True:
                     if j & 3 == 0:
-                        u0, u1, u2, u3 = uniform4(k0, k1, rep, a.s_burst[d], c, 1 + (j >> 2))
+                        u0, u1, u2, u3 = uniform4(k0, k1, rep, s_burst[d], c, 1 + (j >> 2))
                     lane = j & 3
                     u = u0 if lane == 0 else u1 if lane == 1 else u2 if lane == 2 else u3
                     s -= math.log(u) * dur / m_att
@@ -811,21 +827,21 @@ def _campaigns(a, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp, 
                     loc, nl = _attack(loc, nl, s, d, K_CAMPAIGN, c, -1)
                     j += 1
             if bu < th[G_CBLK]:
-                bd = _event_draw(ed, E_CBLK, bdu, k0, k1, rep, a.s_burst[d], c, 1 << 20)
+                bd = _event_draw(ed, E_CBLK, bdu, k0, k1, rep, s_burst[d], c, 1 << 20)
                 lb, nlb = _span(lb, nlb, d, t, t + bd, C_CAMPAIGN, horizon)
-        for z in range(a.col_seize.shape[0]):
-            pu, zu, _, _ = uniform4(k0, k1, rep, a.s_seize[z], c, 0)
-            if pu < th[a.col_seize[z]]:
-                zd = _event_draw(ed, E_SEIZE0 + z, zu, k0, k1, rep, a.s_seize[z], c, 1)
-                for w in range(a.seize_ptr[z], a.seize_ptr[z + 1]):
-                    lc, nlc = _span(lc, nlc, a.seize_idx[w], t, t + zd, C_SEIZURE, horizon)
+        for z in range(col_seize.shape[0]):
+            pu, zu, _, _ = uniform4(k0, k1, rep, s_seize[z], c, 0)
+            if pu < th[col_seize[z]]:
+                zd = _event_draw(ed, E_SEIZE0 + z, zu, k0, k1, rep, s_seize[z], c, 1)
+                for w in range(seize_ptr[z], seize_ptr[z + 1]):
+                    lc, nlc = _span(lc, nlc, seize_idx[w], t, t + zd, C_SEIZURE, horizon)
         c += 1
     return loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _consequences(  # type: ignore[no-untyped-def]
-    a, th, rep, k0, k1, r, loc, nl, work, lc, nlc, lb, nlb, out, n_out
+    ca, th, rep, k0, k1, r, loc, nl, work, lc, nlc, lb, nlb, out, n_out
 ):
     """Step 5: target, closure and blackout of every attack in [0, horizon).
 
@@ -857,15 +873,15 @@ def _consequences(  # type: ignore[no-untyped-def]
     all the merge looks at.
 
     ``work`` is the scratch of :func:`_consequence_work`, grown here if short.
+    ``ca`` is what this reads of the scenario's arrays (:func:`sample_block`):
+    horizon, districts, mark streams, watched districts, event distributions.
     """
-    horizon = a.horizon
-    n_d = a.n_districts
+    horizon, n_d, s_marks, watch, ed = ca
     p_road = th[G_PROAD]
     p_rail = th[G_PRAIL]
     p_blk = th[G_PBLK]
     (bounds, p_close, seg_first, seg_count, seg_idx, cnt, off) = work[:7]
     (counts, mk, code, perm, pend, dur, sb, wl) = work[7:]
-    watch = a.watch
     if code.shape[0] < nl:
         code = np.empty(2 * nl, dtype=np.int64)
         perm = np.empty(2 * nl, dtype=np.int64)
@@ -907,7 +923,7 @@ def _consequences(  # type: ignore[no-untyped-def]
     for row in range(n_rows):
         if cnt[row] > 0:
             n_blk = (3 * cnt[row] + 3) // 4
-            fill_uniforms(mk[off[row] :], k0, k1, rep, a.s_marks[row], _plain(0), n_blk)
+            fill_uniforms(mk[off[row] :], k0, k1, rep, s_marks[row], _plain(0), n_blk)
     # Exclusive running sum, kept in a register: summing in place would wait
     # on the store of the previous bucket at every bucket.
     acc = 0
@@ -1021,14 +1037,15 @@ def _consequences(  # type: ignore[no-untyped-def]
         wl,
     )
     road, rail, blackout = _plain(ROAD), _plain(RAIL), _plain(-1)
-    nlc = _attack_spans(a, rep, k0, k1, pend, _plain(0), n_r, road, loc, work, lc, nlc)
-    nlc = _attack_spans(a, rep, k0, k1, pend, third, n_l, rail, loc, work, lc, nlc)
-    nlb = _attack_spans(a, rep, k0, k1, pend, 2 * third, n_b, blackout, loc, work, lb, nlb)
+    sp = (horizon, ed, s_marks)
+    nlc = _attack_spans(sp, rep, k0, k1, pend, _plain(0), n_r, road, loc, work, lc, nlc)
+    nlc = _attack_spans(sp, rep, k0, k1, pend, third, n_l, rail, loc, work, lc, nlc)
+    nlb = _attack_spans(sp, rep, k0, k1, pend, 2 * third, n_b, blackout, loc, work, lb, nlb)
     return lc, nlc, lb, nlb, out, n_out, work, n_w
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s):  # type: ignore[no-untyped-def]
+def _attack_spans(sp, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s):  # type: ignore[no-untyped-def]
     """Append the spans of the attacks listed in ``pend[first : first + n]``.
 
     Closures of ``mode`` (road or rail: one segment of that mode through the
@@ -1037,18 +1054,18 @@ def _attack_spans(a, rep, k0, k1, pend, first, n, mode, loc, work, spans, n_s): 
     list in one vectorised loop; the durations (closure: lane 0, blackout:
     lane 2) are then drawn from it, lognormal ones in one vectorised pass,
     and a closure's segment from lane 1. ``spans`` has room for them; the new
-    count is returned.
+    count is returned. ``sp`` is the scenario's horizon, event distributions and
+    mark streams: what this reads of its arrays, passed alone because Numba
+    passes a tuple member by member, and this runs three times a replication.
     """
-    horizon = a.horizon
+    horizon, ed, s_marks = sp
     _, _, seg_first, seg_count, seg_idx, _, _, _, _, code, _, _, dur, sb, _ = work
     ub, streams, blocks = sb
     e_row = E_BLK if mode < 0 else E_ROAD if mode == ROAD else E_RAIL
     lane = 2 if mode < 0 else 0
     sub = SUB_BLACKOUT if mode < 0 else SUB_CLOSE
-    ed = a.event_dists
     dist = int(ed[e_row, 0])
     p0, p1, p2, p3 = ed[e_row, 1], ed[e_row, 2], ed[e_row, 3], ed[e_row, 4]
-    s_marks = a.s_marks
     for i in range(n):
         c = np.uint64(code[np.uint64(pend[first + i])])
         streams[i] = s_marks[c & _LOW32]
@@ -1141,16 +1158,28 @@ def _consequence_work(a, cap):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, st):  # type: ignore[no-untyped-def]
+def _protests_orders_stress(po, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, st):  # type: ignore[no-untyped-def]
     """Step 6: protests, province-wide blackout orders, stress closures and blackouts.
 
     Protests on a segment, and province-wide orders, read their stream in
     order: a gap and a duration uniform per event. ``useq`` and ``pairs``
-    are scratch of the same length.
+    are scratch of the same length. ``po`` is what this reads of the scenario's
+    arrays (see :func:`sample_block`).
     """
-    horizon = a.horizon
-    ed = a.event_dists
-    n_d = a.n_districts
+    (
+        horizon,
+        n_d,
+        ed,
+        protest_segments,
+        s_protest,
+        s_province,
+        st_closure_segment,
+        st_closure_start,
+        st_closure_end,
+        st_blackout_district,
+        st_blackout_start,
+        st_blackout_end,
+    ) = po
     p_rate = th[G_PROT] / YEAR
     if p_rate > 0.0:
         pc, p0, p1, p2, p3 = (
@@ -1161,9 +1190,9 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
             ed[E_PROT, 4],
         )
         per_fill = max(1, min(int(0.6 * p_rate * horizon) + 2, useq.shape[0] // 4))
-        for z in range(a.protest_segments.shape[0]):
-            seg = a.protest_segments[z]
-            stream = a.s_protest[z]
+        for z in range(protest_segments.shape[0]):
+            seg = protest_segments[z]
+            stream = s_protest[z]
             block = _plain(0)  # next block of the stream to fill
             held = 0  # events in pairs: their gaps, then their durations
             k = 0  # next event of pairs
@@ -1213,11 +1242,11 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
         e = _plain(0)
         seq_start(st, int(0.6 * v_rate * horizon) + 2, useq.shape[0])
         while True:
-            t -= math.log(next_uniform(useq, st, k0, k1, rep, a.s_province)) / v_rate
+            t -= math.log(next_uniform(useq, st, k0, k1, rep, s_province)) / v_rate
             if t >= horizon:
                 break
-            du = next_uniform(useq, st, k0, k1, rep, a.s_province)
-            days = _event_draw(ed, E_PROV, du, k0, k1, rep, a.s_province, e, 1)
+            du = next_uniform(useq, st, k0, k1, rep, s_province)
+            days = _event_draw(ed, E_PROV, du, k0, k1, rep, s_province, e, 1)
             if lb.shape[0] < nlb + n_d:
                 lb = _grow_to(lb, nlb + n_d)
             end = min(t + days, horizon)
@@ -1230,22 +1259,22 @@ def _protests_orders_stress(a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, s
                     lb[un, 3] = C_PROVINCE
                     nlb += 1
             e += 1
-    for z in range(a.st_closure_segment.shape[0]):
+    for z in range(st_closure_segment.shape[0]):
         lc, nlc = _span(
             lc,
             nlc,
-            a.st_closure_segment[z],
-            a.st_closure_start[z],
-            a.st_closure_end[z],
+            st_closure_segment[z],
+            st_closure_start[z],
+            st_closure_end[z],
             C_STRESS,
             horizon,
         )
-    for z in range(a.st_blackout_district.shape[0]):
-        who = a.st_blackout_district[z]
-        for d in range(a.n_districts):
+    for z in range(st_blackout_district.shape[0]):
+        who = st_blackout_district[z]
+        for d in range(n_d):
             if who < 0 or who == d:
                 lb, nlb = _span(
-                    lb, nlb, d, a.st_blackout_start[z], a.st_blackout_end[z], C_STRESS, horizon
+                    lb, nlb, d, st_blackout_start[z], st_blackout_end[z], C_STRESS, horizon
                 )
     return lc, nlc, lb, nlb
 
@@ -1318,6 +1347,40 @@ def sample_block(  # type: ignore[no-untyped-def]
         np.zeros(n_d + 1, dtype=np.int64),
     )
     work = _consequence_work(a, 2 * cap_a)
+    # What each phase reads of ``a``, alone, for the phases a replication calls:
+    # Numba passes a tuple member by member, so every array of ``a`` (about 30)
+    # cost at every call, whether the phase read it or not.
+    ca = (horizon, n_d, a.s_marks, a.watch, a.event_dists)
+    bg = (horizon, n_d, a.process, a.col_rate, a.s_negbin, a.s_attack)
+    tg = (horizon, n_d, a.nb_ptr, a.nb_idx, a.s_offspring)
+    cg = (
+        horizon,
+        n_d,
+        a.event_dists,
+        a.col_join,
+        a.watch,
+        a.s_join,
+        a.s_burst,
+        a.s_campaign,
+        a.col_seize,
+        a.seize_ptr,
+        a.seize_idx,
+        a.s_seize,
+    )
+    po = (
+        horizon,
+        n_d,
+        a.event_dists,
+        a.protest_segments,
+        a.s_protest,
+        a.s_province,
+        a.st_closure_segment,
+        a.st_closure_start,
+        a.st_closure_end,
+        a.st_blackout_district,
+        a.st_blackout_start,
+        a.st_blackout_end,
+    )
     ws = watched_scratch(tail)
     reg = (
         np.zeros(64, dtype=np.float64),
@@ -1342,14 +1405,14 @@ def sample_block(  # type: ignore[no-untyped-def]
         if tail.reg_n > 0:
             reg, regs, n_reg = _regime_path(tail, rep, k0, k1, r, reg, regs, n_reg)
             loc, nl = _background_regimes(
-                a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq, reg
+                bg, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq, reg
             )
         else:
-            loc, nl = _background(a, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq)
+            loc, nl = _background(bg, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq)
         if n_br > 0.0:
-            loc, nl, tw = _triggered(a, th, rep, k0, k1, n_br, tau, loc, nl, tw)
+            loc, nl, tw = _triggered(tg, th, rep, k0, k1, n_br, tau, loc, nl, tw)
         loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join = _campaigns(
-            a, th, r, rep, k0, k1, loc, nl, lc, zero, lb, zero, camps, n_camp, joins, n_join, reg
+            cg, th, r, rep, k0, k1, loc, nl, lc, zero, lb, zero, camps, n_camp, joins, n_join, reg
         )
         for z in range(a.st_attack_day.shape[0]):
             loc, nl = _attack(
@@ -1363,7 +1426,7 @@ def sample_block(  # type: ignore[no-untyped-def]
             )
         n0 = n_att
         lc, nlc, lb, nlb, att, n_att, work, n_w = _consequences(
-            a, th, rep, k0, k1, r, loc, nl, work, lc, nlc, lb, nlb, att, n_att
+            ca, th, rep, k0, k1, r, loc, nl, work, lc, nlc, lb, nlb, att, n_att
         )
         if n_w > 0:
             # work[14] lists the watched attacks, work[5] counts each mark row's attacks.
@@ -1371,7 +1434,7 @@ def sample_block(  # type: ignore[no-untyped-def]
                 tail, rep, k0, k1, att, n0, work[14], n_w, work[5], wat, n_wat, ws
             )
         lc, nlc, lb, nlb = _protests_orders_stress(
-            a, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, st
+            po, th, rep, k0, k1, lc, nlc, lb, nlb, useq, pairs, st
         )
         cp, n_cp, cl, n_cl, scratch = _merge_spans(
             lc, nlc, r, horizon, keep_pieces, cp, n_cp, cl, n_cl, scratch
