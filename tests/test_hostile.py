@@ -306,9 +306,11 @@ DATE_CASES: list[tuple[Any, ...]] = [
     ("start-year-1", _start("0001-01-01"), "start_date"),
     ("start-9999", _start("9999-06-01"), "start_date"),
     ("start-1900", _start("1900-01-01"), "start_date"),
-    # a construction start after the horizon is a valid hazard-only scenario (calibration
-    # lays a fitted hazard over an earlier window of the default): it runs
-    ("construction-after-horizon", _set(*BUILD, "start", value="2100-01-01"), None),
+    (
+        "construction-after-horizon",
+        _set(*BUILD, "start", value="2100-01-01"),
+        "construction.start",
+    ),
     ("construction-year-1", _set(*BUILD, "start", value="0001-01-01"), "construction.start"),
     (
         "stress-after-horizon",
@@ -639,3 +641,4 @@ def test_any_date_validates_inside_the_window_or_gets_one_line(start, build):
     end = got.date_of(got.horizon_days)
     assert got.start_date.year >= 1900, start
     assert end.year <= 2262, (start, end)
+    assert got.projects[0].construction.start < end, (build, end)

@@ -867,6 +867,14 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
         yield "horizon_years", f"the horizon from {s.start_date} must end by {LAST_HORIZON_DAY}"
         return
     for i, p in enumerate(s.projects):
+        if p.construction is not None and not p.construction.start < end:
+            yield (
+                f"projects[{i}].construction.start",
+                f"must fall before the end of the horizon ({end}), got {p.construction.start}: "
+                "the project would not start within the run (for the hazard alone, leave "
+                "the projects out)",
+            )
+    for i, p in enumerate(s.projects):
         # The supply model holds every convoy of a replication: a few million at most.
         convoy = param_mean(p.logistics.convoy_t)
         if p.construction is not None:

@@ -27,6 +27,7 @@ def events(tmp_path_factory) -> Path:
     doc = copy.deepcopy(resolve_document(shipped_scenarios()["balochistan.yaml"]))
     doc["start_date"] = "2020-01-01"
     doc["horizon_years"] = 5
+    doc["projects"] = []  # the hazard alone: the projects start after this window
     doc["hazard"].update(spillover=0.0, rate_multiplier=1.0)
     doc["hazard"]["campaigns"].update(
         rate_per_year=1.0,

@@ -32,6 +32,7 @@ def _scenario(process: str, rate_factor: float = 1.0, **hazard):
     doc = copy.deepcopy(resolve_document(shipped_scenarios()["balochistan.yaml"]))
     doc["start_date"] = START.isoformat()
     doc["horizon_years"] = 10
+    doc["projects"] = []  # the hazard alone: the projects start after this window
     h = doc["hazard"]
     h.update(
         process=process,
