@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
@@ -116,7 +117,24 @@ def _to_date(value: Any) -> date:
 
 
 Date = Annotated[date, BeforeValidator(_to_date)]
-Name = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+
+
+def _shown(value: Any) -> Any:
+    """A name must show something once control characters are dropped (as riskmc prints it)."""
+    if isinstance(value, str) and any(unicodedata.category(c) == "Cc" for c in value):
+        visible = [c for c in value if unicodedata.category(c) != "Cc" and not c.isspace()]
+        if not visible:
+            raise PydanticCustomError(
+                "riskmc_rule", "must hold a visible character, got {got}", {"got": repr(value)}
+            )
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1),
+    BeforeValidator(_shown),
+]
 # Amounts of money [USD]: ten trillion at most, far beyond any project, so that a slip of the
 # keyboard (1e300) is refused here instead of overflowing a sum to inf later.
 Money = Annotated[Param, Bounds(ge=0, mean_le=1e13)]
