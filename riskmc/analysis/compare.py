@@ -90,6 +90,15 @@ N_BOOTSTRAP = 2000
 _BOOTSTRAP_STREAM = 0x636F6D70  # "comp": keeps the bootstrap apart from other uses of the seed
 
 
+def _four_digits(x: float) -> str:
+    """A number for a notebook table: four significant digits, thousands separated."""
+    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
+
+
+#: What a comparison shows in a notebook (``_repr_html_``).
+_NOTEBOOK_METRICS = ("delay_days", "capex_overrun_usd", "lost_output_t", "npv_loss_usd")
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Simulations of several scenarios on the same seed, the first being the reference.
@@ -108,6 +117,25 @@ class Comparison:
     results: tuple[SimulationResult, ...]
     labels: tuple[str, ...]
     seed: int
+
+    def _repr_html_(self) -> str:
+        """A short summary for Jupyter: the mean paired difference of the main metrics."""
+        import html
+
+        n = self.results[0].n_replications
+        head = (
+            f"<p><b>Comparison</b> of {', '.join(html.escape(x) for x in self.labels[1:])} "
+            f"against {html.escape(self.labels[0])}: {n:,} replications, seed {self.seed}, "
+            "mean differences (scenario minus reference)</p>"
+        )
+        d = self.differences
+        shown = [c for c in _NOTEBOOK_METRICS if c in d.columns]
+        if d.empty or not shown:
+            return head
+        table = d.groupby(["scenario", "project"], sort=False)[shown].mean()
+        return head + table.to_html(
+            float_format=lambda x: f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
+        )
 
     @cached_property
     def differences(self) -> pd.DataFrame:

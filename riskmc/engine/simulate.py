@@ -9,6 +9,7 @@ backend of :mod:`riskmc.engine.execute`, with checkpoints
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -73,6 +74,21 @@ class SimulationResult:
     def n_replications(self) -> int:
         return int(self.outcomes["replication"].nunique())
 
+    def _repr_html_(self) -> str:
+        """A short summary for Jupyter: the run, and four statistics of the main metrics."""
+        head = (
+            f"<p><b>SimulationResult</b>: scenario {html.escape(self.scenario.name)}, "
+            f"{self.n_replications:,} replications, seed {self.seed}</p>"
+        )
+        s = self.summary()
+        shown = s[s["metric"].isin(_SHOWN_METRICS) & s["statistic"].isin(_SHOWN_STATISTICS)]
+        if shown.empty:
+            return head
+        table = shown.pivot_table(
+            index=["project", "metric"], columns="statistic", values="value", sort=False
+        )[list(_SHOWN_STATISTICS)]
+        return head + table.to_html(float_format=_four_digits)
+
     def to_parquet(self, folder: str | Path) -> Path:
         """Save the result in a folder (created if needed).
 
@@ -114,6 +130,16 @@ class SimulationResult:
         """
         scenario, seed, outcomes = read_result(folder)
         return cls(scenario=scenario, seed=seed, outcomes=outcomes)
+
+
+#: What a result shows in a notebook (``_repr_html_``): the main metrics, four statistics.
+_SHOWN_METRICS = ("delay_days", "capex_overrun_usd", "lost_output_t", "npv_loss_usd")
+_SHOWN_STATISTICS = ("mean", "P50", "P90", "P99")
+
+
+def _four_digits(x: float) -> str:
+    """A number for a notebook table: four significant digits, thousands separated."""
+    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
 
 def simulate(

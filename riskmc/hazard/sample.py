@@ -183,6 +183,27 @@ class HazardSample:
                 out[name] = np.concatenate([b.tables[name] for b in self._blocks])
         return out
 
+    def _repr_html_(self) -> str:
+        """A short summary for Jupyter: the sample, and its events per replication."""
+        import html
+
+        n = len(self.replications)
+        head = (
+            f"<p><b>HazardSample</b>: scenario {html.escape(self.scenario.name)}, "
+            f"{n:,} replications, seed {self.seed}</p>"
+        )
+        rows = []
+        for name in ("attacks", "closures", "blackouts", "campaigns", "regimes"):
+            count = sum(len(b.tables[name]) for b in self._blocks)
+            per = count / n if n else 0.0
+            rows.append(f"<tr><th>{name}</th><td>{count:,}</td><td>{per:,.2f}</td></tr>")
+        return (
+            head + '<table border="1" class="dataframe"><thead><tr><th>table</th>'
+            "<th>rows</th><th>per replication</th></tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+
     @property
     def n_events(self) -> int:
         """Attacks plus merged closures plus merged blackouts."""
