@@ -59,7 +59,7 @@ import typer
 from numpy.typing import NDArray
 from scipy import stats
 
-from riskmc.analysis.text import terminal_text
+from riskmc.analysis.text import short_number, terminal_text
 from riskmc.engine.checkpoint import ExecutionError
 from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS
 from riskmc.scenario import Scenario, ScenarioError, load_scenario
@@ -88,11 +88,6 @@ LOSS_METRICS = ("npv_loss_usd", "capex_overrun_usd")
 #: Bootstrap resamples of a cost-benefit ratio.
 N_BOOTSTRAP = 2000
 _BOOTSTRAP_STREAM = 0x636F6D70  # "comp": keeps the bootstrap apart from other uses of the seed
-
-
-def _four_digits(x: float) -> str:
-    """A number for a notebook table: four significant digits, thousands separated."""
-    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
 
 #: What a comparison shows in a notebook (``_repr_html_``).
@@ -133,9 +128,7 @@ class Comparison:
         if d.empty or not shown:
             return head
         table = d.groupby(["scenario", "project"], sort=False)[shown].mean()
-        return head + table.to_html(
-            float_format=lambda x: f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
-        )
+        return head + table.to_html(float_format=short_number)
 
     @cached_property
     def differences(self) -> pd.DataFrame:

@@ -175,11 +175,16 @@ def _sigint_blocked() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _warm_quietly(model: ChunkModel) -> None:
-    """The supply kernels compiled in a helper process, which leaves Ctrl-C to its parent."""
+def _leave_ctrl_c_to_parent() -> None:
+    """In a child: ignore SIGINT, then unblock it (the parent forked with it blocked)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _warm_quietly(model: ChunkModel) -> None:
+    """The supply kernels compiled in a helper process, which leaves Ctrl-C to its parent."""
+    _leave_ctrl_c_to_parent()
     model.warm_supply()
 
 
@@ -189,9 +194,7 @@ def _start_worker(model: ChunkModel | Scenario, parent: int) -> None:
     # Ctrl-C reaches the whole process group; the parent alone decides what to do. The
     # parent forks with SIGINT blocked (_sigint_blocked), so that a Ctrl-C before this
     # line waits, blocked, instead of killing a worker still starting: ignore, then unblock.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _leave_ctrl_c_to_parent()
     # SIGTERM ends a worker, whatever handler the parent's application installed.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A worker outliving a killed parent would wait for work forever: forked workers get

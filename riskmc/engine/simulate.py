@@ -87,7 +87,9 @@ class SimulationResult:
         table = shown.pivot_table(
             index=["project", "metric"], columns="statistic", values="value", sort=False
         )[list(_SHOWN_STATISTICS)]
-        return head + table.to_html(float_format=_four_digits)
+        from riskmc.analysis.text import short_number  # display only: loaded on use
+
+        return head + table.to_html(float_format=short_number)
 
     def to_parquet(self, folder: str | Path) -> Path:
         """Save the result in a folder (created if needed).
@@ -135,11 +137,6 @@ class SimulationResult:
 #: What a result shows in a notebook (``_repr_html_``): the main metrics, four statistics.
 _SHOWN_METRICS = ("delay_days", "capex_overrun_usd", "lost_output_t", "npv_loss_usd")
 _SHOWN_STATISTICS = ("mean", "P50", "P90", "P99")
-
-
-def _four_digits(x: float) -> str:
-    """A number for a notebook table: four significant digits, thousands separated."""
-    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
 
 def simulate(

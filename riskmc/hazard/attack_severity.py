@@ -144,6 +144,31 @@ def _row_law(rec, n_d, row_law, dist_law):  # type: ignore[no-untyped-def]
     return d, kind, row, law
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _deaths(kind, j, row, law, fu, offs_f, fixed, cdf, guide, ptr, g):  # type: ignore[no-untyped-def]
+    """Attack ``j`` of mark row ``row``'s deaths: fixed on a stress attack, else drawn from
+    uniform ``j`` of the row (at ``offs_f[row]`` in ``fu``) by the law's guide table."""
+    if kind == K_STRESS and fixed[j] >= 0:
+        return fixed[j]
+    if law >= 0:
+        return _fatal(fu[offs_f[row] + j], cdf, guide, ptr[law], law * (g + 1), g)
+    return 0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _rows_drawing_deaths(t):  # type: ignore[no-untyped-def]
+    """By mark row: whether its attacks draw deaths (the stress row: if any district has a law)."""
+    n_rows = 2 * t.n_districts + 1
+    any_law = False
+    for d in range(t.n_districts):
+        any_law |= t.fat_law[d] >= 0
+    draws = np.empty(n_rows, dtype=np.bool_)
+    for row in range(n_rows):
+        law = t.fat_row_law[row]
+        draws[row] = law >= 0 or (law == -2 and any_law)
+    return draws
+
+
 @nb.njit(cache=True, error_model="numpy")
 def _complete(t, att, k0, k1, out):  # type: ignore[no-untyped-def]
     """Every attack of ``att`` (sorted by replication) into ``out``, with its deaths.
@@ -157,13 +182,7 @@ def _complete(t, att, k0, k1, out):  # type: ignore[no-untyped-def]
     n = att.shape[0]
     n_rows = 2 * n_d + 1
     s_row = 2 * n_d
-    # rows whose attacks draw deaths (the stress row: if any district has a law)
-    any_law = False
-    for d in range(n_d):
-        any_law |= dist_law[d] >= 0
-    draws = np.zeros(n_rows, dtype=np.bool_)
-    for row in range(n_rows):
-        draws[row] = row_law[row] >= 0 or (row_law[row] == -2 and any_law)
+    draws = _rows_drawing_deaths(t)
     cnt = np.zeros(n_rows, dtype=np.int64)
     cnt_f = np.zeros(n_rows, dtype=np.int64)
     cnt_s = np.zeros(n_rows, dtype=np.int64)
@@ -205,18 +224,9 @@ def _complete(t, att, k0, k1, out):  # type: ignore[no-untyped-def]
             o.campaign = rec.campaign
             o.kind = rec.kind
             o.mark = rec.mark
-            row = d + n_d * int(kind == K_CAMPAIGN)
-            law = row_law[row]
-            if kind == K_STRESS:
-                row = s_row
-                law = dist_law[d]
+            _, _, row, law = _row_law(rec, n_d, row_law, dist_law)
             j = int(rec.seq)
-            f = 0
-            if law >= 0:
-                f = _fatal(fu[offs_f[row] + j], cdf, guide, ptr[law], law * (g + 1), g)
-            if kind == K_STRESS and fixed[j] >= 0:
-                f = fixed[j]  # fixed on the stress attack
-            o.fatalities = f
+            o.fatalities = _deaths(kind, j, row, law, fu, offs_f, fixed, cdf, guide, ptr, g)
             if watch[d]:
                 k = offs_s[row] + 4 * j
                 o.u_suspend = min(su[k], _F32_BELOW_1)
@@ -238,9 +248,7 @@ def watched_scratch(t):  # type: ignore[no-untyped-def]
     """
     n_d = t.n_districts
     n_rows = 2 * n_d + 1
-    any_law = False
-    for d in range(n_d):
-        any_law |= t.fat_law[d] >= 0
+    by_row = _rows_drawing_deaths(t)
     rows = np.empty(n_rows, dtype=np.int64)
     n = 0
     for row in range(n_rows):
@@ -249,8 +257,7 @@ def watched_scratch(t):  # type: ignore[no-untyped-def]
             n += 1
     draws = np.empty(n, dtype=np.bool_)
     for z in range(n):
-        law = t.fat_row_law[rows[z]]
-        draws[z] = law >= 0 or (law == -2 and any_law)
+        draws[z] = by_row[rows[z]]
     return (
         rows[:n],
         draws,
@@ -312,16 +319,11 @@ def watched_replication(t, rep, k0, k1, att, first, pick, m, cnt, wat, n_wat, ws
         rec = att[first + q]
         _, kind, row, law = _row_law(rec, n_d, row_law, dist_law)
         j = int(rec.seq)
-        f = 0
-        if kind == K_STRESS and fixed[j] >= 0:
-            f = fixed[j]  # fixed on the stress attack
-        elif law >= 0:
-            f = _fatal(fu[offs_f[row] + j], cdf, guide, ptr[law], law * (g + 1), g)
         k = offs_s[row] + 4 * j
         w = wat[n_wat + x]
         w.replication = int(rep)
         w.attack = q
-        w.fatalities = f
+        w.fatalities = _deaths(kind, j, row, law, fu, offs_f, fixed, cdf, guide, ptr, g)
         w.u_suspend = min(su[k], _F32_BELOW_1)
         w.u_days = min(su[k + 1], _F32_BELOW_1)
     return wat, n_wat + m, (rows, draws, offs_f, offs_s, fu, su)
