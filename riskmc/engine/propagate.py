@@ -84,6 +84,7 @@ from riskmc.supply.project import (
 
 __all__ = [
     "DRIVER_CAUSES",
+    "ENGINES",
     "LOSS_CAUSES",
     "METRICS",
     "OUTCOME_COLUMNS",
@@ -97,6 +98,9 @@ __all__ = [
     "simulate_chunk",
 ]
 
+#: The engines that run the project models: the compiled state machine, and the SimPy
+#: model (the readable reference). They give the same outcomes (SPEC 3c).
+ENGINES = ("compiled", "simpy")
 #: Columns of ``SimulationResult.outcomes`` and what they mean.
 OUTCOME_COLUMNS = {
     "replication": "replication index",
@@ -241,8 +245,14 @@ class ChunkModel:
     [0, 1]
     """
 
-    def __init__(self, scenario: Scenario, threads: int | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, threads: int | None = None, engine: str = "simpy"
+    ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         self.scenario = scenario
+        #: Which project model runs the replications (:data:`ENGINES`).
+        self.engine = engine
         #: Numba threads of the hazard sampler (None: every core); 1 in pool workers.
         self.threads = threads
         self.network = net = CorridorNetwork.from_scenario(scenario)
