@@ -44,7 +44,8 @@ import bisect
 import math
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import NamedTuple
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,9 @@ from riskmc.supply.project import (
     standdown_days,
     suspensions,
 )
+
+if TYPE_CHECKING:
+    from riskmc.engine.compiled import CompiledModel
 
 __all__ = [
     "DRIVER_CAUSES",
@@ -295,6 +299,13 @@ class ChunkModel:
             *(loss_district_column(names[d]) for d in self.driver_districts),
         ]
 
+    @cached_property
+    def compiled(self) -> CompiledModel:
+        """The compiled engine's arrays of this scenario (built when first needed)."""
+        from riskmc.engine.compiled import CompiledModel
+
+        return CompiledModel(self)
+
     def warm_hazard(self) -> None:
         """Compile (or load from the Numba cache) the hazard kernels: one replication."""
         sample_hazard(self.scenario, range(0, 1), seed=0, pieces=True, threads=self.threads)
@@ -320,8 +331,10 @@ class ChunkModel:
         hazard = sample_hazard(
             self.scenario, range(first, stop), seed=seed, pieces=True, threads=self.threads
         )
-        rows = self.propagate(hazard)
-        frame = pd.DataFrame(rows, columns=self.columns)
+        if self.engine == "compiled":
+            frame = self.compiled.run(hazard)
+        else:
+            frame = pd.DataFrame(self.propagate(hazard), columns=self.columns)
         return frame.astype(
             {
                 "replication": np.int64,

@@ -70,6 +70,8 @@ _DTYPES = {
     "regimes": REGIME_DTYPE,
     "watched": WATCHED_DTYPE,
 }
+#: The kernels' own dtypes, where a table's public one differs (attacks: deaths drawn later).
+_RAW_DTYPES = {"attacks": ATTACK_DTYPE}
 #: Replications per kernel call: large enough that the output buffers of a
 #: realistic scenario pass NumPy's 4 MiB threshold for huge pages, small
 #: enough to share the work between threads.
@@ -227,6 +229,21 @@ class HazardSample:
                 cut[name] = block.tables[name][off[i] : off[i + 1]]
             return ReplicationEvents(replication=rep, theta=block.theta[i], **cut)
         raise KeyError(f"replication {rep} is not in this sample")
+
+    def raw(self, name: str) -> tuple[NDArray[np.void], NDArray[np.int64]]:
+        """Table ``name`` as the kernels wrote it, and each replication's row range.
+
+        The rows of the ``k``-th sampled replication are ``offsets[k]:offsets[k + 1]``.
+        ``attacks`` has no deaths (:class:`ReplicationEvents`); for the compiled engine,
+        which reads whole chunks.
+        """
+        if not self._blocks:
+            return np.empty(0, dtype=_RAW_DTYPES.get(name, _DTYPES[name])), np.zeros(
+                len(self.replications) + 1, dtype=np.int64
+            )
+        table = np.concatenate([b.tables[name] for b in self._blocks])
+        offsets = np.searchsorted(table["replication"], self.replications, side="left")
+        return table, np.append(offsets, len(table)).astype(np.int64)
 
     # ------------------------------------------------------------------ frames
 

@@ -1,4 +1,4 @@
-"""One project, one replication, in Numba: the compiled twin of :func:`riskmc.supply.simulate_project`.
+"""One project, one replication, in Numba: the twin of :func:`riskmc.supply.simulate_project`.
 
 The rules are those of :mod:`riskmc.supply.model` (read its docstring); this
 module only runs them without SimPy. The SimPy model already does each regime
@@ -154,9 +154,7 @@ def _construct(
     st: NDArray[np.float64],
     pend: NDArray[np.float64],
     res: NDArray[np.float64],
-) -> tuple[
-    NDArray[np.float64], int, NDArray[np.float64], int, NDArray[np.float64], int
-]:
+) -> tuple[NDArray[np.float64], int, NDArray[np.float64], int, NDArray[np.float64], int]:
     """Construction (``model._construct``); returns its stall, suspended and delay records."""
     port, site = int(plan[P_PORT]), int(plan[P_SITE])
     planned = plan[P_PLANNED_DAYS]
@@ -278,7 +276,9 @@ def _ops_params(plan: Plan, ramped: bool, first: float, load: float) -> NDArray[
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _book_year(by_year: NDArray[np.float64], years: NDArray[np.float64], day: float, t: float) -> None:
+def _book_year(
+    by_year: NDArray[np.float64], years: NDArray[np.float64], day: float, t: float
+) -> None:
     if years.shape[0]:
         k = np.searchsorted(years, day, side="right") - 1
         if k >= 0:
@@ -441,7 +441,11 @@ def _add_pile(res: NDArray[np.float64], st: NDArray[np.float64], material: bool)
 
 @nb.njit(cache=True, error_model="numpy")
 def _room(
-    starts: NDArray[np.float64], ends: NDArray[np.float64], flags: NDArray[np.int64], n: int, extra: int
+    starts: NDArray[np.float64],
+    ends: NDArray[np.float64],
+    flags: NDArray[np.int64],
+    n: int,
+    extra: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """The first ``n`` spans, copied into arrays with ``extra`` more rows."""
     s = np.empty(n + extra)
