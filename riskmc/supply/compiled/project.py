@@ -576,3 +576,43 @@ def simulate(
     return (
         res, by_year, stall, n_stall, susp, n_susp, delay, n_delay, lost, n_lost, hits, n_hits
     )  # fmt: skip
+
+
+@nb.njit(cache=True, error_model="numpy")
+def simulate_entry(
+    floats: NDArray[np.float64],
+    ints: NDArray[np.int64],
+    allow: NDArray[np.bool_],
+    inbound: NDArray[np.int64],
+    export_route: NDArray[np.int64],
+    plan: Plan,
+    span_start: NDArray[np.float64],
+    span_end: NDArray[np.float64],
+    span_flag: NDArray[np.int64],
+    n_spans: int,
+    years: NDArray[np.float64],
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    int,
+    NDArray[np.float64],
+    int,
+    NDArray[np.float64],
+    int,
+    NDArray[np.float64],
+    int,
+    NDArray[np.float64],
+    int,
+]:
+    """:func:`simulate`, called from Python.
+
+    A function that compiled code calls and Python calls too lost its
+    environment in a process that loaded the caller from Numba's cache
+    ("'descr' is NULL" when its arrays were returned to Python, Numba
+    0.68): Python calls this entry point instead.
+    """
+    return simulate(
+        floats, ints, allow, inbound, export_route, plan, span_start, span_end, span_flag,
+        n_spans, years,
+    )  # fmt: skip
