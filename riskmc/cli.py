@@ -50,6 +50,7 @@ from riskmc.engine.checkpoint import (
     read_run_scenario,
 )
 from riskmc.engine.precision import p90_errors
+from riskmc.engine.propagate import ENGINES
 from riskmc.engine.simulate import MAX_REPLICATIONS
 from riskmc.hazard import sample_hazard
 from riskmc.hazard.bench import hazard_throughput
@@ -234,6 +235,14 @@ def run(
             "16 to 256); the outcomes do not depend on it."
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ENGINE",
+            help="The project model: 'compiled' (the default) or 'simpy' (the readable "
+            "reference; same outcomes). --resume uses the engine that started the run.",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario (the Balochistan default when none is given)."""
     with _run_errors_exit():
@@ -255,7 +264,10 @@ def run(
             scenario = read_run_scenario(out_dir)
         else:
             scenario = default_scenario()
+        if engine is not None and engine not in ENGINES:
+            raise ExecutionError(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
         if manifest is not None:
+            engine = manifest.engine if engine is None else engine
             replications = manifest.replications if replications is None else replications
             seed = manifest.seed if seed is None else seed
             precision = manifest.precision if precision is None else precision
@@ -302,6 +314,7 @@ def run(
                 max_replications=cap,
                 progress=bar,
                 after=write_plots_locked,
+                engine="compiled" if engine is None else engine,
             )
         except WriteError as exc:
             bar.stop()

@@ -148,13 +148,18 @@ def _write_parquet(path: Path, frame: pd.DataFrame, key: str | None = None) -> N
     atomic_write(path, lambda f: pq.write_table(table, f))
 
 
-def run_key(scenario: str, seed: int) -> str:
-    """The key of a run, recorded in each of its chunks: scenario fingerprint, seed, format.
+def run_key(scenario: str, seed: int, engine: str = "simpy") -> str:
+    """The key of a run, recorded in each of its chunks: scenario fingerprint, seed, format,
+    engine.
 
     Resuming refuses a chunk with another key under a name the manifest lists
     (a file copied in from another run), rather than mixing two runs' rows.
+    The SimPy engine's key is the one of runs made before the engine was
+    recorded (they were all SimPy runs).
     """
     text = f"{_RUN_FORMAT}\n{scenario}\n{int(seed)}"
+    if engine != "simpy":
+        text += f"\n{engine}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -270,6 +275,9 @@ class Manifest:
         ``(first, stop)`` of each chunk on disk, in the order they finished.
     complete : bool
         Whether ``outcomes.parquet`` holds the finished run.
+    engine : str
+        The engine that runs the project models (a manifest that names none was
+        written by the SimPy engine, before there were two).
     """
 
     scenario: str
@@ -279,6 +287,7 @@ class Manifest:
     max_replications: int | None = None
     done: tuple[tuple[int, int], ...] = field(default=())
     complete: bool = False
+    engine: str = "simpy"
 
     def to_json(self) -> dict[str, Any]:
         body = {
@@ -291,6 +300,8 @@ class Manifest:
             "done": [list(c) for c in self.done],
             "complete": self.complete,
         }
+        if self.engine != "simpy":  # the manifests of SimPy runs stay as they were
+            body["engine"] = self.engine
         return {**body, "digest": _digest(body)}
 
     @classmethod
@@ -318,6 +329,7 @@ class Manifest:
                 ),
                 done=tuple((int(a), int(b)) for a, b in doc["done"]),
                 complete=bool(doc.get("complete", False)),
+                engine=str(doc.get("engine", "simpy")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ExecutionError(f"{path}: malformed manifest ({exc!r})") from None
@@ -525,6 +537,12 @@ class RunFolder:
                     f"resume: {path / MANIFEST} is for scenario {old.scenario[:12]}, not "
                     f"{manifest.scenario[:12]}: the scenario must be the one of the run"
                 )
+            if old.engine != manifest.engine:
+                raise ExecutionError(
+                    f"resume: the run in {path} was made by the {old.engine} engine, not the "
+                    f"{manifest.engine} one: resume it with engine={old.engine!r} "
+                    f"(--engine {old.engine})"
+                )
             if old.seed != manifest.seed:
                 raise ExecutionError(
                     f"resume: {path / MANIFEST} is for seed {old.seed}, not {manifest.seed}: "
@@ -542,7 +560,7 @@ class RunFolder:
                 )
         chunks = path / CHUNKS
         if old is not None:
-            key = run_key(manifest.scenario, manifest.seed)
+            key = run_key(manifest.scenario, manifest.seed, manifest.engine)
             for c in old.done:
                 file = chunks / _chunk_name(*c)
                 if not file.is_file() or file.is_symlink():
@@ -604,7 +622,7 @@ class RunFolder:
         run's key is refused before, by :meth:`open`.)
         """
         frames, bad = {}, []
-        key = run_key(self.manifest.scenario, self.manifest.seed)
+        key = run_key(self.manifest.scenario, self.manifest.seed, self.manifest.engine)
         for c in chunks:
             file = self.path / CHUNKS / _chunk_name(*c)
             if _chunk_key(file) != key:  # damaged, or rewritten by something else than riskmc
@@ -630,7 +648,7 @@ class RunFolder:
 
     def add(self, first: int, stop: int, rows: pd.DataFrame) -> None:
         """Checkpoint a finished chunk: its file first, then the manifest."""
-        key = run_key(self.manifest.scenario, self.manifest.seed)
+        key = run_key(self.manifest.scenario, self.manifest.seed, self.manifest.engine)
         _write_parquet(self.path / CHUNKS / _chunk_name(first, stop), rows, key)
         self.manifest = replace(self.manifest, done=(*self.manifest.done, (first, stop)))
         self._save()

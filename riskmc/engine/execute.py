@@ -108,8 +108,8 @@ class InProcess:
 
     workers = 1
 
-    def __init__(self, scenario: Scenario) -> None:
-        self.model = ChunkModel(scenario)
+    def __init__(self, scenario: Scenario, engine: str = "compiled") -> None:
+        self.model = ChunkModel(scenario, engine=engine)
 
     def run(self, chunks: Sequence[Chunk], seed: int) -> Iterator[tuple[int, int, pd.DataFrame]]:
         for first, stop in chunks:
@@ -188,7 +188,7 @@ def _warm_quietly(model: ChunkModel) -> None:
     model.warm_supply()
 
 
-def _start_worker(model: ChunkModel | Scenario, parent: int) -> None:
+def _start_worker(model: ChunkModel | tuple[Scenario, str], parent: int) -> None:
     """Initializer of a pool process: the model, with its kernels loaded."""
     global _worker_model  # one model per worker process, built once
     # Ctrl-C reaches the whole process group; the parent alone decides what to do. The
@@ -204,7 +204,8 @@ def _start_worker(model: ChunkModel | Scenario, parent: int) -> None:
     if isinstance(model, ChunkModel):  # forked: the parent's model, already warm
         _worker_model = model
     else:
-        _worker_model = ChunkModel(model)
+        scenario, engine = model
+        _worker_model = ChunkModel(scenario, engine=engine)
         _worker_model.run(0, 0, 1)  # kernels from the Numba cache before any timing counts
     _worker_model.threads = 1  # the pool has a process per core: one thread each
 
@@ -247,9 +248,9 @@ class LocalPool:
     :class:`~concurrent.futures.process.BrokenProcessPool` error is raised.
     """
 
-    def __init__(self, scenario: Scenario, workers: int) -> None:
+    def __init__(self, scenario: Scenario, workers: int, engine: str = "compiled") -> None:
         self.workers = workers
-        model = ChunkModel(scenario)
+        model = ChunkModel(scenario, engine=engine)
         ctx = _context()
         if workers > 1 and ctx.get_start_method() == "fork":
             # Compile on two cores: a child compiles (or loads) the supply kernels into the
@@ -267,7 +268,9 @@ class LocalPool:
                 child.join()
         model.run(0, 0, 1)
         # fork passes the initializer's argument by memory; the other methods pickle it
-        self._start: ChunkModel | Scenario = model if ctx.get_start_method() == "fork" else scenario
+        self._start: ChunkModel | tuple[Scenario, str] = (
+            model if ctx.get_start_method() == "fork" else (scenario, engine)
+        )
         self._ctx = ctx
         self._pool = self._new_pool()
         #: Pools replaced after a worker died, over the pool's life.
@@ -366,19 +369,21 @@ class LocalPool:
 
 # -- Dask ------------------------------------------------------------------------------------
 
-_dask_models: dict[str, ChunkModel] = {}
+_dask_models: dict[tuple[str, str], ChunkModel] = {}
 
 
 def _dask_chunk(
-    fingerprint: str, document: dict[str, Any], seed: int, first: int, stop: int
+    fingerprint: str, document: dict[str, Any], seed: int, first: int, stop: int, engine: str
 ) -> pd.DataFrame:
-    """A chunk on a Dask worker, with the worker's model for this scenario."""
-    model = _dask_models.get(fingerprint)
+    """A chunk on a Dask worker, with the worker's model for this scenario and engine."""
+    model = _dask_models.get((fingerprint, engine))
     if model is None:
         # A worker keeps the models of the last few scenarios it has run.
         while len(_dask_models) >= 4:
             _dask_models.pop(next(iter(_dask_models)))
-        model = _dask_models[fingerprint] = ChunkModel(scenario_from_dict(document), threads=1)
+        model = _dask_models[fingerprint, engine] = ChunkModel(
+            scenario_from_dict(document), threads=1, engine=engine
+        )
     return model.run(seed, first, stop)
 
 
@@ -445,11 +450,18 @@ class DaskBackend:
     address : str, optional
         Scheduler address, when no client is given; the backend then opens a
         client and closes it in :meth:`close`.
+    engine : {"compiled", "simpy"}
+        The project model (:data:`riskmc.engine.propagate.ENGINES`).
     """
 
     def __init__(
-        self, scenario: Scenario, client: Client | None = None, address: str | None = None
+        self,
+        scenario: Scenario,
+        client: Client | None = None,
+        address: str | None = None,
+        engine: str = "compiled",
     ) -> None:
+        self.engine = engine
         if client is None:
             if address is None:
                 raise ExecutionError("backend 'dask': needs address= or client=")
@@ -497,10 +509,11 @@ class DaskBackend:
         def submit() -> Any:
             first, stop = todo.pop()
             # A key named by its content: the same chunk asked twice is one task.
-            key = f"riskmc-chunk-{self.fingerprint[:16]}-{seed}-{first}-{stop}"
+            key = f"riskmc-chunk-{self.fingerprint[:16]}-{self.engine}-{seed}-{first}-{stop}"
             fut = self.client.submit(
-                _dask_chunk, self.fingerprint, self.document, seed, first, stop, key=key
-            )
+                _dask_chunk, self.fingerprint, self.document, seed, first, stop, self.engine,
+                key=key,
+            )  # fmt: skip
             pending[key] = ((first, stop), fut)
             return fut
 

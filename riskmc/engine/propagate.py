@@ -250,7 +250,7 @@ class ChunkModel:
     """
 
     def __init__(
-        self, scenario: Scenario, threads: int | None = None, engine: str = "simpy"
+        self, scenario: Scenario, threads: int | None = None, engine: str = "compiled"
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -313,8 +313,13 @@ class ChunkModel:
     def warm_supply(self) -> None:
         """Compile (or load) the supply kernels: each project's plan, and the isolation sweep.
 
-        Needs no hazard sample, so it can run beside :meth:`warm_hazard`.
+        Needs no hazard sample, so it can run beside :meth:`warm_hazard`. With the
+        compiled engine, its chunk kernel too (on no replication).
         """
+        if self.engine == "compiled":
+            self.compiled.run(
+                sample_hazard(self.scenario, range(0, 0), seed=0, pieces=True, threads=1)
+            )
         net = self.network
         none = Hazard.none(net)
         for b in self.builds:

@@ -41,7 +41,7 @@ from riskmc.engine.execute import (
     plan_chunks,
 )
 from riskmc.engine.precision import next_target, precision_reached
-from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS
+from riskmc.engine.propagate import ENGINES, METRICS, OUTCOME_COLUMNS
 from riskmc.scenario import as_scenario
 from riskmc.scenario.schema import Scenario
 
@@ -155,6 +155,7 @@ def simulate(
     max_replications: int = MAX_REPLICATIONS,
     progress: ProgressCallback | None = None,
     after: Callable[[SimulationResult], object] | None = None,
+    engine: str = "compiled",
 ) -> SimulationResult:
     """Simulate replications of a scenario, on every core or on a Dask cluster.
 
@@ -205,6 +206,12 @@ def simulate(
         ``after(result)``, called with the result before the run folder
         ``out`` is released: what it writes there (plots, a report) is
         written while no other run can take the folder.
+    engine : {"compiled", "simpy"}
+        The project model: the compiled state machine (the default), or the
+        SimPy model, the readable reference. Both give the same outcomes
+        (integers, flags, text and dates identical, amounts within 1e-9
+        relative or 1e-6 absolute; SPEC 3c); a run folder is resumed with the
+        engine that started it.
 
     Returns
     -------
@@ -226,6 +233,8 @@ def simulate(
     """
     if after is not None and not callable(after):
         raise TypeError(f"after: must be callable, got {type(after).__name__}")
+    if engine not in ENGINES:
+        raise ExecutionError(f"engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
     scenario = _check_types(scenario, client, out, progress)
     kind = _check(
         replications, seed, workers, chunk_size, backend, address, client, out, resume,
@@ -234,7 +243,7 @@ def simulate(
     replications, seed = int(replications), int(seed)  # NumPy integers too
     n_workers = available_cores() if workers is None else int(workers)
     # Connect first: a bad Dask address must not leave a run folder behind.
-    runner = _Runner(scenario, kind, n_workers, address, client)
+    runner = _Runner(scenario, kind, n_workers, address, client, engine)
     folder = None
     try:
         if out is not None:
@@ -244,6 +253,7 @@ def simulate(
                 replications=replications,
                 precision=precision,
                 max_replications=max_replications if precision is not None else None,
+                engine=engine,
             )
             folder = RunFolder.open(out, scenario, manifest, resume=resume)
         frames: dict[Chunk, pd.DataFrame] = {} if folder is None else folder.read(folder.done)
@@ -365,12 +375,13 @@ class _Runner:
         workers: int,
         address: str | None,
         client: Client | None,
+        engine: str = "compiled",
     ) -> None:
         self.scenario, self.kind, self.local_workers = scenario, kind, workers
-        self.address, self.client = address, client
+        self.address, self.client, self.engine = address, client, engine
         self.backend: Backend | None = None
         if kind == "dask":  # connect now: a bad address fails before any work
-            self.backend = DaskBackend(scenario, client=client, address=address)
+            self.backend = DaskBackend(scenario, client=client, address=address, engine=engine)
 
     @property
     def workers(self) -> int:
@@ -383,9 +394,9 @@ class _Runner:
         if self.backend is None or (isinstance(self.backend, InProcess) and n_chunks > 1):
             if self.kind == "local" and (self.local_workers == 1 or n_chunks == 1):
                 if self.backend is None:
-                    self.backend = InProcess(self.scenario)
+                    self.backend = InProcess(self.scenario, self.engine)
             else:
-                self.backend = LocalPool(self.scenario, self.local_workers)
+                self.backend = LocalPool(self.scenario, self.local_workers, self.engine)
         return self.backend
 
     def close(self) -> None:

@@ -120,7 +120,9 @@ def simulate_project(
         export = np.zeros(0, dtype=np.int64)
         years = np.zeros(0)
     s, e, f = schedule_spans(hazard)
-    out = cp.simulate_entry(floats, ints, net.road.copy(), inbound, export, vec, s, e, f, len(s), years)
+    out = cp.simulate_entry(
+        floats, ints, net.road.copy(), inbound, export, vec, s, e, f, len(s), years
+    )
     res, by_year, stall, n_stall, susp, n_susp, delay, n_delay, lost, n_lost, hits, n_hits = out
     r = ProjectResult(
         finish=float(res[cp.R_FINISH]),
