@@ -287,7 +287,7 @@ class Manifest:
     max_replications: int | None = None
     done: tuple[tuple[int, int], ...] = field(default=())
     complete: bool = False
-    engine: str = "simpy"
+    engine: str = "compiled"
 
     def to_json(self) -> dict[str, Any]:
         body = {
