@@ -173,19 +173,28 @@ def _dijkstra(
     source: int,
     target: int,
     allow: NDArray[np.bool_],
-    banned: NDArray[np.bool_],
+    closures: SegmentTimes,
+    t: float,
     out: NDArray[np.int64],
+    best: NDArray[np.float64],
+    done: NDArray[np.bool_],
+    prev_seg: NDArray[np.int64],
+    prev_node: NDArray[np.int64],
 ) -> int:
-    """Fastest path into ``out``; returns its length, or -1 if there is none.
+    """Fastest path open at ``t`` into ``out``; returns its length, or -1 if there is none.
 
     Picks, at each step, the reached node with the least cost (ties: lowest
-    index), as the heap of the Python version pops ``(cost, node)`` pairs.
+    index), as the heap of the Python version pops ``(cost, node)`` pairs. A
+    segment closed at ``t`` is banned; it is looked up only when the search
+    reaches it. ``best`` .. ``prev_node`` are scratch arrays of one entry per
+    place.
     """
     n_places = len(net.node_ptr) - 1
-    best = np.full(n_places, np.inf)
-    done = np.zeros(n_places, dtype=np.bool_)
-    prev_seg = np.full(n_places, -1, dtype=np.int64)
-    prev_node = np.full(n_places, -1, dtype=np.int64)
+    for v in range(n_places):
+        best[v] = np.inf
+        done[v] = False
+        prev_seg[v] = -1
+        prev_node[v] = -1
     best[source] = 0.0
     while True:
         u = -1
@@ -199,11 +208,11 @@ def _dijkstra(
         done[u] = True
         for k in range(net.node_ptr[u], net.node_ptr[u + 1]):
             seg = net.adj_seg[k]
-            if banned[seg] or not allow[seg]:
+            if not allow[seg]:
                 continue
             v = net.adj_node[k]
             cost = cu + net.weight[seg]
-            if cost < best[v] - 1e-12:
+            if cost < best[v] - 1e-12 and not _reopens(closures, seg, t) > t:
                 best[v] = cost
                 prev_seg[v] = seg
                 prev_node[v] = u
@@ -267,7 +276,11 @@ def ship_held(
     route[:n] = plan
     pos = 0
     detour = np.empty(n_seg + 1, dtype=np.int64)
-    banned = np.zeros(n_seg, dtype=np.bool_)
+    n_places = len(net.node_ptr) - 1
+    best = np.empty(n_places)
+    done = np.empty(n_places, dtype=np.bool_)
+    prev_seg = np.empty(n_places, dtype=np.int64)
+    prev_node = np.empty(n_places, dtype=np.int64)
     node = source
     t = depart
     waited = 0.0
@@ -287,9 +300,9 @@ def ship_held(
             rest = route[pos:n]
             stay = _arrival(net, rest, n - pos, t, closures)
             if stay > _arrival_open(net, rest, n - pos, t):
-                for j in range(n_seg):
-                    banned[j] = _reopens(closures, j, t) > t
-                m = _dijkstra(net, node, target, allow, banned, detour)
+                m = _dijkstra(
+                    net, node, target, allow, closures, t, detour, best, done, prev_seg, prev_node
+                )
                 if m >= 0:
                     same = m == n - pos
                     if same:
