@@ -396,11 +396,18 @@ def ship_many(
 
 @nb.njit(cache=True, error_model="numpy")
 def _connected(
-    net: NetArrays, allow: NDArray[np.bool_], closed: NDArray[np.int64], source: int, target: int
+    net: NetArrays,
+    allow: NDArray[np.bool_],
+    closed: NDArray[np.int64],
+    source: int,
+    target: int,
+    seen: NDArray[np.bool_],
+    stack: NDArray[np.int64],
 ) -> bool:
+    """Whether an open path of allowed segments joins the places (``seen``, ``stack``: scratch)."""
     n_places = len(net.node_ptr) - 1
-    seen = np.zeros(n_places, dtype=np.bool_)
-    stack = np.empty(n_places, dtype=np.int64)
+    for v in range(n_places):
+        seen[v] = False
     stack[0] = source
     seen[source] = True
     top = 1
@@ -473,21 +480,36 @@ def isolated_days(
     for j in plan:
         on_plan[j] = True
     closed = np.zeros(n_seg, dtype=np.int64)
+    n_places = len(net.node_ptr) - 1
+    seen = np.empty(n_places, dtype=np.bool_)
+    stack = np.empty(n_places, dtype=np.int64)
     plan_closed = 0
     total = 0.0
+    linked = True  # connected after the changes so far (nothing is closed before the first)
     i = 0
     while i < k:
         t = times[order[i]]
+        opened = shut = False
         while i < k and times[order[i]] == t:
             j = segs[order[i]]
             closed[j] += delta[order[i]]
+            if delta[order[i]] > 0:
+                shut = True
+            else:
+                opened = True
             if on_plan[j]:
                 plan_closed += delta[order[i]]
             i += 1
-        if i < k and plan_closed > 0:
-            nxt = times[order[i]]
-            if not _connected(net, allow, closed, source, target):
-                total += nxt - t
+        if plan_closed == 0:
+            linked = True
+        elif (linked and not shut) or (not linked and not opened):
+            pass  # an opening cannot cut the places apart, a closing cannot join them
+        elif i < k:
+            linked = _connected(net, allow, closed, source, target, seen, stack)
+        else:
+            break  # the last change: no interval follows
+        if i < k and plan_closed > 0 and not linked:
+            total += times[order[i]] - t
     return total
 
 
@@ -512,6 +534,9 @@ def held_at_source(
     times, segs, delta, order = _closure_changes(net, closures, allow, -np.inf, np.inf)
     k = len(order)
     closed = np.zeros(n_seg, dtype=np.int64)
+    n_places = len(net.node_ptr) - 1
+    seen = np.empty(n_places, dtype=np.bool_)
+    stack = np.empty(n_places, dtype=np.int64)
     starts = np.empty(k)
     ends = np.empty(k)
     n = 0
@@ -521,7 +546,11 @@ def held_at_source(
         while i < k and times[order[i]] == t:
             closed[segs[order[i]]] += delta[order[i]]
             i += 1
-        if i < k and closed[first] > 0 and not _connected(net, allow, closed, source, target):
+        if (
+            i < k
+            and closed[first] > 0
+            and not _connected(net, allow, closed, source, target, seen, stack)
+        ):
             nxt = times[order[i]]
             if n > 0 and ends[n - 1] == t:
                 ends[n - 1] = nxt
