@@ -93,6 +93,16 @@ def _value_params(project: Project) -> list[tuple[str, Param | None]]:
     ]
 
 
+def _check_sorted(values: NDArray[np.generic], offsets: NDArray[np.int64], what: str) -> None:
+    """Raise unless ``values`` ascend within each replication's rows."""
+    step = np.diff(values.astype(np.float64))
+    starts = offsets[1:-1] - 1  # the steps from one replication to the next
+    ok = step >= 0
+    ok[starts[(starts >= 0) & (starts < len(step))]] = True
+    if not ok.all():
+        raise RuntimeError(f"compiled engine: the hazard sample's {what} is not sorted")
+
+
 class CompiledModel:
     """A :class:`~riskmc.engine.propagate.ChunkModel`'s scenario, ready for the compiled engine."""
 
@@ -304,6 +314,10 @@ class CompiledModel:
         pcs, pc_off = hazard.raw("closure_pieces")
         att, att_off = hazard.raw("attacks")
         blk, blk_off = hazard.raw("blackouts")
+        # the lookups of the drivers search a replication's attacks by day and its closure
+        # pieces by segment, in the order the hazard kernels write them
+        _check_sorted(att["day"], att_off, "attacks by day")
+        _check_sorted(pcs["key"], pc_off, "closure pieces by segment")
         values = np.empty((n_p, n, oc.N_VALUES))
         damage = np.zeros((n_p, len(att)))
         susp_offs: list[NDArray[np.int64]] = []

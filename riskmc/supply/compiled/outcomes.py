@@ -193,16 +193,17 @@ def _attack_district(
 
     Writes the districts into ``out`` and returns how many: the first attack
     of the day (in table order) in one of the segment's districts, else
-    all of them.
+    all of them. A replication's attacks are sorted by day.
     """
     lo, hi = seg_ptr[seg], seg_ptr[seg + 1]
-    for a in range(a0, a1):
-        if att_day[a] == day:
-            d = att_district[a]
-            for k in range(lo, hi):
-                if seg_districts[k] == d:
-                    out[0] = d
-                    return 1
+    a = a0 + np.searchsorted(att_day[a0:a1], day, side="left")
+    while a < a1 and att_day[a] == day:
+        d = att_district[a]
+        for k in range(lo, hi):
+            if seg_districts[k] == d:
+                out[0] = d
+                return 1
+        a += 1
     for k in range(lo, hi):
         out[k - lo] = seg_districts[k]
     return int(hi - lo)
@@ -219,10 +220,15 @@ def _piece(
     p0: int,
     p1: int,
 ) -> tuple[int, float]:
-    """(cause, start) of the last closure piece of ``seg`` ending at ``until`` (-1 if none)."""
+    """(cause, start) of the last closure piece of ``seg`` ending at ``until`` (-1 if none).
+
+    A replication's pieces are sorted by segment.
+    """
     cause, start = -1, 0.0
-    for i in range(p0, p1):
-        if pc_key[i] == seg and pc_end[i] == until:
+    lo = p0 + np.searchsorted(pc_key[p0:p1], seg, side="left")
+    hi = p0 + np.searchsorted(pc_key[p0:p1], seg, side="right")
+    for i in range(lo, hi):
+        if pc_end[i] == until:
             cause, start = pc_cause[i], pc_start[i]
     return cause, start
 
