@@ -93,6 +93,77 @@ def _grow(a: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 @nb.njit(cache=True, error_model="numpy")
+def _block_sum(a: NDArray[np.float64], lo: int, n: int) -> float:
+    """NumPy's sum of at most 128 numbers: eight lanes, then the rest in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@nb.njit(cache=True, error_model="numpy")
+def pairwise_sum(a: NDArray[np.float64], lo: int, n: int) -> float:
+    """``a[lo:lo + n].sum()`` added up as NumPy adds it: halves (cut at a multiple of
+    eight) summed apart down to blocks of 128 (:func:`_block_sum`).
+
+    The SimPy model sums its road export convoys with NumPy; the same order
+    here keeps residual columns (a difference of two large sums) equal too.
+    Without recursion: a recursive function loaded from Numba's cache crashed
+    its callers (Numba 0.68).
+    """
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    depth = 64  # halving from 2**63 items
+    los = np.empty(depth, dtype=np.int64)
+    ns = np.empty(depth, dtype=np.int64)
+    stage = np.zeros(depth, dtype=np.int64)
+    vals = np.empty(depth + 1)
+    top, nv = 0, 0
+    los[0], ns[0] = lo, n
+    while top >= 0:
+        m = ns[top]
+        if m <= 128:
+            vals[nv] = _block_sum(a, los[top], m)
+            nv += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if stage[top] == 0:  # the first half
+            stage[top] = 1
+            los[top + 1], ns[top + 1], stage[top + 1] = los[top], half, 0
+            top += 1
+        elif stage[top] == 1:  # the second half
+            stage[top] = 2
+            los[top + 1], ns[top + 1], stage[top + 1] = los[top] + half, m - half, 0
+            top += 1
+        else:  # both done: their sum
+            vals[nv - 2] = vals[nv - 2] + vals[nv - 1]
+            nv -= 1
+            top -= 1
+    return float(vals[0])
+
+
+@nb.njit(cache=True, error_model="numpy")
 def daily_rate(rate_per_year: float) -> float:
     """:func:`riskmc.supply.model.daily_rate`."""
     return math.log1p(rate_per_year) / 365.25
@@ -359,29 +430,38 @@ def _operate(
         _, waited, km, n_hit, hit_seg, hit_day = ship_many_packed(
             floats, ints, allow, export_route, site, port, d
         )
-        exported = lost_t = pv = convoys_pv = detour_sum = detour_pv = wait = 0.0
+        # each convoy's numbers, summed as the SimPy model sums them (NumPy)
+        delivered = np.empty(n_departed)
+        short = np.empty(n_departed)
+        disc = np.empty(n_departed)
+        worth = np.empty(n_departed)
+        detour = np.empty(n_departed)
+        detour_worth = np.empty(n_departed)
         losses = delayed = 0
         for k in range(n_departed):
-            delivered = load * (1.0 - loss_share) ** n_hit[k]
+            delivered[k] = load * (1.0 - loss_share) ** float(n_hit[k])
+            short[k] = load - delivered[k]
             if n_hit[k] > 0:
                 if n_hits == hits.shape[0]:
                     hits = _grow(hits)
                 hits[n_hits, 0], hits[n_hits, 1] = hit_day[k], hit_seg[k]
-                hits[n_hits, 2] = load - delivered
+                hits[n_hits, 2] = load - delivered[k]
                 n_hits += 1
                 losses += 1
-            exported += delivered
-            lost_t += load - delivered
-            _book_year(by_year, years, d[k], delivered)
-            disc = np.exp(-rho * d[k])
-            pv += delivered * disc
-            convoys_pv += disc
-            detour = km[k] - plan[P_EXPORT_KM]
-            detour_sum += detour
-            detour_pv += detour * disc
-            if waited[k] > 0 or detour != 0:
+            _book_year(by_year, years, d[k], delivered[k])
+            disc[k] = np.exp(-rho * d[k])
+            worth[k] = delivered[k] * disc[k]
+            detour[k] = km[k] - plan[P_EXPORT_KM]
+            detour_worth[k] = detour[k] * disc[k]
+            if waited[k] > 0 or detour[k] != 0:
                 delayed += 1
-            wait += waited[k]
+        exported = pairwise_sum(delivered, 0, n_departed)
+        lost_t = pairwise_sum(short, 0, n_departed)
+        pv = pairwise_sum(worth, 0, n_departed)
+        convoys_pv = pairwise_sum(disc, 0, n_departed)
+        detour_sum = pairwise_sum(detour, 0, n_departed)
+        detour_pv = pairwise_sum(detour_worth, 0, n_departed)
+        wait = pairwise_sum(waited, 0, n_departed)
         res[R_EXPORTED] += exported
         res[R_EXPORT_LOST] += lost_t
         res[R_EXPORT_PV] += price * pv
