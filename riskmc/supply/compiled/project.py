@@ -99,7 +99,7 @@ def _block_sum(a: NDArray[np.float64], lo: int, n: int) -> float:
         res = 0.0
         for i in range(n):
             res += a[lo + i]
-        return res
+        return float(res)
     r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
     r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
     i = 8
@@ -117,7 +117,7 @@ def _block_sum(a: NDArray[np.float64], lo: int, n: int) -> float:
     while i < n:
         res += a[lo + i]
         i += 1
-    return res
+    return float(res)
 
 
 @nb.njit(cache=True, error_model="numpy")
