@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["CompiledModel"]
 
 _SITE = TARGETS.index("site")
+#: Plan runs kept per project: enough for every chunk of a scenario whose plans are fixed,
+#: bounded for one whose plans are drawn per replication (each its own plan).
+_PLAN_CACHE = 4096
 #: Plan slots drawn per replication, and their parameter paths (under the project).
 _PLAN_PATHS = {
     cp.P_PLANNED_DAYS: "construction.planned_days",
@@ -212,6 +215,8 @@ class CompiledModel:
                 if full + path in hazard.parameters.paths and not np.isnan(self.templates[k][slot]):
                     plans[k, :, slot] = self._column(b.project, hazard, path, None)
             cache = self._summaries[k]
+            if len(cache) > _PLAN_CACHE:  # plans drawn per replication: keep memory bounded
+                cache.clear()
             keys = [row.tobytes() for row in plans[k]]
             new = {key: i for i, key in enumerate(keys) if key not in cache}
             if new:

@@ -102,6 +102,8 @@ __all__ = [
     "simulate_chunk",
 ]
 
+#: Plan runs kept (see ChunkModel._plan).
+_PLAN_CACHE = 4096
 #: The engines that run the project models: the compiled state machine, and the SimPy
 #: model (the readable reference). They give the same outcomes (SPEC 3c).
 ENGINES = ("compiled", "simpy")
@@ -454,6 +456,8 @@ class ChunkModel:
 
     def _plan(self, build: ConstructionPlan | None, ops: OperationsPlan) -> ProjectResult:
         key = (build, ops)
+        if len(self._plans) > _PLAN_CACHE:  # plans drawn per replication: memory bounded
+            self._plans.clear()
         if key not in self._plans:
             self._plans[key] = simulate_project(Hazard.none(self.network), build, ops)
         return self._plans[key]
