@@ -532,3 +532,17 @@ def test_the_harness_checks_columns_rows_and_dtypes(
     stamps = b.assign(first_production=pd.to_datetime(b["first_production"]).astype(object))
     with pytest.raises(AssertionError, match="column 'first_production' differs in 4 of 8 rows"):
         assert_same_outcomes(a, stamps)
+
+
+@pytest.mark.parametrize("name", ["balochistan.yaml", "tiny.yaml"])
+def test_a_site_outside_every_district_same_outcomes_in_both_engines(name: str) -> None:
+    # no site district: no site blackouts, stand-downs or suspensions for that project
+    doc = _base(name)
+    site = doc["projects"][0]["site"]
+    for place in doc["network"]["places"]:
+        if place["name"] == site:
+            place["district"] = None
+    scenario = scenario_from_dict(doc, f"<{name}, site outside the province>")
+    a, b = run_both(scenario, 5, 0, 6)
+    assert_same_outcomes(a, b, f"{name}, first site outside every district")
+    assert a.loc[a["project"] == scenario.projects[0].name, "suspensions"].eq(0).all()
