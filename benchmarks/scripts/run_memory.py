@@ -136,9 +136,7 @@ def table_of(folder: Path) -> dict[str, float]:
         "table_bytes": int(usage.sum()),
         "bytes_per_row": float(usage.sum() / max(len(outcomes), 1)),
         "project_bytes_per_row": float(usage["project"] / max(len(outcomes), 1)),
-        "first_production_bytes_per_row": float(
-            usage["first_production"] / max(len(outcomes), 1)
-        ),
+        "first_production_bytes_per_row": float(usage["first_production"] / max(len(outcomes), 1)),
         "columns": len(outcomes.columns),
     }
 
