@@ -31,6 +31,11 @@ Usage::
     python benchmarks/scripts/run_memory.py 20000 80000 --scenario scenarios/tiny.yaml
     python benchmarks/scripts/run_memory.py 2000 --workers 2 --json out.json
 
+First, unmeasured, ``riskmc run -n 2`` of the scenario: the Numba kernels are
+compiled into their cache (keyed by the checkout's path) or loaded from it, so
+that no measured run pays for compiling (LLVM's memory), which only the first
+run of a new checkout does. ``--no-warm`` skips it.
+
 With several counts, a straight line ``peak = a + b n`` is fitted to each peak
 and extrapolated to ``--to`` replications (1,000,000); ``b`` over the table's
 bytes per replication is the peak factor (how many copies of the table the
@@ -174,7 +179,10 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="also measure a full resume")
     parser.add_argument("--to", type=int, default=1_000_000, help="extrapolate to this count")
     parser.add_argument("--json", default=None, help="write the rows to this file")
+    parser.add_argument("--no-warm", action="store_true", help="no unmeasured run first")
     args = parser.parse_args()
+    if not args.no_warm:
+        run_once(["run", *([args.scenario] if args.scenario else []), "-n", "2"], 1.0)
     header = (
         f"{'phase':>6} {'replications':>12} {'seconds':>8} {'B/row':>6} {'table MiB':>10} "
         f"{'parent RSS':>10} {'maxrss':>7} {'tree RSS':>9} {'tree PSS':>9} {'PSS at':>7}"
