@@ -36,6 +36,14 @@ compiled into their cache (keyed by the checkout's path) or loaded from it, so
 that no measured run pays for compiling (LLVM's memory), which only the first
 run of a new checkout does. ``--no-warm`` skips it.
 
+``--fake-engine K`` stands in for an engine much faster than today's: each
+model (the parent's, each worker's) simulates replications ``0 .. K - 1`` once,
+for real, and then gives replication ``r`` the rows of ``r mod K`` (with ``r``
+as its index), so that a million replications take minutes, and what is
+measured is what does not depend on the engine: the pool, the checkpoints, the
+table, the saved outcomes, the plots and the summary (which see repeated
+values: their own cost may differ a little from a real run's).
+
 With several counts, a straight line ``peak = a + b n`` is fitted to each peak
 and extrapolated to ``--to`` replications (1,000,000); ``b`` over the table's
 bytes per replication is the peak factor (how many copies of the table the
@@ -60,6 +68,35 @@ import psutil
 MIB = 2**20
 ROOT = Path(__file__).resolve().parents[2]
 RUN = "import sys; from riskmc._entry import main; sys.argv[0] = 'riskmc'; main()"
+#: The command with a stand-in for a fast engine (``--fake-engine K``): each model simulates
+#: replications 0 .. K - 1 once, for real, and then gives replication r the rows of r mod K.
+RUN_FAKE = """
+import os, sys
+import numpy as np
+from riskmc.engine import propagate
+
+K = int(os.environ["RISKMC_MEMORY_FAKE_ENGINE"])
+real = propagate.ChunkModel.run
+templates = {}
+
+
+def run(self, seed, first, stop):
+    t = templates.get(id(self))
+    if t is None:
+        t = templates[id(self)] = real(self, seed, 0, K)
+    per = len(t) // K
+    reps = np.arange(first, stop, dtype=np.int64)
+    rows = t.take(((reps % K)[:, None] * per + np.arange(per)).ravel()).reset_index(drop=True)
+    rows["replication"] = np.repeat(reps, per)
+    return rows
+
+
+propagate.ChunkModel.run = run
+from riskmc._entry import main
+
+sys.argv[0] = "riskmc"
+main()
+"""
 
 
 def _pss(pid: int) -> int:
@@ -85,12 +122,14 @@ def _tree(main: psutil.Process) -> tuple[int, int, int]:
     return rss, tree_rss, tree_pss
 
 
-def run_once(args: list[str], every: float) -> dict[str, float]:
+def run_once(args: list[str], every: float, fake: int | None = None) -> dict[str, float]:
     """Run the command with ``args``; its peaks [MiB] and seconds."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if fake is not None:
+        env["RISKMC_MEMORY_FAKE_ENGINE"] = str(fake)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", RUN, *args],
+        [sys.executable, "-c", RUN if fake is None else RUN_FAKE, *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -180,6 +219,13 @@ def main() -> None:
     parser.add_argument("--to", type=int, default=1_000_000, help="extrapolate to this count")
     parser.add_argument("--json", default=None, help="write the rows to this file")
     parser.add_argument("--no-warm", action="store_true", help="no unmeasured run first")
+    parser.add_argument(
+        "--fake-engine",
+        type=int,
+        default=None,
+        metavar="K",
+        help="stand in for a fast engine: replication r gets the rows of r mod K",
+    )
     args = parser.parse_args()
     if not args.no_warm:
         run_once(["run", *([args.scenario] if args.scenario else []), "-n", "2"], 1.0)
@@ -204,7 +250,7 @@ def main() -> None:
             for phase, argv in phases:
                 if phase == "resume":
                     _forget_result(folder)
-                r = run_once(argv, args.every)
+                r = run_once(argv, args.every, args.fake_engine)
                 r.update(table_of(folder), phase=phase, n=n)
                 rows.append(r)
                 print(
