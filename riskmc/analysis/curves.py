@@ -29,7 +29,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from riskmc.analysis.summary import quantile_interval
+from riskmc.analysis.summary import grouped, quantile_interval
 
 __all__ = [
     "AGAINST_PLAN",
@@ -194,7 +194,7 @@ def exceedance(
     [[0.0, 3.0, 5.0, 0.6], [15.0, 2.0, 5.0, 0.4], [30.0, 0.0, 5.0, 0.0]]
     """
     parts = []
-    for group, g in outcomes.groupby(by, sort=False, observed=True):
+    for group, g in grouped(outcomes, by, [metric]):
         x = np.sort(g[metric].to_numpy(dtype=np.float64))
         x = x[~np.isnan(x)]
         n = len(x)
@@ -267,7 +267,7 @@ def s_curve(
     [('2029-01-01', 0.25), ('2029-01-05', 0.75), ('2029-03-01', 1.0)]
     """
     parts = []
-    for group, g in outcomes.groupby(by, sort=False, observed=True):
+    for group, g in grouped(outcomes, by, ["first_production"]):
         dates = _dates(g["first_production"])
         known = np.sort(dates[~np.isnat(dates)])
         if len(known) == 0:
@@ -335,7 +335,7 @@ def slip_probability(
     """
     limit = np.datetime64(pd.Timestamp(when).date(), "D")
     rows = []
-    for group, g in outcomes.groupby(by, sort=False, observed=True):
+    for group, g in grouped(outcomes, by, ["first_production"]):
         dates = _dates(g["first_production"])
         missing = np.isnat(dates)
         if missing.all():
@@ -392,7 +392,8 @@ def tail_probabilities(
     [['delay > 90 d', 3, 4], ['delay > 180 d', 2, 4], ['force majeure', 2, 4], ['suspension', 3, 4]]
     """
     rows = []
-    for group, g in outcomes.groupby(by, sort=False, observed=True):
+    used = ["first_production", "delay_days", "force_majeure", "suspensions"]
+    for group, g in grouped(outcomes, by, used):
         n = len(g)
         events: list[tuple[str, int]] = []
         if "first_production" in g and "delay_days" in g:
@@ -456,7 +457,7 @@ def shortfall_probability(
     [(2030, 2, 0.5), (2031, 1, 0.25)]
     """
     rows = []
-    for group, g in outcomes.groupby(by, sort=False, observed=True):
+    for group, g in grouped(outcomes, by, ["debt_shortfall_mask"]):
         name = str(group)
         if name not in first_year or name not in years:
             continue
@@ -519,7 +520,7 @@ def joint_confidence(
     if not limits:
         raise ValueError("limits: give at least one column and its limit")
     rows = []
-    for group, g in outcomes.groupby(by, sort=False, observed=True):
+    for group, g in grouped(outcomes, by, list(limits)):
         n = len(g)
         within = np.ones(n, dtype=bool)
         marginals = []
@@ -584,7 +585,7 @@ def contingency(
         metrics = [m for m in AGAINST_PLAN if m in outcomes.columns]
     plan = plan or {}
     rows = []
-    for group, g in outcomes.groupby(by, sort=False, observed=True):
+    for group, g in grouped(outcomes, by, metrics):
         for metric in metrics:
             x = g[metric].to_numpy(dtype=np.float64)
             est, lo, hi = quantile_interval(x[~np.isnan(x)], level)

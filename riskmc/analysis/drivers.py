@@ -21,7 +21,9 @@ import math
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from riskmc.analysis.summary import group_rows
 from riskmc.engine.propagate import DRIVER_CAUSES, LOSS_CAUSES
 
 __all__ = ["driver_shares"]
@@ -87,8 +89,13 @@ def driver_shares(outcomes: pd.DataFrame, metric: str = "delay_days") -> pd.Data
     districts = [c for c in outcomes.columns if c.startswith(at) and c.endswith(post)]
     rows = []
     totals: dict[object, float] = {}
-    for project, g in outcomes.groupby("project", sort=False, observed=True):
-        y = g[metric].to_numpy(dtype=np.float64)
+    # one column of one project at a time: a groupby would copy the whole table first
+    for project, where in group_rows(outcomes, "project"):
+
+        def values(column: str, where: NDArray[np.intp] = where) -> NDArray[np.float64]:
+            return outcomes[column].take(where).to_numpy(dtype=np.float64)
+
+        y = values(metric)
         totals[project] = float(y.mean()) if len(y) else 0.0
         if len(y) == 0 or y.mean() <= 0:
             continue
@@ -97,14 +104,16 @@ def driver_shares(outcomes: pd.DataFrame, metric: str = "delay_days") -> pd.Data
         parts.append(("district", "unattributed", ""))
         for kind, name, column in parts:
             if name == "unattributed":
-                # what no district held: the metric minus every district's part
-                held = g[districts].to_numpy(dtype=np.float64).sum(axis=1)
+                # what no district held: the metric minus every district's part, added
+                # column after column from zero (the additions, in the same order, of the
+                # row sums of the districts' columns as to_numpy() gives them, column-major)
+                held = np.zeros(len(y))
+                for d in districts:
+                    held += values(d)
                 x = y - held
                 x[np.abs(x) < 1e-9 * np.maximum(np.abs(y), 1.0)] = 0.0  # rounding
-            elif column in g.columns:
-                x = g[column].to_numpy(dtype=np.float64)
             else:
-                continue
+                x = values(column)
             if kind == "cause" or name == "unattributed" or x.any():
                 share, se = _ratio(x, y)
                 if name == "unattributed" and share == 0:

@@ -34,6 +34,7 @@ from matplotlib.ticker import MaxNLocator
 
 from riskmc.analysis.curves import exceedance, s_curve
 from riskmc.analysis.drivers import driver_shares
+from riskmc.analysis.summary import group_rows
 from riskmc.analysis.text import plain_text
 from riskmc.data import load_table
 from riskmc.engine.checkpoint import atomic_write
@@ -665,7 +666,7 @@ def figures(result: SimulationResult, drivers: pd.DataFrame | None = None) -> di
     o, s = result.outcomes, result.scenario
     out: dict[str, Figure] = {}
     dated = pd.to_datetime(o["first_production"]).notna().to_numpy(dtype=bool)
-    building = list(dict.fromkeys(o["project"].to_numpy()[dated]))
+    building = [str(p) for p in dict.fromkeys(o["project"].to_numpy()[dated])]
     if building:
         out["delay_histogram"] = histogram(
             o, "delay_days", scenario=s.name, projects=building, seed=result.seed
@@ -676,9 +677,10 @@ def figures(result: SimulationResult, drivers: pd.DataFrame | None = None) -> di
     for metric in ("delay_days", "capex_overrun_usd", "npv_loss_usd"):
         if metric not in o:
             continue
-        varies = [str(p) for p, g in o.groupby("project", sort=False) if g[metric].nunique() > 1]
-        if varies:
-            curve = exceedance(o[o["project"].isin(varies)], metric)
+        column = o[metric]
+        varies = [str(p) for p, rows in group_rows(o, "project") if column.take(rows).nunique() > 1]
+        if varies:  # the two columns of those projects' rows, not the whole table
+            curve = exceedance(o.loc[o["project"].isin(varies), ["project", metric]], metric)
             out[f"exceedance_{metric}"] = exceedance_plot(curve, scenario=s.name, seed=result.seed)
     if drivers is None and any(str(c).startswith("delay_at_") for c in o.columns):
         drivers = driver_shares(o)

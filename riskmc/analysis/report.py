@@ -39,6 +39,7 @@ from riskmc.analysis.curves import (
 )
 from riskmc.analysis.drivers import driver_shares
 from riskmc.analysis.plots import axis_label, figures, plan_dates, png_bytes
+from riskmc.analysis.summary import grouped
 from riskmc.data import sources
 from riskmc.engine.checkpoint import (
     MANIFEST,
@@ -451,7 +452,7 @@ def _decision_section(result: SimulationResult) -> str:
     pair = [m for m in ("delay_days", "capex_overrun_usd") if m in o]
     if len(pair) == 2:
         rows = []
-        for name, g in o.groupby("project", sort=False):
+        for name, g in grouped(o, "project", ["project", *pair]):
             if g["delay_days"].nunique() < 2:
                 continue
             limits = {m: float(g[m].quantile(0.8)) for m in pair}

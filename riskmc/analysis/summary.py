@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["QUANTILES", "quantile_interval", "summarize"]
+__all__ = ["QUANTILES", "group_rows", "grouped", "quantile_interval", "summarize"]
 
 #: Quantiles reported by :func:`summarize`, as P10 ... P99.
 QUANTILES = (0.10, 0.50, 0.80, 0.90, 0.95, 0.99)
@@ -50,6 +50,43 @@ def quantile_interval(x: ArrayLike, q: float) -> tuple[float, float, float]:
     return est, low, high
 
 
+def group_rows(frame: pd.DataFrame, by: str) -> list[tuple[object, NDArray[np.intp]]]:
+    """The groups of ``frame[by]`` and the positions of their rows, ascending.
+
+    Groups in the order they first appear and rows without a group left out,
+    as ``frame.groupby(by, sort=False, observed=True)`` iterates them; but
+    nothing of the table is copied (a groupby copies all of it, sorted by
+    group, before the first group). Costs two integers a row.
+
+    >>> frame = pd.DataFrame({"project": ["B", "A", "B"], "x": [1.0, 2.0, 3.0]})
+    >>> [(g, rows.tolist()) for g, rows in group_rows(frame, "project")]
+    [('B', [0, 2]), ('A', [1])]
+    """
+    codes, uniques = pd.factorize(frame[by], sort=False)
+    order = np.argsort(codes, kind="stable")
+    start = int(np.count_nonzero(codes < 0))  # no group: sorted first, left out
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    out = []
+    for key, count in zip(uniques, counts.tolist(), strict=True):
+        out.append((key, order[start : start + count]))
+        start += count
+    return out
+
+
+def grouped(
+    frame: pd.DataFrame, by: str, columns: Iterable[str]
+) -> Iterator[tuple[object, pd.DataFrame]]:
+    """``(group, rows)`` as ``frame.groupby(by, sort=False, observed=True)`` gives them,
+    with only ``columns`` (those ``frame`` has), each group copied when its turn comes.
+
+    So a statistic of a few columns of a large outcome table copies those
+    columns of one group at a time, not the whole table (:func:`group_rows`).
+    """
+    kept = frame[[c for c in dict.fromkeys(columns) if c in frame.columns]]
+    for key, rows in group_rows(frame, by):
+        yield key, kept.take(rows)
+
+
 def summarize(frame: pd.DataFrame, metrics: Sequence[str], by: str = "project") -> pd.DataFrame:
     """Mean and quantiles of each metric per group, each with its standard error.
 
@@ -71,9 +108,9 @@ def summarize(frame: pd.DataFrame, metrics: Sequence[str], by: str = "project") 
         ``low`` and ``high`` (95 % interval), and ``n``.
     """
     rows = []
-    for group, g in frame.groupby(by, sort=False, observed=True):
+    for group, where in group_rows(frame, by):
         for metric in metrics:
-            x = g[metric].to_numpy(dtype=np.float64)
+            x = frame[metric].take(where).to_numpy(dtype=np.float64)  # one column of one group
             n = len(x)
             mean = float(x.mean()) if n else math.nan
             se = float(x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan

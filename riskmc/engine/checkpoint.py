@@ -45,6 +45,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from riskmc.engine.propagate import project_dtype
+from riskmc.engine.table import ROW_GROUP, read_outcomes
 from riskmc.scenario import Scenario, ScenarioError, scenario_from_dict
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "RunFolder",
     "WriteError",
     "atomic_write",
+    "count_replications",
     "read_manifest",
     "read_result",
     "read_run_scenario",
@@ -71,12 +74,16 @@ LOCK = ".lock"
 #: missing, empty, or so marked, never among a user's files.
 MARKER = ".riskmc-run"
 _CHUNK_FILE = re.compile(r"^\d{12}-\d{12}\.parquet$|^\.\d{12}-\d{12}\.parquet\..*\.tmp$")
-_RUN_FORMAT = "riskmc-run/5"  # 2: lost-output attribution; 3: convoy waits, in-storage cause;
+_RUN_FORMAT = "riskmc-run/6"  # 2: lost-output attribution; 3: convoy waits, in-storage cause;
 # 4: cargo destroyed in convoy attacks valued (cargo_damage_usd); 5: the manifest's digest and
-# each chunk's run key
+# each chunk's run key; 6: project a categorical, first_production datetime64[ns] (the chunks'
+# Parquet schema changed: a dictionary, timestamps)
 #: Parquet metadata key of a chunk's run key (:func:`run_key`).
 _CHUNK_KEY = b"riskmc.run"
-_RESULT_FORMAT = "riskmc-result/1"
+#: 2: project a categorical (dictionary), first_production datetime64[ns] (timestamps), row
+#: groups of ROW_GROUP rows. A result of format 1 (text, dates) is still read, with today's types.
+_RESULT_FORMAT = "riskmc-result/2"
+_RESULT_FORMATS = ("riskmc-result/1", _RESULT_FORMAT)
 
 
 class ExecutionError(ValueError):
@@ -135,9 +142,14 @@ def _write_json(path: Path, doc: object) -> None:
 
 
 def _write_parquet(path: Path, frame: pd.DataFrame, key: str | None = None) -> None:
-    """``frame`` as Parquet; ``key`` (a chunk's run key) goes into the file's metadata."""
+    """``frame`` as Parquet; ``key`` (a chunk's run key) goes into the file's metadata.
+
+    Row groups of :data:`~riskmc.engine.table.ROW_GROUP` rows, so that a reader
+    converts one at a time (:func:`~riskmc.engine.table.read_outcomes`). Arrow
+    takes NumPy columns without copying them: writing costs little memory.
+    """
     if key is None:
-        atomic_write(path, lambda f: frame.to_parquet(f, index=False))
+        atomic_write(path, lambda f: frame.to_parquet(f, index=False, row_group_size=ROW_GROUP))
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -220,7 +232,7 @@ def write_result(folder: str | Path, scenario: Scenario, seed: int, outcomes: pd
     path.mkdir(parents=True, exist_ok=True)
     _write_json(path / SCENARIO, _scenario_doc(scenario))
     _write_parquet(path / OUTCOMES, outcomes)
-    n = int(outcomes["replication"].nunique()) if len(outcomes) else 0
+    n = count_replications(outcomes)
     _write_json(
         path / RESULT,
         {
@@ -233,11 +245,26 @@ def write_result(folder: str | Path, scenario: Scenario, seed: int, outcomes: pd
     return path
 
 
+def count_replications(outcomes: pd.DataFrame) -> int:
+    """Distinct replications of an outcome table (without a hash table when they ascend)."""
+    reps = outcomes["replication"]
+    if len(reps) == 0:
+        return 0
+    if reps.is_monotonic_increasing:
+        values = reps.to_numpy()
+        return 1 + int(np.count_nonzero(values[1:] != values[:-1]))
+    return int(reps.nunique())
+
+
 def read_result(folder: str | Path) -> tuple[Scenario, int, pd.DataFrame]:
-    """Read a result saved by :func:`write_result`: ``(scenario, seed, outcomes)``."""
+    """Read a result saved by :func:`write_result`: ``(scenario, seed, outcomes)``.
+
+    A result of the earlier format (``project`` as text, ``first_production``
+    as dates) is read with today's types (:func:`~riskmc.engine.table.typed_outcomes`).
+    """
     path = Path(folder)
     meta = _read_json(path / RESULT)
-    if meta.get("format") != _RESULT_FORMAT:
+    if meta.get("format") not in _RESULT_FORMATS:
         raise ExecutionError(f"{path / RESULT}: format must be {_RESULT_FORMAT!r}")
     try:
         fingerprint, seed = str(meta["scenario"]), int(meta["seed"])
@@ -245,7 +272,7 @@ def read_result(folder: str | Path) -> tuple[Scenario, int, pd.DataFrame]:
         raise ExecutionError(f"{path / RESULT}: malformed ({exc!r})") from None
     scenario = _read_scenario(path / SCENARIO, fingerprint)
     try:
-        outcomes = pd.read_parquet(path / OUTCOMES)
+        outcomes = read_outcomes(path / OUTCOMES, project_dtype(scenario))
     except FileNotFoundError:
         raise ExecutionError(f"{path / OUTCOMES}: no such file") from None
     except (OSError, ValueError) as exc:  # a damaged or empty Parquet file
@@ -612,16 +639,38 @@ class RunFolder:
         return self.manifest.done
 
     def read(self, chunks: Iterable[tuple[int, int]]) -> dict[tuple[int, int], pd.DataFrame]:
-        """Outcome rows of finished chunks, read back from disk.
+        """Outcome rows of finished chunks, read back from disk (all held at once).
 
         A chunk file that cannot be read (damaged), that lacks this run's key
         (:func:`run_key`: rewritten by another program), or whose replications
         are not exactly its range (one row per project each: a file copied
         over another), is deleted and dropped from the manifest, so that it
         runs again; it is left out of what is returned. (A chunk with another
-        run's key is refused before, by :meth:`open`.)
+        run's key is refused before, by :meth:`open`.) :meth:`load` hands
+        them over one at a time instead.
         """
-        frames, bad = {}, []
+        frames = {}
+
+        def keep(first: int, stop: int, rows: pd.DataFrame) -> None:
+            held = np.sort(rows["replication"].to_numpy())
+            if not np.array_equal(held, np.repeat(np.arange(first, stop), self.projects)):
+                raise ValueError(f"chunk {first}-{stop}: its replications are not the range")
+            frames[(first, stop)] = rows
+
+        self.load(chunks, keep)
+        return frames
+
+    def load(
+        self, chunks: Iterable[tuple[int, int]], add: Callable[[int, int, pd.DataFrame], object]
+    ) -> None:
+        """Read finished chunks back from disk one at a time: ``add(first, stop, rows)`` each.
+
+        ``add`` raises ValueError to refuse a chunk (rows that are not its
+        range, columns or types that are not the run's); a refused chunk, and
+        one that cannot be read or lacks this run's key, is deleted and
+        dropped from the manifest, as :meth:`read` says, so that it runs again.
+        """
+        bad = []
         key = run_key(self.manifest.scenario, self.manifest.seed, self.manifest.engine)
         for c in chunks:
             file = self.path / CHUNKS / _chunk_name(*c)
@@ -629,22 +678,15 @@ class RunFolder:
                 bad.append(c)
                 continue
             try:
-                rows = pd.read_parquet(file)
-                held = np.sort(rows["replication"].to_numpy())
+                add(*c, pd.read_parquet(file))
             except (OSError, ValueError, KeyError):
                 bad.append(c)
-                continue
-            if not np.array_equal(held, np.repeat(np.arange(*c), self.projects)):
-                bad.append(c)
-                continue
-            frames[c] = rows
         if bad:
             for c in bad:
                 (self.path / CHUNKS / _chunk_name(*c)).unlink(missing_ok=True)
             done = tuple(c for c in self.manifest.done if c not in bad)
             self.manifest = replace(self.manifest, done=done)
             self._save()
-        return frames
 
     def add(self, first: int, stop: int, rows: pd.DataFrame) -> None:
         """Checkpoint a finished chunk: its file first, then the manifest."""

@@ -361,21 +361,23 @@ class CompiledModel:
 
     def _frame(self, out: NDArray[np.float64], iout: NDArray[np.int64], n: int) -> pd.DataFrame:
         """The outcome table from the kernel's arrays, with the SimPy engine's columns and types."""
-        from riskmc.engine.propagate import DRIVER_CAUSES, LOSS_CAUSES
+        from riskmc.engine.propagate import DATE_DTYPE, DRIVER_CAUSES, LOSS_CAUSES, project_dtype
 
         model = self.model
         start = model.scenario.start_date
-        names = [b.project.name for b in model.builds]
         has_build = [b.project.construction is not None for b in model.builds]
-        n_p = len(names)
+        n_p = len(has_build)
+        # the day of first production exactly as the SimPy engine's date arithmetic gives it
         finish = out[:, ck.F_FINISH].tolist()
         dates = [
             start + timedelta(days=f) if has_build[i % n_p] else None for i, f in enumerate(finish)
         ]
         cols: dict[str, object] = {
             "replication": iout[:, ck.I_REP],
-            "project": np.array(names * n, dtype=object),
-            "first_production": dates,
+            "project": pd.Categorical.from_codes(
+                np.tile(np.arange(n_p), n), dtype=project_dtype(model.scenario)
+            ),
+            "first_production": np.array(dates, dtype="datetime64[D]").astype(DATE_DTYPE),
         }
         f = {
             "delay_days": ck.F_DELAY,
@@ -420,4 +422,4 @@ class CompiledModel:
                 cols[name] = iout[:, ck.I_FORCE_MAJEURE] != 0
         for k, name in enumerate(model.columns[-2 * n_dd :] if n_dd else []):
             cols[name] = out[:, ck.F_FIXED + k]
-        return pd.DataFrame({name: cols[name] for name in model.columns})
+        return pd.DataFrame({name: cols[name] for name in model.columns}, copy=False)

@@ -97,8 +97,12 @@ __all__ = [
     "debt_shortfalls",
     "debt_years",
     "district_column",
+    "driver_districts",
     "loss_district_column",
     "money",
+    "outcome_frame",
+    "outcome_schema",
+    "project_dtype",
     "simulate_chunk",
 ]
 
@@ -111,7 +115,8 @@ ENGINES = ("compiled", "simpy")
 OUTCOME_COLUMNS = {
     "replication": "replication index",
     "project": "project name",
-    "first_production": "date the construction work is done (empty for an operating mine)",
+    "first_production": "date the construction work is done, at midnight (NaT for an "
+    "operating mine)",
     "delay_days": "first production minus the plan's [days]",
     "stall_days": "construction days with the site idle (empty stockpile or stand-down), "
     "against the plan's [days]",
@@ -206,6 +211,104 @@ def loss_district_column(name: str) -> str:
     return "lost_at_" + "_".join(name.lower().split()) + "_t"
 
 
+#: The integer columns of the outcome table (int64). ``project`` is a categorical of the
+#: scenario's project names (:func:`project_dtype`), ``first_production`` datetime64[ns]
+#: (NaT for an operating mine), ``force_majeure`` bool, and every other column float64
+#: (:func:`outcome_schema`).
+INTEGER_COLUMNS = (
+    "replication",
+    "attacks",
+    "convoys_delayed",
+    "convoy_losses",
+    "suspensions",
+    "debt_shortfall_years",
+    "debt_shortfall_mask",
+)
+#: The type of ``first_production``: a date at midnight, NaT for an operating mine.
+DATE_DTYPE = np.dtype("datetime64[ns]")
+
+
+def project_dtype(scenario: Scenario) -> pd.CategoricalDtype:
+    """The type of the ``project`` column: the scenario's project names, in its order.
+
+    >>> from riskmc.scenario import load_scenario, shipped_scenarios
+    >>> project_dtype(load_scenario(shipped_scenarios()["balochistan.yaml"])).categories.tolist()
+    ['Reko Diq', 'Saindak']
+    """
+    return pd.CategoricalDtype([p.name for p in scenario.projects], ordered=False)
+
+
+def driver_districts(scenario: Scenario) -> list[int]:
+    """Indices of the districts that delay and lost output can be attributed to, ascending.
+
+    Those of the network's segments and of the projects' sites; each has a
+    column of delay (:func:`district_column`) and one of lost output
+    (:func:`loss_district_column`).
+    """
+    names = [d.name for d in scenario.districts]
+    held = {names.index(n) for g in scenario.network.segments for n in g.districts}
+    for p in scenario.projects:
+        site = district_of(scenario, p.site)
+        if site is not None:
+            held.add(site)
+    return sorted(held)
+
+
+def outcome_schema(scenario: Scenario) -> dict[str, np.dtype | pd.CategoricalDtype]:
+    """The columns of the scenario's outcome table and their types, in order.
+
+    :data:`OUTCOME_COLUMNS`, then the delay of each driver district, then its
+    lost output (:func:`driver_districts`); types as :data:`INTEGER_COLUMNS` says.
+
+    >>> from riskmc.scenario import load_scenario, shipped_scenarios
+    >>> schema = outcome_schema(load_scenario(shipped_scenarios()["tiny.yaml"]))
+    >>> [str(schema[c]) for c in ("replication", "project", "first_production", "delay_days")]
+    ['int64', 'category', 'datetime64[ns]', 'float64']
+    """
+    names = [d.name for d in scenario.districts]
+    districts = driver_districts(scenario)
+    columns = [
+        *OUTCOME_COLUMNS,
+        *(district_column(names[d]) for d in districts),
+        *(loss_district_column(names[d]) for d in districts),
+    ]
+    projects = project_dtype(scenario)
+    schema: dict[str, np.dtype | pd.CategoricalDtype] = {}
+    for c in columns:
+        if c == "project":
+            schema[c] = projects
+        elif c == "first_production":
+            schema[c] = DATE_DTYPE
+        elif c == "force_majeure":
+            schema[c] = np.dtype(np.bool_)
+        elif c in INTEGER_COLUMNS:
+            schema[c] = np.dtype(np.int64)
+        else:
+            schema[c] = np.dtype(np.float64)
+    return schema
+
+
+def outcome_frame(
+    rows: Sequence[Sequence[object]], schema: dict[str, np.dtype | pd.CategoricalDtype]
+) -> pd.DataFrame:
+    """An outcome table from rows of values in the order of ``schema``, with its types.
+
+    ``project`` holds names of the categories; ``first_production`` a
+    ``datetime.date`` or None (NaT). One array per column, none copied into a
+    block of others.
+    """
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    data: dict[str, object] = {}
+    for (name, dtype), column in zip(schema.items(), values, strict=True):
+        if isinstance(dtype, pd.CategoricalDtype):
+            data[name] = pd.Categorical(column, dtype=dtype)
+        elif dtype.kind == "M":  # dates, exactly: the day, at midnight; None is NaT
+            data[name] = np.array(column, dtype="datetime64[D]").astype(dtype)
+        else:
+            data[name] = np.array(column, dtype=dtype)
+    return pd.DataFrame(data, copy=False)
+
+
 #: The numeric outcome columns that ``summary()`` reports.
 METRICS = (
     "delay_days",
@@ -289,17 +392,13 @@ class ChunkModel:
         ]
         # districts that delay and lost output can be attributed to: those of the segments
         # and of the sites
-        held = {d for ds in self._seg_districts for d in ds}
-        held |= {b.site_district for b in self.builds if b.site_district is not None}
-        self.driver_districts = sorted(held)
+        self.driver_districts = driver_districts(scenario)
         self._district_slot = {d: k for k, d in enumerate(self.driver_districts)}
-        #: The columns of :meth:`run`'s table: OUTCOME_COLUMNS, then one per driver district
-        #: for delay, then one per driver district for lost output.
-        self.columns = [
-            *OUTCOME_COLUMNS,
-            *(district_column(names[d]) for d in self.driver_districts),
-            *(loss_district_column(names[d]) for d in self.driver_districts),
-        ]
+        #: The columns of :meth:`run`'s table and their types (:func:`outcome_schema`):
+        #: OUTCOME_COLUMNS, then one per driver district for delay, then one per driver
+        #: district for lost output.
+        self.schema = outcome_schema(scenario)
+        self.columns = list(self.schema)
 
     @cached_property
     def compiled(self) -> CompiledModel:
@@ -339,19 +438,8 @@ class ChunkModel:
             self.scenario, range(first, stop), seed=seed, pieces=True, threads=self.threads
         )
         if self.engine == "compiled":
-            frame = self.compiled.run(hazard)
-        else:
-            frame = pd.DataFrame(self.propagate(hazard), columns=self.columns)
-        return frame.astype(
-            {
-                "replication": np.int64,
-                "attacks": np.int64,
-                "suspensions": np.int64,
-                "suspended_days": np.float64,
-                "force_majeure": np.bool_,
-                "debt_shortfall_mask": np.int64,
-            }
-        )
+            return self.compiled.run(hazard)  # typed as self.schema says
+        return outcome_frame(self.propagate(hazard), self.schema)
 
     def _attribute(
         self,

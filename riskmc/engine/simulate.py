@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from numbers import Integral
@@ -26,13 +26,13 @@ from riskmc.engine.checkpoint import (
     ExecutionError,
     Manifest,
     RunFolder,
+    count_replications,
     covered,
     read_result,
     write_result,
 )
 from riskmc.engine.execute import (
     Backend,
-    Chunk,
     DaskBackend,
     InProcess,
     LocalPool,
@@ -41,7 +41,8 @@ from riskmc.engine.execute import (
     plan_chunks,
 )
 from riskmc.engine.precision import next_target, precision_reached
-from riskmc.engine.propagate import ENGINES, METRICS, OUTCOME_COLUMNS
+from riskmc.engine.propagate import ENGINES, METRICS, outcome_schema
+from riskmc.engine.table import OutcomeTable
 from riskmc.scenario import as_scenario
 from riskmc.scenario.schema import Scenario
 
@@ -72,7 +73,7 @@ class SimulationResult:
 
     @cached_property
     def n_replications(self) -> int:
-        return int(self.outcomes["replication"].nunique())
+        return count_replications(self.outcomes)
 
     def _repr_html_(self) -> str:
         """A short summary for Jupyter: the run, and four statistics of the main metrics."""
@@ -256,7 +257,11 @@ def simulate(
                 engine=engine,
             )
             folder = RunFolder.open(out, scenario, manifest, resume=resume)
-        frames: dict[Chunk, pd.DataFrame] = {} if folder is None else folder.read(folder.done)
+        # The outcome rows, filled in place as chunks arrive: the table is held once.
+        table = OutcomeTable(outcome_schema(scenario))
+        if folder is not None:  # the chunks on disk, read one at a time into the table
+            table.reserve(max([replications, *(b for _, b in folder.done)]))
+            folder.load(folder.done, table.add)
     except BaseException:
         runner.close()
         raise
@@ -264,11 +269,11 @@ def simulate(
         try:
             target = replications
             while True:
-                _run_batch(runner, seed, target, chunk_size, frames, folder, progress)
-                outcomes = _assemble(frames, target)
+                _run_batch(runner, seed, target, chunk_size, table, folder, progress)
                 if precision is None or target >= max_replications:
                     break
-                summary = summarize(outcomes, METRICS)
+                # a frame over the table's arrays, dropped before they grow for the next batch
+                summary = summarize(table.frame(target, ("project", *METRICS)), METRICS)
                 if precision_reached(summary, precision):
                     break
                 target = next_target(target, summary, precision, max_replications)
@@ -276,7 +281,9 @@ def simulate(
             runner.abort()
             raise
         runner.close()
-        frames.clear()
+        table.trim(target)  # rows of chunks run beyond the target on an earlier try
+        outcomes = table.frame(target)
+        del table
         if folder is not None:
             folder.finish(scenario, seed, outcomes)
         result = SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
@@ -415,21 +422,22 @@ def _run_batch(
     seed: int,
     target: int,
     chunk_size: int | None,
-    frames: dict[Chunk, pd.DataFrame],
+    table: OutcomeTable,
     folder: RunFolder | None,
     progress: ProgressCallback | None,
 ) -> None:
-    done = sum(min(b, target) - a for a, b in covered(list(frames)) if a < target)
+    done = sum(min(b, target) - a for a, b in covered(table.done) if a < target)
     if progress is not None:
         progress(done, target)
     if done >= target:
         return
+    table.reserve(target)  # room for the batch at once, not chunk by chunk
     size = chunk_size or auto_chunk_size(target - done, runner.workers)
-    chunks = plan_chunks(target, size, done=list(frames))
+    chunks = plan_chunks(target, size, done=table.done)
     for first, stop, rows in runner.get(len(chunks)).run(chunks, seed):
         if folder is not None:
             folder.add(first, stop, rows)
-        frames[(first, stop)] = rows
+        table.add(first, stop, rows)  # copied to its place; the chunk's frame is dropped
         done += stop - first
         if progress is not None:
             progress(done, target)
@@ -447,14 +455,3 @@ def auto_chunk_size(replications: int, workers: int) -> int:
     (256, 63, 16)
     """
     return min(256, max(16, -(-replications // (8 * workers))))
-
-
-def _assemble(frames: Mapping[Chunk, pd.DataFrame], target: int) -> pd.DataFrame:
-    parts = []
-    for (first, stop), rows in sorted(frames.items()):
-        if first >= target:
-            continue
-        parts.append(rows if stop <= target else rows[rows["replication"] < target])
-    if not parts:
-        return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
-    return pd.concat(parts, ignore_index=True)

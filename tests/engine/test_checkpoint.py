@@ -281,14 +281,33 @@ def test_a_forked_child_keeps_a_descriptor_that_reuses_a_dropped_lock_number(tin
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-def test_a_run_folder_of_an_older_format_is_refused(tiny, tmp_path):
+@pytest.mark.parametrize("old", ["riskmc-run/3", "riskmc-run/5"])
+def test_a_run_folder_of_an_older_format_is_refused(tiny, tmp_path, old):
+    # 5: the last format whose chunks held project as text and first_production as dates
     out = tmp_path / "run"
     riskmc.simulate(tiny, 10, seed=21, workers=1, out=out)
     manifest = json.loads((out / "manifest.json").read_text())
-    manifest["format"] = "riskmc-run/3"
+    manifest["format"] = old
     (out / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ExecutionError, match="format must be 'riskmc-run/5', not 'riskmc-run/3'"):
+    with pytest.raises(ExecutionError, match=f"format must be 'riskmc-run/6', not '{old}'") as e:
         riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True)
+    assert "\n" not in str(e.value)
+
+
+def test_a_result_of_the_earlier_format_is_read_with_todays_types(tmp_path):
+    # riskmc-result/1: project as text, first_production as dates or None
+    r = riskmc.simulate(riskmc.default_scenario(), 3, seed=2, workers=1)
+    folder = r.to_parquet(tmp_path / "r")
+    old = r.outcomes.assign(
+        project=r.outcomes["project"].astype(object),
+        first_production=[None if pd.isna(d) else d.date() for d in r.outcomes["first_production"]],
+    )
+    old.to_parquet(folder / "outcomes.parquet", index=False)
+    meta = json.loads((folder / "result.json").read_text())
+    (folder / "result.json").write_text(json.dumps({**meta, "format": "riskmc-result/1"}))
+    back = SimulationResult.from_parquet(folder)
+    pd.testing.assert_frame_equal(back.outcomes, r.outcomes, check_exact=True)
+    assert back.outcomes["project"].cat.categories.tolist() == ["Reko Diq", "Saindak"]
 
 
 def test_from_parquet_names_a_missing_or_damaged_outcomes_file(tiny, tmp_path):

@@ -45,7 +45,8 @@ def test_zero_hazard_is_the_plan():
     assert (o["capex_overrun_usd"] == 0).all()
     for column in ("lost_output_t", "lost_revenue_usd", "npv_loss_usd", "site_isolated_days"):
         assert (o[column] == 0).all(), column
-    assert (o["first_production"] == pd.Timestamp("2028-01-01").date()).all()
+    assert o["first_production"].dtype == "datetime64[ns]"
+    assert (o["first_production"] == pd.Timestamp("2028-01-01")).all()
 
 
 def test_default_scenario_outcomes_are_sane():

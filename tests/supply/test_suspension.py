@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import riskmc
@@ -368,7 +369,7 @@ def test_suspensions_in_construction_are_poisson_in_working_time():
     hazard = riskmc.sample_hazard(s, n, seed=7)
     proj = s.projects[0]
     counts, late = np.zeros(n), np.zeros(n)
-    finish = np.array([(x - s.start_date).days for x in o["first_production"]], dtype=float)
+    finish = (o["first_production"] - pd.Timestamp(s.start_date)).dt.days.to_numpy(dtype=float)
     for k in range(n):
         ev = hazard.replication(k)
         got = suspensions(
