@@ -172,7 +172,7 @@ def test_resume_reruns_a_chunk_of_other_types(tiny, tmp_path):
     chunk = out / "chunks" / "000000000004-000000000008.parquet"
     rows = pd.read_parquet(chunk)
     text = rows.assign(project=rows["project"].astype(object))
-    _write_parquet(chunk, text, run_key(manifest.scenario, manifest.seed))
+    _write_parquet(chunk, text, run_key(manifest.scenario, manifest.seed, manifest.engine))
     (out / "outcomes.parquet").unlink()
     again = riskmc.simulate(tiny, 12, seed=5, workers=1, chunk_size=4, out=out, resume=True)
     pd.testing.assert_frame_equal(again.outcomes, reference.outcomes, check_exact=True)
