@@ -634,6 +634,50 @@ def report(
     out.print(f"Report written to {path}", markup=False, soft_wrap=True)
 
 
+@app.command()
+def export(
+    results_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RESULTS_DIR",
+            help="A saved result: the folder of `riskmc run --out DIR` or of "
+            "SimulationResult.to_parquet.",
+        ),
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="xlsx",
+            help="xlsx: an Excel workbook (summary, drivers, lender, scenario).",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="PATH",
+            parser=non_empty_path,
+            help="xlsx: the workbook (RESULTS_DIR/report.xlsx).",
+        ),
+    ] = None,
+) -> None:
+    """Export a saved result for spreadsheets (xlsx)."""
+    from riskmc.analysis.export import write_xlsx  # openpyxl: load on use
+    from riskmc.analysis.report import ReportError
+
+    try:
+        if to != "xlsx":
+            raise ReportError(f"--to: must be xlsx, got {to!r}")
+        paths = [write_xlsx(results_dir, output)]
+    except ReportError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    for path in paths:
+        out.print(f"Written: {path}", markup=False, soft_wrap=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
