@@ -648,8 +648,9 @@ def export(
         str,
         typer.Option(
             "--to",
-            metavar="xlsx",
-            help="xlsx: an Excel workbook (summary, drivers, lender, scenario).",
+            metavar="xlsx|geojson",
+            help="xlsx: an Excel workbook (summary, drivers, lender, scenario); geojson: "
+            "the districts and segments with their shares of delay and lost output.",
         ),
     ],
     output: Annotated[
@@ -659,18 +660,22 @@ def export(
             "--output",
             metavar="PATH",
             parser=non_empty_path,
-            help="xlsx: the workbook (RESULTS_DIR/report.xlsx).",
+            help="xlsx: the workbook (RESULTS_DIR/report.xlsx); geojson: the folder of "
+            "districts.geojson and segments.geojson (RESULTS_DIR).",
         ),
     ] = None,
 ) -> None:
-    """Export a saved result for spreadsheets (xlsx)."""
-    from riskmc.analysis.export import write_xlsx  # openpyxl: load on use
+    """Export a saved result for spreadsheets (xlsx) or GIS (geojson)."""
+    from riskmc.analysis.export import write_geojson, write_xlsx  # openpyxl: load on use
     from riskmc.analysis.report import ReportError
 
     try:
-        if to != "xlsx":
-            raise ReportError(f"--to: must be xlsx, got {to!r}")
-        paths = [write_xlsx(results_dir, output)]
+        if to == "xlsx":
+            paths = [write_xlsx(results_dir, output)]
+        elif to == "geojson":
+            paths = write_geojson(results_dir, output)
+        else:
+            raise ReportError(f"--to: must be xlsx or geojson, got {to!r}")
     except ReportError as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

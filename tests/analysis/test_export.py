@@ -1,20 +1,23 @@
-"""``riskmc export``: the Excel workbook, read back from real files."""
+"""``riskmc export``: the Excel workbook and the GeoJSON layers, read back from real files."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import shutil
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from riskmc.analysis.export import write_xlsx
+from riskmc.analysis.export import write_geojson, write_xlsx
 from riskmc.analysis.report import ReportError
 from riskmc.cli import app
 from riskmc.data import sources
@@ -27,10 +30,11 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def exported(default_result_dir, tmp_path_factory) -> Path:
-    """A copy of the default scenario's results folder (24 replications), the workbook in it."""
+    """A copy of the default scenario's results folder (24 replications), both exports in it."""
     folder = tmp_path_factory.mktemp("exported") / "results"
     shutil.copytree(default_result_dir, folder)
     write_xlsx(folder)
+    write_geojson(folder)
     return folder
 
 
@@ -175,7 +179,7 @@ def test_the_insurer_sheet_comes_with_cover_columns(tiny_result, tmp_path):
     assert mean["value"].iloc[0] == pytest.approx(outcomes["delay_days"].mean() * 1.0e5)
 
 
-def test_names_stay_text_in_the_workbook(tiny_doc, tmp_path):
+def test_names_stay_text_in_the_workbook_and_the_geojson(tiny_doc, tmp_path):
     """A name that looks like a formula is written as text; control characters are dropped."""
     tiny_doc["projects"][0]["name"] = '=HYPERLINK("http://example.org","x")'
     tiny_doc["description"] = "bell\x07 here"
@@ -195,6 +199,114 @@ def test_names_stay_text_in_the_workbook(tiny_doc, tmp_path):
     assert dict(zip(run["field"], run["value"], strict=True))["description"] == "bell\ufffd here"
     with zipfile.ZipFile(path) as z:
         assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets"))
+    # tiny has no coordinates: the features are there, with no geometry
+    paths = write_geojson(folder)
+    layer = json.loads(paths[0].read_text(encoding="utf-8"))
+    jsonschema.validate(layer, _schema())
+    [feature] = layer["features"]
+    assert feature["geometry"] is None
+    assert feature["properties"]["district"] == "=1+1"
+    assert feature["properties"]["delay_share"] == pytest.approx(1.0)
+
+
+# -- GeoJSON -----------------------------------------------------------------------------------
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads((DATA / "geojson.schema.json").read_text(encoding="utf-8"))
+
+
+def _positions(geometry: dict[str, Any] | None) -> list[list[float]]:
+    if geometry is None:
+        return []
+    c = geometry["coordinates"]
+    kind = geometry["type"]
+    if kind == "Point":
+        return [c]
+    if kind == "LineString":
+        return list(c)
+    return [p for ring in c for p in ring]  # Polygon
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    """Shoelace sum: positive when the ring runs counterclockwise."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring)) / 2
+
+
+def test_geojson_validates_and_follows_rfc_7946(exported):
+    validator = jsonschema.Draft7Validator(_schema())
+    for name in ("districts", "segments"):
+        layer = json.loads((exported / f"{name}.geojson").read_text(encoding="utf-8"))
+        validator.validate(layer)
+        assert "crs" not in layer  # RFC 7946: WGS 84 longitude, latitude only
+        assert layer["riskmc"]["replications"] == 24
+        ids = [f["id"] for f in layer["features"]]
+        assert len(ids) == len(set(ids))
+        for feature in layer["features"]:
+            geometry = feature["geometry"]
+            assert geometry is not None, feature["id"]  # the default scenario has coordinates
+            for lon, lat in _positions(geometry):
+                assert -180 <= lon <= 180
+                assert -90 <= lat <= 90
+            if geometry["type"] == "Polygon":  # none today; the right-hand rule if one comes
+                outer, *holes = geometry["coordinates"]
+                assert outer[0] == outer[-1]
+                assert _signed_area(outer) > 0
+                assert all(_signed_area(h) < 0 for h in holes)
+    districts = json.loads((exported / "districts.geojson").read_text(encoding="utf-8"))
+    assert len(districts["features"]) == 20 * 2  # every district, for each project
+    quetta = next(f for f in districts["features"] if f["id"] == "Quetta / Reko Diq")
+    assert quetta["geometry"]["type"] == "Point"
+    lon, lat = quetta["geometry"]["coordinates"]
+    assert lon == pytest.approx(66.99, abs=0.1)  # Quetta: 66.99 E, 30.18 N: lon first
+    assert lat == pytest.approx(30.18, abs=0.1)
+    segments = json.loads((exported / "segments.geojson").read_text(encoding="utf-8"))
+    n40q = next(f for f in segments["features"] if f["id"] == "N40q / Reko Diq")
+    assert n40q["geometry"]["type"] == "LineString"
+    start, end = n40q["geometry"]["coordinates"]  # Quetta (the city) to Nushki
+    assert start == pytest.approx([67.00, 30.18])
+    assert end == pytest.approx([66.02, 29.55])
+
+
+def test_geojson_shares_are_those_of_the_outcome_columns(exported, result):
+    o = result.outcomes
+    reko = o[o["project"].astype(str) == "Reko Diq"]
+    districts = json.loads((exported / "districts.geojson").read_text(encoding="utf-8"))
+    props = {f["id"]: f["properties"] for f in districts["features"]}
+    chagai = props["Chagai / Reko Diq"]
+    delay = reko["delay_days"].mean()
+    assert chagai["delay_share"] == pytest.approx(reko["delay_at_chagai_days"].mean() / delay)
+    assert chagai["delay_share_low"] <= chagai["delay_share"] <= chagai["delay_share_high"]
+    lost = reko["lost_output_t"].mean()
+    assert chagai["lost_output_share"] == pytest.approx(reko["lost_at_chagai_t"].mean() / lost)
+    assert chagai["lost_output_t_mean"] == pytest.approx(reko["lost_at_chagai_t"].mean())
+    # Saindak operates: no expected delay, so no share of it; Pishin is on no route
+    assert props["Chagai / Saindak"]["delay_share"] is None
+    assert props["Chagai / Saindak"]["lost_output_share"] is not None
+    assert props["Pishin / Reko Diq"]["on_route"] is False
+    assert props["Pishin / Reko Diq"]["lost_output_share"] is None
+    # the districts' shares and what no district held add up to 1
+    held = sum(p["lost_output_share"] or 0.0 for k, p in props.items() if k.endswith("Reko Diq"))
+    rest = districts["riskmc"]["unattributed"]["lost_output_t"]["Reko Diq"]
+    assert held + rest == pytest.approx(1.0)
+    # a segment: what its districts held (Quetta, Mastung, Nushki), replication by replication
+    segments = json.loads((exported / "segments.geojson").read_text(encoding="utf-8"))
+    n40q = next(f for f in segments["features"] if f["id"] == "N40q / Reko Diq")["properties"]
+    assert n40q["districts"] == "Quetta, Mastung, Nushki"
+    columns = ["lost_at_quetta_t", "lost_at_mastung_t", "lost_at_nushki_t"]
+    by_hand = reko[columns].sum(axis=1).mean() / lost
+    assert n40q["districts_lost_output_share"] == pytest.approx(by_hand)
+
+
+def test_geopandas_reads_the_layers(exported):
+    geopandas = pytest.importorskip("geopandas")
+    districts = geopandas.read_file(exported / "districts.geojson")
+    assert districts.crs.to_epsg() == 4326
+    assert len(districts) == 40
+    quetta = districts[(districts["district"] == "Quetta") & (districts["project"] == "Reko Diq")]
+    assert quetta.geometry.x.iloc[0] == pytest.approx(67.0)
+    segments = geopandas.read_file(exported / "segments.geojson")
+    assert set(segments.geom_type) == {"LineString"}
 
 
 # -- the command line --------------------------------------------------------------------------
@@ -217,11 +329,21 @@ def test_cli_export_writes_and_rewrites_its_own_files(default_result_dir, tmp_pa
         out = runner.invoke(app, ["export", str(folder), "--to", "xlsx"])
         assert out.exit_code == 0, out.output
         assert f"Written: {folder / 'report.xlsx'}" in out.output
+        out = runner.invoke(app, ["export", str(folder), "--to", "geojson"])
+        assert out.exit_code == 0, out.output
+        assert f"Written: {folder / 'segments.geojson'}" in out.output
     other = tmp_path / "balochistan.xlsx"
     assert (
         runner.invoke(app, ["export", str(folder), "--to", "xlsx", "-o", str(other)]).exit_code == 0
     )
     assert pd.read_excel(other, sheet_name="summary").shape[0] > 0
+    gis = tmp_path / "gis"
+    gis.mkdir()
+    assert (
+        runner.invoke(app, ["export", str(folder), "--to", "geojson", "-o", str(gis)]).exit_code
+        == 0
+    )
+    assert sorted(p.name for p in gis.iterdir()) == ["districts.geojson", "segments.geojson"]
     assert [p.name for p in tmp_path.rglob(".*")] == []
 
 
@@ -231,12 +353,15 @@ def test_cli_export_bad_input_is_one_line_and_exit_2(default_result_dir, tmp_pat
         f"error: {missing}: no such folder (RESULTS_DIR must be a saved result)"
     )
     (tmp_path / "empty").mkdir()
-    line = _bad(["export", str(tmp_path / "empty"), "--to", "xlsx"])
+    line = _bad(["export", str(tmp_path / "empty"), "--to", "geojson"])
     assert line.startswith(f"error: {tmp_path / 'empty'}: not a results folder")
     assert _bad(["export", str(default_result_dir), "--to", "csv"]) == (
-        "error: --to: must be xlsx, got 'csv'"
+        "error: --to: must be xlsx or geojson, got 'csv'"
     )
     assert _bad(["export", str(default_result_dir)]) == "error: Missing option '--to'."
+    assert "not a folder" in _bad(
+        ["export", str(default_result_dir), "--to", "geojson", "-o", str(DATA / "tiny.toml")]
+    )
     assert "cannot be written" in _bad(
         ["export", str(default_result_dir), "--to", "xlsx", "-o", str(tmp_path / "no" / "r.xlsx")]
     )
@@ -274,3 +399,15 @@ def test_a_workbook_saved_by_another_program_is_the_users(default_result_dir, tm
     book.save(path)
     with pytest.raises(ReportError, match="exists and riskmc did not write it"):
         write_xlsx(default_result_dir, path)
+
+
+def test_geojson_refuses_a_foreign_file_and_writes_neither(default_result_dir, tmp_path):
+    (tmp_path / "segments.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    line = _bad(["export", str(default_result_dir), "--to", "geojson", "-o", str(tmp_path)])
+    assert line.startswith(f"error: {tmp_path / 'segments.geojson'}: exists and riskmc did not")
+    assert not (tmp_path / "districts.geojson").exists()
+    (tmp_path / "segments.geojson").unlink()
+    (tmp_path / "districts.geojson").symlink_to(tmp_path / "elsewhere.geojson")
+    line = _bad(["export", str(default_result_dir), "--to", "geojson", "-o", str(tmp_path)])
+    assert line.endswith("is a symbolic link; riskmc writes no file through a link")
+    assert not (tmp_path / "elsewhere.geojson").exists()
