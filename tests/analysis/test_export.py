@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from riskmc.analysis.export import write_geojson, write_xlsx
+from riskmc.analysis.export import geojson_layers, workbook_sheets, write_geojson, write_xlsx
 from riskmc.analysis.report import ReportError
 from riskmc.cli import app
 from riskmc.data import sources
@@ -307,6 +307,24 @@ def test_geopandas_reads_the_layers(exported):
     assert quetta.geometry.x.iloc[0] == pytest.approx(67.0)
     segments = geopandas.read_file(exported / "segments.geojson")
     assert set(segments.geom_type) == {"LineString"}
+
+
+def test_exports_are_the_same_with_a_categorical_project_and_datetime_dates(result):
+    """The outcome table may hold ``project`` as a Categorical and ``first_production`` as
+    datetime64 rather than text and dates: the exports do not change."""
+    o = result.outcomes.assign(
+        project=result.outcomes["project"].astype("category"),
+        first_production=pd.to_datetime(result.outcomes["first_production"]),
+    )
+    other = SimulationResult(result.scenario, result.seed, o)
+    sheets, again = workbook_sheets(result), workbook_sheets(other)
+    assert list(sheets) == list(again)
+    for name, blocks in sheets.items():
+        for block, same in zip(blocks, again[name], strict=True):
+            pd.testing.assert_frame_equal(
+                block.frame.astype(str), same.frame.astype(str), obj=block.name
+            )
+    assert json.dumps(geojson_layers(result)) == json.dumps(geojson_layers(other))
 
 
 # -- the command line --------------------------------------------------------------------------
