@@ -634,6 +634,55 @@ def report(
     out.print(f"Report written to {path}", markup=False, soft_wrap=True)
 
 
+@app.command()
+def export(
+    results_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RESULTS_DIR",
+            help="A saved result: the folder of `riskmc run --out DIR` or of "
+            "SimulationResult.to_parquet.",
+        ),
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="xlsx|geojson",
+            help="xlsx: an Excel workbook (summary, drivers, lender, scenario); geojson: "
+            "the districts and segments with their shares of delay and lost output.",
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="PATH",
+            parser=non_empty_path,
+            help="xlsx: the workbook (RESULTS_DIR/report.xlsx); geojson: the folder of "
+            "districts.geojson and segments.geojson (RESULTS_DIR).",
+        ),
+    ] = None,
+) -> None:
+    """Export a saved result for spreadsheets (xlsx) or GIS (geojson)."""
+    from riskmc.analysis.export import write_geojson, write_xlsx  # openpyxl: load on use
+    from riskmc.analysis.report import ReportError
+
+    try:
+        if to == "xlsx":
+            paths = [write_xlsx(results_dir, output)]
+        elif to == "geojson":
+            paths = write_geojson(results_dir, output)
+        else:
+            raise ReportError(f"--to: must be xlsx or geojson, got {to!r}")
+    except ReportError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    for path in paths:
+        out.print(f"Written: {path}", markup=False, soft_wrap=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
