@@ -387,7 +387,7 @@ def _decision_section(result: SimulationResult) -> str:
     if plan:
         rows = []
         for project, when in plan.items():
-            mine = o[o["project"] == project]
+            mine = o.loc[o["project"] == project, ["project", "first_production"]]
             for days in SLIP_DAYS:
                 date = (when + pd.Timedelta(days=days)).date()
                 slip = _records(slip_probability(mine, date))[0]
