@@ -149,11 +149,7 @@ def _schedule(
     port_d: int,
     standdown_build: float,
     standdown_ops: float,
-    att_day: NDArray[np.float64],
-    att_district: NDArray[np.int64],
-    att_target: NDArray[np.int64],
-    a0: int,
-    a1: int,
+    hit_days: NDArray[np.float64],
     blk_key: NDArray[np.int64],
     blk_start: NDArray[np.float64],
     blk_end: NDArray[np.float64],
@@ -163,17 +159,17 @@ def _schedule(
     n_suspended: int,
     remob_days: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], int]:
-    """The site schedule's spans and flags (``project.site_schedule``)."""
-    n_site = n_port = n_att = 0
+    """The site schedule's spans and flags (``project.site_schedule``).
+
+    ``hit_days`` are the days of the attacks on the site, in table order.
+    """
+    n_site = n_port = 0
+    n_att = hit_days.shape[0]
     for b in range(b0, b1):
         if blk_key[b] == site_d and site_d >= 0:
             n_site += 1
         elif blk_key[b] == port_d and port_d >= 0 and port_d != site_d:
             n_port += 1
-    if site_d >= 0:
-        for a in range(a0, a1):
-            if att_target[a] == _SITE_TARGET and att_district[a] == site_d:
-                n_att += 1
     cap = 2 * n_site + n_port + 2 * n_att + 2 * n_suspended
     s = np.empty(cap)
     e = np.empty(cap)
@@ -187,13 +183,11 @@ def _schedule(
         elif port_d >= 0 and port_d != site_d and blk_key[b] == port_d:
             s[n], e[n], f[n] = blk_start[b], blk_end[b], kern.BLOCKED
             n += 1
-    if site_d >= 0:
-        for a in range(a0, a1):
-            if att_target[a] == _SITE_TARGET and att_district[a] == site_d:
-                t = att_day[a]
-                s[n], e[n], f[n] = t, t + standdown_build, kern.STANDDOWN
-                s[n + 1], e[n + 1], f[n + 1] = t, t + standdown_ops, kern.OPS_STANDDOWN
-                n += 2
+    for a in range(n_att):
+        t = hit_days[a]
+        s[n], e[n], f[n] = t, t + standdown_build, kern.STANDDOWN
+        s[n + 1], e[n + 1], f[n + 1] = t, t + standdown_ops, kern.OPS_STANDDOWN
+        n += 2
     for j in range(n_suspended):
         s[n], e[n], f[n] = suspended[j, 0], suspended[j, 1], kern.SUSPENDED
         n += 1
@@ -306,14 +300,6 @@ def run_chunk(
                 if b > start and a < horizon:
                     n_run += 1
                     run_days += min(b, horizon) - max(a, start)
-            s, e, f, n = _schedule(
-                site_d, port_d, cfg_f[p, C_STANDDOWN_BUILD], cfg_f[p, C_STANDDOWN_OPS],
-                att_day, att_district, att_target, a0, a1, blk_key, blk_start, blk_end, b0, b1,
-                touching, n_touch, val[oc.V_REMOB_DAYS],
-            )  # fmt: skip
-            res, by_year, stall, n_stall, sb, n_sb, delay, n_delay, lost, n_lost, hits, n_hits = (
-                cp.simulate(floats, ints, allow, inbound, export, plan, s, e, f, n, yrs)
-            )
             # site attacks and their damage
             n_site = 0
             for a in range(a0, a1):
@@ -327,6 +313,14 @@ def run_chunk(
                     hit_days[k] = att_day[a]
                     hit_usd[k] = damage[p, a]
                     k += 1
+            s, e, f, n = _schedule(
+                site_d, port_d, cfg_f[p, C_STANDDOWN_BUILD], cfg_f[p, C_STANDDOWN_OPS],
+                hit_days, blk_key, blk_start, blk_end, b0, b1,
+                touching, n_touch, val[oc.V_REMOB_DAYS],
+            )  # fmt: skip
+            res, by_year, stall, n_stall, sb, n_sb, delay, n_delay, lost, n_lost, hits, n_hits = (
+                cp.simulate(floats, ints, allow, inbound, export, plan, s, e, f, n, yrs)
+            )
             m = oc.money(
                 res, stall, n_stall, sb, n_sb, plan, summary, val, hit_days, hit_usd, n_site,
                 touching, n_touch, cfg_i[p, C_HAS_SUSP] != 0, cfg_i[p, C_ESCORTED] != 0,
