@@ -174,3 +174,4 @@ def test_docstring_cross_references_become_links_of_the_site():
         '<autoref identifier="riskmc.engine.simulate.SimulationResult" optional>'
         "<code>SimulationResult</code></autoref>. A folder holds:"
     )
+    assert roles.rewrite("    .. [1] Klein (2003).", simulate) == "    [1] Klein (2003)."

@@ -12,7 +12,8 @@ package is loaded:
   names, and docstrings also cite private helpers and other libraries);
 - ``~`` shows the last component only, as in Sphinx;
 - a paragraph's closing ``::`` becomes ``:`` (the indented block after it is a code block in
-  Markdown too).
+  Markdown too);
+- a numpydoc reference, ``.. [1] Author (year)``, becomes ``[1] Author (year)``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import griffe
 
 ROLE = re.compile(r":(?:py:)?(?:func|class|meth|attr|mod|data|obj|exc|const):`([^`]+)`")
 LITERAL_INTRO = re.compile(r"(\S)::$", flags=re.M)
+CITATION = re.compile(r"^(\s*)\.\. \[(\w+)\] ", flags=re.M)
 
 
 def target(name: str, obj: griffe.Object) -> str:
@@ -49,7 +51,7 @@ def target(name: str, obj: griffe.Object) -> str:
 
 
 def rewrite(text: str, obj: griffe.Object) -> str:
-    """``text`` with its roles made cross-references and its ``::`` made ``:``."""
+    """``text`` with its roles made cross-references, ``::`` made ``:``, references made text."""
 
     def link(match: re.Match[str]) -> str:
         written = match.group(1).lstrip("!")
@@ -59,7 +61,7 @@ def rewrite(text: str, obj: griffe.Object) -> str:
         code = f"<code>{html.escape(shown)}</code>"
         return f'<autoref identifier="{identifier}" optional>{code}</autoref>'
 
-    return LITERAL_INTRO.sub(r"\1:", ROLE.sub(link, text))
+    return CITATION.sub(r"\1[\2] ", LITERAL_INTRO.sub(r"\1:", ROLE.sub(link, text)))
 
 
 def _objects(obj: griffe.Object) -> Any:
