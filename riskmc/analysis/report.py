@@ -440,8 +440,12 @@ def _decision_section(result: SimulationResult) -> str:
         parts.append(_table(["project", "year", "probability [95 % interval]"], rows,
                             table_id="shortfall"))  # fmt: skip
         terms = "; ".join(
-            f"{name}: {param_mean(d.service_usd_per_year) / 1e6:,.0f} M USD a year from "
-            f"{d.first_year}, cash margin {param_mean(d.cash_margin):.0%}"
+            (
+                f"{name}: {param_mean(d.service_usd_per_year) / 1e6:,.0f} M USD a year"
+                if d.service_usd_per_year is not None
+                else f"{name}: a schedule of {len(d.schedule_usd or ())} years"
+            )
+            + f" from {d.first_year}, cash margin {param_mean(d.cash_margin):.0%}"
             for name, d in debts.items()
         )
         parts.append(
