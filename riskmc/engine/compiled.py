@@ -207,7 +207,7 @@ class CompiledModel:
         self.cov_terms = np.array(cov_terms, dtype=np.float64).reshape(-1, cv.N_TERMS)
         self.cov_slot = np.array(cov_slot, dtype=np.int64)
         self.n_years = cover_years(scenario)
-        #: The cover and DSCR columns and their types, after the two totals in ``xout``.
+        #: The cover and DSCR columns and their types, after the three totals in ``xout``.
         self.extra = extra_schema(scenario)
         self.debt_ptr = np.array(debt_ptr, dtype=np.int64)
         seg_districts = model._seg_districts
@@ -373,8 +373,8 @@ class CompiledModel:
         n_dd = len(model.driver_districts)
         out = np.zeros((n * n_p, ck.F_FIXED + 2 * n_dd))
         iout = np.zeros((n * n_p, ck.I_COLUMNS), dtype=np.int64)
-        xout = np.zeros((n * n_p, 2 + len(self.extra)))
-        xout[:, 2 + len(self.extra) - len(debt_columns(model.scenario)) :] = np.nan
+        xout = np.zeros((n * n_p, 3 + len(self.extra)))
+        xout[:, 3 + len(self.extra) - len(debt_columns(model.scenario)) :] = np.nan
         ck.run_chunk(
             self.net_f, self.net_i, self.head, self.allow, int(reps[0]) if n else 0, n,
             clo["key"].astype(np.int64), clo["start"].copy(), clo["end"].copy(), clo_off,
@@ -446,8 +446,8 @@ class CompiledModel:
             "debt_shortfall_mask": ck.I_MASK,
         }
         n_dd = len(model.driver_districts)
-        x = {"cover_recovery_usd": 0, "cover_premium_usd": 1}
-        x |= {name: 2 + k for k, name in enumerate(self.extra)}
+        x = {"cover_recovery_usd": 0, "cover_recovery_pv_usd": 1, "cover_premium_usd": 2}
+        x |= {name: 3 + k for k, name in enumerate(self.extra)}
         for name in model.columns:
             if name in cols:
                 continue

@@ -117,6 +117,7 @@ class CoverAmounts:
     """What one cover pays in one replication [USD]."""
 
     recovery: float  # nominal, over the horizon
+    recovery_pv: float  # each payment discounted from its day
     premium: float  # present value at the scenario's start
     by_year: list[float]  # payments of the occurrences starting in each simulated year
     max_by_year: list[float]  # the largest such payment
@@ -170,28 +171,44 @@ def cover_amounts(
     n_years : int
         Simulated years (:func:`cover_years`).
     """
-    occurrences: list[tuple[float, float]] = []
+    # (day of the occurrence, its loss, first day paid)
+    occurrences: list[tuple[float, float, float]] = []
     if cover.peril == "interruption":
         for a, b in suspended:
-            days = min(b, horizon) - max(a + cover.waiting_days, start)
+            first = max(a + cover.waiting_days, start)
+            days = min(b, horizon) - first
             if days > 0:
-                occurrences.append((max(a, start), days * cover.usd_per_day))
+                occurrences.append((max(a, start), days * cover.usd_per_day, first))
     else:
         for day, usd in hits:
             if start <= day < horizon and usd > cover.deductible_usd:
-                occurrences.append((day, usd - cover.deductible_usd))
+                occurrences.append((day, usd - cover.deductible_usd, day))
     left = cover.limit_usd
     by_year = [0.0] * n_years
     max_by_year = [0.0] * n_years
-    paid = 0.0
-    for day, loss in occurrences:
+    paid = paid_pv = 0.0
+    rho = math.log1p(rate) / DAYS_PER_YEAR
+    for day, loss, first in occurrences:
         pay = min(loss, left)
         left -= pay
         paid += pay
+        if cover.peril == "interruption":
+            if pay > 0:  # paid as the days beyond the wait accrue
+                paid_pv += cover.usd_per_day * _accrued(rho, first, first + pay / cover.usd_per_day)
+        else:
+            paid_pv += pay * math.exp(-rho * day)
         k = min(math.floor(day / DAYS_PER_YEAR), n_years - 1)
         by_year[k] += pay
         max_by_year[k] = max(max_by_year[k], pay)
-    return CoverAmounts(paid, premium_pv(cover, rate, start, horizon), by_year, max_by_year)
+    premium = premium_pv(cover, rate, start, horizon)
+    return CoverAmounts(paid, paid_pv, premium, by_year, max_by_year)
+
+
+def _accrued(rho: float, a: float, b: float) -> float:
+    """Present value of 1 a day over days ``[a, b]`` at the daily rate ``rho``."""
+    if rho == 0.0:
+        return b - a
+    return (math.exp(-rho * a) - math.exp(-rho * b)) / rho
 
 
 def project_cover_row(
@@ -203,15 +220,15 @@ def project_cover_row(
     horizon: float,
     rate: float,
     n_years: int,
-) -> tuple[float, float, list[float]]:
-    """The project's totals (recovery, premium) and its values of the cover columns.
+) -> tuple[float, float, float, list[float]]:
+    """The project's totals (recovery, its present value, premium) and its cover columns.
 
     The cover columns as :func:`extra_schema` orders them (before the DSCR); a
     cover the project does not hold is 0.
     """
     n = len(keys)
     amounts = [0.0] * (2 * n + 2 * n * n_years)
-    total = premium = 0.0
+    total = total_pv = premium = 0.0
     for c in project.cover:
         j = keys.index(name_key(c.name))
         got = cover_amounts(c, suspended, hits, start, horizon, rate, n_years)
@@ -222,8 +239,9 @@ def project_cover_row(
             amounts[base + 2 * k] = got.by_year[k]
             amounts[base + 2 * k + 1] = got.max_by_year[k]
         total += got.recovery
+        total_pv += got.recovery_pv
         premium += got.premium
-    return total, premium, amounts
+    return total, total_pv, premium, amounts
 
 
 def cover_table(scenario: Scenario, outcomes: pd.DataFrame) -> pd.DataFrame:

@@ -167,6 +167,8 @@ OUTCOME_COLUMNS = {
     "debt_shortfall_mask": "bit k set: a shortfall in year debt.first_year + k",
     "cover_recovery_usd": "what the project's covers pay over the horizon (SPEC 4b) "
     "[USD, undiscounted]",
+    "cover_recovery_pv_usd": "cover_recovery_usd discounted to the scenario start, each "
+    "payment on its day (an interruption's as its days accrue) [USD, present value]",
     "cover_premium_usd": "the project's cover premiums [USD, present value]",
 }
 #: Causes to which delay is attributed, each with a column ``delay_<cause>_days``.
@@ -620,7 +622,7 @@ class ChunkModel:
                 damage = [
                     param_quantile(p.costs.site_attack_damage_usd, float(u)) for u in hits["mark"]
                 ]
-                cover, premium, amounts = project_cover_row(
+                cover, cover_pv, premium, amounts = project_cover_row(
                     p,
                     self.cover_keys,
                     touching,
@@ -681,6 +683,7 @@ class ChunkModel:
                         short,
                         short_mask,
                         cover,
+                        cover_pv,
                         premium,
                         *delay_cause,
                         *lost_cause,

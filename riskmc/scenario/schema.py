@@ -627,8 +627,8 @@ class Cover(_Model):
         wrong = (
             ["deductible_usd"] if self.peril == "interruption" else ["waiting_days", "usd_per_day"]
         )
-        for f in wrong:
-            if f in self.model_fields_set:
+        for f in wrong:  # 0, the default, is what a saved scenario writes for them
+            if getattr(self, f) != 0:
                 raise _at(f, f"does not apply to a cover of peril {self.peril!r}")
         if self.peril == "interruption" and "usd_per_day" not in self.model_fields_set:
             raise _at("usd_per_day", "is required for a cover of peril 'interruption'")

@@ -67,6 +67,10 @@ def test_a_suspension_of_120_days_beyond_a_90_day_wait_pays_30_days(engine: str)
     assert row["cover_pri_y1_usd"] == 30e6  # the suspension starts in the first year
     assert row["cover_pri_y1_max_usd"] == 30e6
     assert row["cover_pri_y2_usd"] == 0.0
+    # paid as days 243 + 90 .. 243 + 120 accrue, at 8 % a year (continuous daily rate)
+    rho = math.log(1.08) / YEAR
+    pv = 1e6 * (math.exp(-rho * 333) - math.exp(-rho * 363)) / rho
+    assert row["cover_recovery_pv_usd"] == pytest.approx(pv, rel=1e-12)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -100,6 +104,9 @@ def test_damage_above_the_deductible_pays_the_excess_per_occurrence(engine: str)
     assert row["cover_property_y1_usd"] == 8e6
     assert row["cover_property_y1_max_usd"] == 4e6
     assert row["cover_property_y3_usd"] == 4e6
+    days = [31.0, 120.0, 912.0]  # 2026-02-01, 2026-05-01, 2028-07-01
+    pv = sum(4e6 * 1.08 ** (-d / YEAR) for d in days)
+    assert row["cover_recovery_pv_usd"] == pytest.approx(pv, rel=1e-12)
     row = _row(_with_cover(doc, _property(limit_usd=1e7)), engine)
     assert row["cover_property_recovery_usd"] == 1e7
     assert row["cover_property_y3_usd"] == 2e6
@@ -145,8 +152,9 @@ def test_adding_cover_changes_no_other_column(engine: str) -> None:
         b = ChunkModel(covered, engine=engine).run(seed=3, first=0, stop=6)
         new = set(b.columns) - set(a.columns)
         assert new == set(extra_schema(covered))
-        assert (a[["cover_recovery_usd", "cover_premium_usd"]] == 0).all().all()
-        same = [c for c in a.columns if c not in ("cover_recovery_usd", "cover_premium_usd")]
+        totals = ["cover_recovery_usd", "cover_recovery_pv_usd", "cover_premium_usd"]
+        assert (a[totals] == 0).all().all()
+        same = [c for c in a.columns if c not in totals]
         pd.testing.assert_frame_equal(a[same], b[same], check_exact=True)
         assert (b["cover_recovery_usd"] > 0).any()
 

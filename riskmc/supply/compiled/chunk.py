@@ -267,7 +267,7 @@ def run_chunk(
     is ``debt_due`` (NaN: the level ``values[.., V_SERVICE]``) and its DSCR column
     ``debt[j, 2]``; project ``p``'s covers are rows ``cov_ptr[p]:cov_ptr[p + 1]`` of
     ``cov_terms`` (``cover.K_*``) with column slots ``cov_slot``, over ``n_years``
-    simulated years. ``xout`` gets the totals of the covers (columns 0, 1), then the
+    simulated years. ``xout`` gets the totals of the covers (columns 0-2), then the
     columns of :func:`riskmc.engine.cover.extra_schema` (zeroed by the caller; DSCR NaN).
     """
     n_proj = cfg_i.shape[0]
@@ -275,7 +275,7 @@ def run_chunk(
     n_slots = 0
     for c in range(cov_slot.shape[0]):
         n_slots = max(n_slots, cov_slot[c] + 1)
-    dscr_at = 2 + 2 * n_slots + 2 * n_slots * n_years
+    dscr_at = 3 + 2 * n_slots + 2 * n_slots * n_years
     keep_c = np.ones(clo_key.shape[0], dtype=np.bool_)
     keep_a = pc_cause == _ATTACK_CAUSE
     for r in range(n_reps):
@@ -356,12 +356,13 @@ def run_chunk(
             # cover
             c0, c1 = cov_ptr[p], cov_ptr[p + 1]
             if c1 > c0:
-                rec, prem = cv.project_cover(
+                rec, rec_pv, prem = cv.project_cover(
                     cov_terms[c0:c1], cov_slot[c0:c1], n_slots, n_years, touching, n_touch,
-                    hit_days, hit_usd, n_site, start, horizon, plan[cp.P_DISCOUNT], xrow[2:],
+                    hit_days, hit_usd, n_site, start, horizon, plan[cp.P_DISCOUNT], xrow[3:],
                 )  # fmt: skip
                 xrow[0] = rec
-                xrow[1] = prem
+                xrow[1] = rec_pv
+                xrow[2] = prem
             iso = isolated_days_packed(
                 floats, ints, allow, road_plan, int(plan[cp.P_PORT]), int(plan[cp.P_SITE]),
                 start, horizon,

@@ -51,17 +51,20 @@ def project_cover(
     horizon: float,
     rate: float,
     row: NDArray[np.float64],
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     """Write the project's covers (``terms[c]``, column slot ``slots[c]``) into ``row``.
 
     ``row`` holds the cover columns from index 0: recovery and premium per slot,
     then per slot and year its payments and its largest payment. Returns the
-    totals (recovery, premium).
+    totals (recovery, its present value, premium).
     """
     total = 0.0
+    total_pv = 0.0
     premium = 0.0
+    rho = math.log1p(rate) / _YEAR
     occ_day = np.empty(max(n_suspended, n_hits))
     occ_loss = np.empty(max(n_suspended, n_hits))
+    occ_first = np.empty(max(n_suspended, n_hits))
     for c in range(terms.shape[0]):
         t = terms[c]
         j = slots[c]
@@ -69,10 +72,12 @@ def project_cover(
         if t[K_PERIL] == _INTERRUPTION:
             for s in range(n_suspended):
                 a, b = suspended[s, 0], suspended[s, 1]
-                days = min(b, horizon) - max(a + t[K_WAITING], start)
+                first = max(a + t[K_WAITING], start)
+                days = min(b, horizon) - first
                 if days > 0:
                     occ_day[m] = max(a, start)
                     occ_loss[m] = days * t[K_USD_PER_DAY]
+                    occ_first[m] = first
                     m += 1
         else:
             for h in range(n_hits):
@@ -80,6 +85,7 @@ def project_cover(
                 if start <= day < horizon and usd > t[K_DEDUCTIBLE]:
                     occ_day[m] = day
                     occ_loss[m] = usd - t[K_DEDUCTIBLE]
+                    occ_first[m] = day
                     m += 1
         left = t[K_LIMIT]
         paid = 0.0
@@ -88,6 +94,18 @@ def project_cover(
             pay = min(occ_loss[o], left)
             left -= pay
             paid += pay
+            if t[K_PERIL] == _INTERRUPTION:
+                if pay > 0:
+                    a = occ_first[o]
+                    b = a + pay / t[K_USD_PER_DAY]
+                    if rho == 0.0:
+                        total_pv += t[K_USD_PER_DAY] * (b - a)
+                    else:
+                        total_pv += (
+                            t[K_USD_PER_DAY] * (math.exp(-rho * a) - math.exp(-rho * b)) / rho
+                        )
+            else:
+                total_pv += pay * math.exp(-rho * occ_day[o])
             k = min(int(np.floor(occ_day[o] / _YEAR)), n_years - 1)
             row[base + 2 * k] += pay
             row[base + 2 * k + 1] = max(row[base + 2 * k + 1], pay)
@@ -96,4 +114,4 @@ def project_cover(
         row[2 * j + 1] = pv
         total += paid
         premium += pv
-    return total, premium
+    return total, total_pv, premium
