@@ -66,6 +66,8 @@ def _unexercised(frame: pd.DataFrame, scenario: Scenario) -> list[str]:
             "force_majeure": lambda c: bool(c.any()),
             "delay_suspension_days": lambda c: bool((c > 0).any()),
         }
+    if any(p.cover for p in scenario.projects):
+        wanted["cover_recovery_usd"] = lambda c: bool((c > 0).any())
     if any(p.construction is None for p in scenario.projects):
         wanted["first_production"] = lambda c: bool(c.isna().any())  # an operating mine
     for column, seen in wanted.items():
