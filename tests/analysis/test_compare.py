@@ -293,3 +293,18 @@ def test_cover_as_a_mitigation_takes_recoveries_off_and_adds_premiums() -> None:
     assert tail.loc["tiny covered", "premium_usd"] == pytest.approx(
         1e6 * sum(1.08**-k for k in range(5)), rel=1e-12
     )
+
+
+def test_cli_compare_prints_the_net_loss_with_and_without_cover(tiny_doc, write_yaml):
+    tiny_doc["name"] = "tiny covered"
+    tiny_doc["projects"][0]["cover"] = [
+        {"name": "property", "peril": "damage", "limit_usd": 1e8, "premium_rate": 0.01}
+    ]
+    covered = write_yaml(tiny_doc)
+    result = runner.invoke(app, ["compare", str(TINY), str(covered), "-n", "4", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Cover as a mitigation" in result.stdout
+    assert "net loss" in result.stdout
+    # without cover in either scenario the table is not printed
+    plain = runner.invoke(app, ["compare", str(TINY), str(TINY), "-n", "2", "--workers", "1"])
+    assert "Cover as a mitigation" not in plain.stdout
