@@ -18,6 +18,8 @@ from riskmc.analysis.curves import (
     tail_probabilities,
 )
 from riskmc.analysis.drivers import driver_shares
+from riskmc.analysis.insurer import InsurerView, insurer_view
+from riskmc.analysis.lender import LenderView, lender_view
 from riskmc.analysis.sensitivity import (
     Factor,
     default_factors,
@@ -33,13 +35,17 @@ __all__ = [
     "QUANTILES",
     "Comparison",
     "Factor",
+    "InsurerView",
+    "LenderView",
     "binomial_interval",
     "compare",
     "contingency",
     "default_factors",
     "driver_shares",
     "exceedance",
+    "insurer_view",
     "joint_confidence",
+    "lender_view",
     "quantile_interval",
     "s_curve",
     "scenario_sobol",

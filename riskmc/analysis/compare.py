@@ -31,6 +31,15 @@ Statistics (:meth:`Comparison.summary`)
     scenario costs no more than the first one. A ratio above 1 means each
     dollar spent saves more than a dollar of expected loss.
 
+Cover as a mitigation (SPEC 4b)
+    ``net_loss_usd`` = ``npv_loss_usd`` - ``cover_recovery_pv_usd`` +
+    ``cover_premium_usd``: the loss left to the project once its covers have
+    paid, premiums included, all present values at the project's discount
+    rate; without cover it is ``npv_loss_usd``. It is compared like every
+    metric, and :meth:`Comparison.net_loss_tail` gives, per scenario, its mean
+    and its P90 and P99 with their order-statistic intervals: what a cover
+    costs on average against what it takes off the tail.
+
 ``mitigation_cost_usd`` is a present value at the project's discount rate,
 like ``npv_loss_usd``, so the ratio on the NPV loss compares like with like.
 ``capex_overrun_usd`` is a nominal sum: its ratio weighs undiscounted savings
@@ -78,11 +87,43 @@ __all__ = [
     "ratio_bootstrap",
 ]
 
-#: Outcome columns compared: the summary metrics, then the convoy counts (what escorts change).
+#: The loss net of cover, premiums included (module docstring); computed, not an outcome column.
+NET_LOSS = "net_loss_usd"
+#: Outcome columns compared: the summary metrics, the convoy counts (what escorts change),
+#: then the net loss.
 COMPARED = (
     *METRICS,
     *(c for c in ("convoys_delayed", "convoy_wait_days", "convoy_losses") if c in OUTCOME_COLUMNS),
+    NET_LOSS,
 )
+#: Quantiles of the net loss's tail (:meth:`Comparison.net_loss_tail`).
+TAIL_QUANTILES = (0.9, 0.99)
+
+
+def net_loss(outcomes: pd.DataFrame) -> NDArray[np.float64]:
+    """``npv_loss_usd - cover_recovery_pv_usd + cover_premium_usd`` per row [USD, present value].
+
+    >>> frame = pd.DataFrame({"npv_loss_usd": [10.0], "cover_recovery_pv_usd": [4.0],
+    ...                       "cover_premium_usd": [1.0]})
+    >>> net_loss(frame).tolist()
+    [7.0]
+    """
+    net: NDArray[np.float64] = (
+        outcomes["npv_loss_usd"].to_numpy(np.float64)
+        - outcomes["cover_recovery_pv_usd"].to_numpy(np.float64)
+        + outcomes["cover_premium_usd"].to_numpy(np.float64)
+    )
+    return net
+
+
+def _compared(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The keys and the :data:`COMPARED` columns of an outcome table, the net loss computed."""
+    plain = [c for c in COMPARED if c != NET_LOSS]
+    frame = outcomes[["replication", "project", *plain]].copy()
+    frame[NET_LOSS] = net_loss(outcomes)
+    return frame
+
+
 #: Losses weighed against ``mitigation_cost_usd`` in the cost-benefit rows.
 LOSS_METRICS = ("npv_loss_usd", "capex_overrun_usd")
 #: Bootstrap resamples of a cost-benefit ratio.
@@ -144,9 +185,7 @@ class Comparison:
         keys = ["replication", "project"]
         frames = []
         for label, result in zip(self.labels[1:], self.results[1:], strict=True):
-            both = base[keys + list(COMPARED)].merge(
-                result.outcomes[keys + list(COMPARED)], on=keys, suffixes=("_a", "_b")
-            )
+            both = _compared(base).merge(_compared(result.outcomes), on=keys, suffixes=("_a", "_b"))
             frame = both[keys].copy()
             frame.insert(2, "scenario", label)
             for m in COMPARED:
@@ -156,6 +195,43 @@ class Comparison:
         if not frames:
             return pd.DataFrame(columns=columns)
         return pd.concat(frames, ignore_index=True)[columns]
+
+    def net_loss_tail(self) -> pd.DataFrame:
+        """Per scenario and project: the net loss's mean, P90 and P99 with 95 % intervals.
+
+        Columns ``scenario``, ``project``, ``premium_usd`` and ``recovery_pv_usd``
+        (means), ``mean_usd`` with ``mean_low``/``mean_high`` (Student t), and per
+        quantile ``p90_usd``, ``p90_low``, ``p90_high`` (and ``p99_*``), the
+        order-statistic intervals of :func:`riskmc.analysis.summary.quantile_interval`.
+        """
+        from riskmc.analysis.summary import quantile_interval
+
+        rows = []
+        for label, result in zip(self.labels, self.results, strict=True):
+            o = result.outcomes
+            net = net_loss(o)
+            for project in o["project"].cat.categories:
+                here = (o["project"] == project).to_numpy()
+                x = net[here]
+                if len(x) == 0:
+                    continue
+                _, _, lo, hi = paired_difference(x)
+                row: dict[str, Any] = {
+                    "scenario": label,
+                    "project": project,
+                    "premium_usd": float(o["cover_premium_usd"].to_numpy()[here].mean()),
+                    "recovery_pv_usd": float(o["cover_recovery_pv_usd"].to_numpy()[here].mean()),
+                    "mean_usd": float(x.mean()),
+                    "mean_low": lo,
+                    "mean_high": hi,
+                }
+                for q in TAIL_QUANTILES:
+                    name = f"p{round(q * 100)}"
+                    row[f"{name}_usd"], row[f"{name}_low"], row[f"{name}_high"] = quantile_interval(
+                        x, q
+                    )
+                rows.append(row)
+        return pd.DataFrame(rows)
 
     def summary(
         self, losses: Sequence[str] = LOSS_METRICS, n_bootstrap: int = N_BOOTSTRAP
@@ -189,12 +265,12 @@ class Comparison:
         >>> float(s.loc[s["metric"] == "delay_days", "value"].iloc[0])
         0.0
         """
-        base = self.results[0].outcomes
+        base = _compared(self.results[0].outcomes)
         rows: list[dict[str, Any]] = []
         diffs = self.differences
         keys = ["replication", "project"]
         for k, label in enumerate(self.labels[1:], start=1):
-            other = self.results[k].outcomes
+            other = _compared(self.results[k].outcomes)
             for project, d in diffs[diffs["scenario"] == label].groupby("project", sort=False):
                 pairs = d[keys].merge(base, on=keys)
                 again = d[keys].merge(other, on=keys)
@@ -429,6 +505,7 @@ _SHOWN = (
     ("convoys_delayed", "convoys delayed", 1.0, "{:,.1f}"),
     ("convoy_wait_days", "convoy waits [d]", 1.0, "{:,.1f}"),
     ("mitigation_cost_usd", "mitigation cost [M$]", 1e6, "{:,.2f}"),
+    (NET_LOSS, "net loss with cover [M$]", 1e6, "{:,.2f}"),
 )
 
 
@@ -464,6 +541,8 @@ def print_comparison(cmp: Comparison, console: Any) -> None:
                 f"[{fmt.format(r['low'] / scale)}, {fmt.format(r['high'] / scale)}]",
             )
     console.print(table)
+    if any(p.cover for r in cmp.results for p in r.scenario.projects):
+        _print_net_tail(cmp, console)
     cb = s[(s["statistic"] == "benefit_per_usd") & s["value"].notna()]
     if cb.empty:
         console.print("No scenario costs more than the first: no cost-benefit ratio.")
@@ -483,6 +562,31 @@ def print_comparison(cmp: Comparison, console: Any) -> None:
             f"[{c['low']:,.3f}, {c['high']:,.3f}]",
         )  # fmt: skip
     console.print(ratios)
+
+
+def _print_net_tail(cmp: Comparison, console: Any) -> None:
+    """The net loss with and without cover: mean and tail, premiums included."""
+    from rich.table import Table
+
+    table = Table(
+        title="Cover as a mitigation: NPV loss - cover recoveries (PV) + premiums (PV), "
+        "[M$] (95 % interval)"
+    )
+    for col in ("scenario", "project", "premium", "recovered", "mean", "P90", "P99"):
+        table.add_column(col, justify="left" if col in ("scenario", "project") else "right")
+
+    def cell(v: float, lo: float, hi: float) -> str:
+        return f"{v / 1e6:,.1f} [{lo / 1e6:,.1f}, {hi / 1e6:,.1f}]"
+
+    for r in cmp.net_loss_tail().to_dict("records"):
+        table.add_row(
+            terminal_text(r["scenario"]), terminal_text(r["project"]),
+            f"{r['premium_usd'] / 1e6:,.1f}", f"{r['recovery_pv_usd'] / 1e6:,.1f}",
+            cell(r["mean_usd"], r["mean_low"], r["mean_high"]),
+            cell(r["p90_usd"], r["p90_low"], r["p90_high"]),
+            cell(r["p99_usd"], r["p99_low"], r["p99_high"]),
+        )  # fmt: skip
+    console.print(table)
 
 
 def compare_command(

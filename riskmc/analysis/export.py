@@ -5,9 +5,9 @@
   (:func:`workbook_sheets`). Every table is an Excel table (a ListObject, so
   filters, structured references and Power Query work) with its unit in the
   header, or in a ``unit`` column where the rows differ, and a number format.
-  ``insurer`` is written only when the outcome table has cover columns
-  (``cover_recovery_usd``, ``cover_premium_usd``): no scenario has cover
-  terms yet, so today it is left out.
+  ``insurer`` is written only when a project of the scenario has cover
+  (SPEC 4b): the summary of the cover columns, then the insurer's view of
+  each cover (:func:`riskmc.analysis.insurer.insurer_view`).
 - :func:`write_geojson` writes ``districts.geojson`` and ``segments.geojson``
   (:func:`geojson_layers`): RFC 7946 FeatureCollections with the shares of
   expected delay and lost output, one feature per (district or segment,
@@ -40,6 +40,8 @@ from pydantic import BaseModel
 from riskmc import __version__
 from riskmc.analysis.curves import shortfall_probability, slip_probability, tail_probabilities
 from riskmc.analysis.drivers import driver_shares
+from riskmc.analysis.insurer import insurer_view
+from riskmc.analysis.lender import lender_view
 from riskmc.analysis.plots import _coordinates, plan_dates
 from riskmc.analysis.report import SLIP_DAYS, ReportError, _describe, _tags, load_results
 from riskmc.analysis.summary import summarize
@@ -64,8 +66,8 @@ __all__ = [
     "write_xlsx",
 ]
 
-#: Outcome columns of political-risk cover (SPEC 4b); the ``insurer`` sheet needs one.
-COVER_COLUMNS = ("cover_recovery_usd", "cover_premium_usd")
+#: Outcome columns of political-risk cover (SPEC 4b), summarised on the ``insurer`` sheet.
+COVER_COLUMNS = ("cover_recovery_usd", "cover_recovery_pv_usd", "cover_premium_usd")
 #: The GeoJSON files :func:`write_geojson` writes, as ``<layer>.geojson``.
 GEOJSON_LAYERS = ("districts", "segments")
 #: Written in the workbook's document properties (creator and last modified by).
@@ -149,8 +151,11 @@ def workbook_sheets(result: SimulationResult) -> dict[str, list[Block]]:
       plan and 30 ... 365 days after it, of a debt-service shortfall by year
       (with a ``debt`` block), and the tail (long delays, suspensions, force
       majeure).
-    - ``insurer``: the summary of the cover columns, only when the outcome
-      table has them (:data:`COVER_COLUMNS`).
+    - ``lender`` also gets the DSCR by year, lock-up, reserve and default of
+      :func:`riskmc.analysis.lender.lender_view`, with a ``debt`` block.
+    - ``insurer``: the summary of the cover columns (:data:`COVER_COLUMNS`),
+      each cover's AAL and premiums, and its losses at return periods, only
+      when a project has cover.
     - ``scenario``: the run, the districts, places, segments and projects with
       their source notes, every project parameter, the hazard and stress
       settings, and the sources cited.
@@ -171,8 +176,19 @@ def workbook_sheets(result: SimulationResult) -> dict[str, list[Block]]:
         "lender": _lender_blocks(result),
     }
     cover = [c for c in COVER_COLUMNS if c in o.columns]
-    if cover:
-        sheets["insurer"] = [_summary_block(summarize(o, cover), "insurer")]
+    if cover and any(p.cover for p in result.scenario.projects):
+        view = insurer_view(result.scenario, o)
+        sheets["insurer"] = [
+            _summary_block(summarize(o, cover), "insurer"),
+            Block("insurer_covers", view.covers, _money_formats(view.covers),
+                  title="Each cover: annual loss (AAL, its standard error and deviation), share "
+                  "of years with a loss, technical premium (AAL + 0.3 x SD) and written "
+                  "premium, USD a year (docs/finance.md)"),
+            Block("insurer_return_periods", view.return_periods,
+                  _money_formats(view.return_periods),
+                  title="Losses at return periods (AEP: the year's total; OEP: its largest "
+                  "occurrence), USD, with 95 % order-statistic intervals"),
+        ]  # fmt: skip
     sheets["scenario"] = _scenario_blocks(result)
     return sheets
 
@@ -244,6 +260,15 @@ def _probability_block(
     return Block(name, pd.DataFrame(rows, columns=columns), formats, **kw)
 
 
+def _money_formats(frame: pd.DataFrame) -> dict[str, str | Sequence[str]]:
+    """Number formats of a view's table: USD as whole dollars, the rest with two decimals."""
+    return {
+        c: ("#,##0" if c.endswith("_usd") else "#,##0.00")
+        for c in frame.columns
+        if pd.api.types.is_float_dtype(frame[c])
+    }
+
+
 def _lender_blocks(result: SimulationResult) -> list[Block]:
     o, s = result.outcomes, result.scenario
     projects = o["project"].astype(str)
@@ -283,6 +308,19 @@ def _lender_blocks(result: SimulationResult) -> list[Block]:
             empty="(no project has a debt block)",
         )
     )
+    if debts and any(c.startswith("dscr_") for c in o.columns):
+        view = lender_view(s, o)
+        blocks.append(
+            Block("lender_dscr", view.years, _money_formats(view.years),
+                  title="DSCR by year (quantiles), P(DSCR < 1) and P(DSCR < lock-up), mean "
+                  "reserve draw (USD) and P(payment default by the year), 95 % Wilson "
+                  "intervals (docs/finance.md)")
+        )  # fmt: skip
+        if len(view.grace):
+            blocks.append(
+                Block("lender_grace", view.grace, {"grace_date": _DATE},
+                      title="First production after the lenders' grace date")
+            )  # fmt: skip
     tail = tail_probabilities(o).to_dict("records")
     rows = [(str(r["project"]), r["event"], *_interval(r), r["k"], r["n"]) for r in tail]
     blocks.append(

@@ -14,6 +14,7 @@ the first-production dates of the table.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,11 +22,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from riskmc.engine.cover import PERILS, cover_keys, cover_years, debt_columns, extra_schema
 from riskmc.hazard.inputs import CAUSES, TARGETS
 from riskmc.hazard.sample import HazardSample
 from riskmc.scenario.distributions import Param, param_mean, param_quantiles
-from riskmc.scenario.schema import Project
+from riskmc.scenario.schema import Project, name_key
 from riskmc.supply.compiled import chunk as ck
+from riskmc.supply.compiled import cover as cv
 from riskmc.supply.compiled import outcomes as oc
 from riskmc.supply.compiled import project as cp
 from riskmc.supply.compiled.twin import plan_vector
@@ -129,7 +132,13 @@ class CompiledModel:
         route_ptr = [0]
         years: list[float] = []
         year_ptr = [0]
-        debt: list[tuple[int, int]] = []
+        debt: list[tuple[int, int, int]] = []
+        debt_due: list[float] = []
+        dscr_years = debt_columns(scenario)
+        keys = cover_keys(scenario)
+        cov_ptr = [0]
+        cov_terms: list[list[float]] = []
+        cov_slot: list[int] = []
         debt_ptr = [0]
         self.exposure = np.zeros((n_p, n_districts), dtype=np.bool_)
         self.templates: list[NDArray[np.float64]] = []
@@ -168,17 +177,38 @@ class CompiledModel:
             year_ptr.append(len(years))
             if p.debt is not None:
                 first_year = scenario.start_date.year
-                debt += [
-                    (y - first_year, y - p.debt.first_year)
-                    for y in debt_years(scenario, p.debt.first_year)
-                ]
+                for y in debt_years(scenario, p.debt.first_year):
+                    bit = y - p.debt.first_year
+                    debt.append((y - first_year, bit, dscr_years.index(y)))
+                    due = math.nan if p.debt.schedule_usd is None else p.debt.service(bit, 0.0)
+                    debt_due.append(due)
             debt_ptr.append(len(debt))
+            for c in p.cover:
+                cov_terms.append(
+                    [
+                        PERILS.index(c.peril),
+                        c.waiting_days,
+                        c.usd_per_day,
+                        c.deductible_usd,
+                        c.limit_usd,
+                        c.premium_rate,
+                    ]
+                )
+                cov_slot.append(keys.index(name_key(c.name)))
+            cov_ptr.append(len(cov_terms))
             self.exposure[k, b.exposure] = True
         self.routes = np.array(routes, dtype=np.int64)
         self.route_ptr = np.array(route_ptr, dtype=np.int64)
         self.years = np.array(years, dtype=np.float64)
         self.year_ptr = np.array(year_ptr, dtype=np.int64)
-        self.debt = np.array(debt, dtype=np.int64).reshape(-1, 2)
+        self.debt = np.array(debt, dtype=np.int64).reshape(-1, 3)
+        self.debt_due = np.array(debt_due, dtype=np.float64)
+        self.cov_ptr = np.array(cov_ptr, dtype=np.int64)
+        self.cov_terms = np.array(cov_terms, dtype=np.float64).reshape(-1, cv.N_TERMS)
+        self.cov_slot = np.array(cov_slot, dtype=np.int64)
+        self.n_years = cover_years(scenario)
+        #: The cover and DSCR columns and their types, after the three totals in ``xout``.
+        self.extra = extra_schema(scenario)
         self.debt_ptr = np.array(debt_ptr, dtype=np.int64)
         seg_districts = model._seg_districts
         self.seg_ptr = np.cumsum([0] + [len(d) for d in seg_districts]).astype(np.int64)
@@ -343,6 +373,8 @@ class CompiledModel:
         n_dd = len(model.driver_districts)
         out = np.zeros((n * n_p, ck.F_FIXED + 2 * n_dd))
         iout = np.zeros((n * n_p, ck.I_COLUMNS), dtype=np.int64)
+        xout = np.zeros((n * n_p, 3 + len(self.extra)))
+        xout[:, 3 + len(self.extra) - len(debt_columns(model.scenario)) :] = np.nan
         ck.run_chunk(
             self.net_f, self.net_i, self.head, self.allow, int(reps[0]) if n else 0, n,
             clo["key"].astype(np.int64), clo["start"].copy(), clo["end"].copy(), clo_off,
@@ -355,11 +387,14 @@ class CompiledModel:
             self.debt_ptr, self.debt, self.exposure, plans, summaries, values, damage,
             np.stack(susp_offs) if susp_offs else np.zeros((0, n + 1), dtype=np.int64),
             np.concatenate(susp_spans) if susp_spans else np.zeros((0, 2)),
-            self.seg_ptr, self.seg_districts, self.slot, self.cause_driver, out, iout,
+            self.seg_ptr, self.seg_districts, self.slot, self.cause_driver, self.debt_due,
+            self.cov_ptr, self.cov_terms, self.cov_slot, self.n_years, out, iout, xout,
         )  # fmt: skip
-        return self._frame(out, iout, n)
+        return self._frame(out, iout, xout, n)
 
-    def _frame(self, out: NDArray[np.float64], iout: NDArray[np.int64], n: int) -> pd.DataFrame:
+    def _frame(
+        self, out: NDArray[np.float64], iout: NDArray[np.int64], xout: NDArray[np.float64], n: int
+    ) -> pd.DataFrame:
         """The outcome table from the kernel's arrays, with the SimPy engine's columns and types."""
         from riskmc.engine.propagate import DATE_DTYPE, DRIVER_CAUSES, LOSS_CAUSES, project_dtype
 
@@ -411,8 +446,15 @@ class CompiledModel:
             "debt_shortfall_mask": ck.I_MASK,
         }
         n_dd = len(model.driver_districts)
+        x = {"cover_recovery_usd": 0, "cover_recovery_pv_usd": 1, "cover_premium_usd": 2}
+        x |= {name: 3 + k for k, name in enumerate(self.extra)}
         for name in model.columns:
             if name in cols:
+                continue
+            if name in x:
+                kind = model.schema[name]
+                assert isinstance(kind, np.dtype)  # float64 or float32 (extra_schema)
+                cols[name] = xout[:, x[name]].astype(kind, copy=False)
                 continue
             if name in f:
                 cols[name] = out[:, f[name]]

@@ -51,6 +51,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from riskmc.engine.cover import (
+    cover_keys,
+    cover_years,
+    debt_columns,
+    extra_schema,
+    project_cover_row,
+)
 from riskmc.hazard.inputs import CAUSES
 from riskmc.hazard.sample import HazardSample, ReplicationEvents, sample_hazard
 from riskmc.network import CorridorNetwork
@@ -158,6 +165,11 @@ OUTCOME_COLUMNS = {
     "+ the one-off mitigation cost [USD, present value]",
     "debt_shortfall_years": "whole years in which export revenue x cash margin < debt service",
     "debt_shortfall_mask": "bit k set: a shortfall in year debt.first_year + k",
+    "cover_recovery_usd": "what the project's covers pay over the horizon (SPEC 4b) "
+    "[USD, undiscounted]",
+    "cover_recovery_pv_usd": "cover_recovery_usd discounted to the scenario start, each "
+    "payment on its day (an interruption's as its days accrue) [USD, present value]",
+    "cover_premium_usd": "the project's cover premiums [USD, present value]",
 }
 #: Causes to which delay is attributed, each with a column ``delay_<cause>_days``.
 DRIVER_CAUSES = (
@@ -257,8 +269,11 @@ def driver_districts(scenario: Scenario) -> list[int]:
 def outcome_schema(scenario: Scenario) -> dict[str, np.dtype | pd.CategoricalDtype]:
     """The columns of the scenario's outcome table and their types, in order.
 
-    :data:`OUTCOME_COLUMNS`, then the delay of each driver district, then its
-    lost output (:func:`driver_districts`); types as :data:`INTEGER_COLUMNS` says.
+    :data:`OUTCOME_COLUMNS`, then the columns of the covers and the DSCR
+    (:func:`riskmc.engine.cover.extra_schema`, none without cover or debt), then the
+    delay of each driver district, then its lost output (:func:`driver_districts`);
+    types as :data:`INTEGER_COLUMNS` says (the cover's yearly columns and the DSCR
+    float32).
 
     >>> from riskmc.scenario import load_scenario, shipped_scenarios
     >>> schema = outcome_schema(load_scenario(shipped_scenarios()["tiny.yaml"]))
@@ -267,15 +282,19 @@ def outcome_schema(scenario: Scenario) -> dict[str, np.dtype | pd.CategoricalDty
     """
     names = [d.name for d in scenario.districts]
     districts = driver_districts(scenario)
+    extra = extra_schema(scenario)
     columns = [
         *OUTCOME_COLUMNS,
+        *extra,
         *(district_column(names[d]) for d in districts),
         *(loss_district_column(names[d]) for d in districts),
     ]
     projects = project_dtype(scenario)
     schema: dict[str, np.dtype | pd.CategoricalDtype] = {}
     for c in columns:
-        if c == "project":
+        if c in extra:
+            schema[c] = extra[c]
+        elif c == "project":
             schema[c] = projects
         elif c == "first_production":
             schema[c] = DATE_DTYPE
@@ -399,6 +418,11 @@ class ChunkModel:
         #: district for lost output.
         self.schema = outcome_schema(scenario)
         self.columns = list(self.schema)
+        #: The covers' column keys, the simulated years of their yearly columns, and the
+        #: calendar years of the DSCR columns (:mod:`riskmc.engine.cover`).
+        self.cover_keys = cover_keys(scenario)
+        self.cover_years = cover_years(scenario)
+        self.debt_columns = debt_columns(scenario)
 
     @cached_property
     def compiled(self) -> CompiledModel:
@@ -593,7 +617,22 @@ class ChunkModel:
                 m = money(
                     p, values, r, plan, oplan, site_attacks(b.site_district, events), touching
                 )
-                short, short_mask = debt_shortfalls(p, values, r, scenario)
+                short, short_mask, dscr = debt_shortfalls(p, values, r, scenario)
+                hits = site_attacks(b.site_district, events)
+                damage = [
+                    param_quantile(p.costs.site_attack_damage_usd, float(u)) for u in hits["mark"]
+                ]
+                cover, cover_pv, premium, amounts = project_cover_row(
+                    p,
+                    self.cover_keys,
+                    touching,
+                    list(zip(hits["day"].tolist(), damage, strict=True)),
+                    b.start,
+                    horizon,
+                    oplan.discount_rate,
+                    self.cover_years,
+                )
+                dscr_cols = [dscr.get(y, math.nan) for y in self.debt_columns]
                 iso = isolated_days_packed(
                     *rh.packed(),
                     net.road,
@@ -643,8 +682,13 @@ class ChunkModel:
                         m.mitigation,
                         short,
                         short_mask,
+                        cover,
+                        cover_pv,
+                        premium,
                         *delay_cause,
                         *lost_cause,
+                        *amounts,
+                        *dscr_cols,
                         *delay_district,
                         *lost_district,
                     )
@@ -816,25 +860,34 @@ def debt_years(scenario: Scenario, first_year: int) -> list[int]:
 
 def debt_shortfalls(
     project: Project, value: ProjectValues, r: ProjectResult, scenario: Scenario
-) -> tuple[int, int]:
+) -> tuple[int, int, dict[int, float]]:
     """Years of the horizon whose export revenue x cash margin falls short of debt service.
 
-    Returns ``(count, mask)``: bit ``k`` of ``mask`` is year ``debt.first_year + k``.
-    Only the years of :func:`debt_years` count.
+    Returns ``(count, mask, dscr)``: bit ``k`` of ``mask`` is year
+    ``debt.first_year + k``; ``dscr`` maps each year to its debt service coverage
+    ratio, cash (export revenue x cash margin) / service (NaN with no service
+    due). Only the years of :func:`debt_years` count. The service is the level
+    ``service_usd_per_year``, or the year's entry of ``schedule_usd`` (0 after it).
     """
     debt = project.debt
     if debt is None:
-        return 0, 0
+        return 0, 0, {}
     price = value("costs.price_usd_per_t", project.costs.price_usd_per_t)
-    service = value("debt.service_usd_per_year", debt.service_usd_per_year)
+    level = math.nan
+    if debt.service_usd_per_year is not None:
+        level = value("debt.service_usd_per_year", debt.service_usd_per_year)
     margin = value("debt.cash_margin", debt.cash_margin)
     count = mask = 0
+    dscr: dict[int, float] = {}
     for year in debt_years(scenario, debt.first_year):
         tonnes = r.exported_by_year[year - scenario.start_date.year]
-        if margin * price * tonnes < service:
+        service = debt.service(year - debt.first_year, level)
+        cash = margin * price * tonnes
+        dscr[year] = cash / service if service > 0 else math.nan
+        if cash < service:
             count += 1
             mask |= 1 << (year - debt.first_year)
-    return count, mask
+    return count, mask, dscr
 
 
 _OTHER = -1

@@ -31,6 +31,7 @@ from riskmc.engine.checkpoint import (
     read_result,
     write_result,
 )
+from riskmc.engine.cover import cover_table
 from riskmc.engine.execute import (
     Backend,
     DaskBackend,
@@ -70,6 +71,17 @@ class SimulationResult:
     def summary(self) -> pd.DataFrame:
         """Mean, P10, P50, P80, P90, P95, P99 of each metric per project, with errors."""
         return summarize(self.outcomes, METRICS)
+
+    @cached_property
+    def cover(self) -> pd.DataFrame:
+        """What each cover pays and costs per replication (SPEC 4b).
+
+        One row per (replication, project, cover) of the projects' ``cover``
+        lists: ``recovery_usd`` (nominal, over the horizon) and ``premium_usd``
+        (present value at the scenario's start), as the outcome table's
+        ``cover_<name>_recovery_usd`` and ``cover_<name>_premium_usd`` hold them.
+        """
+        return cover_table(self.scenario, self.outcomes)
 
     @cached_property
     def n_replications(self) -> int:

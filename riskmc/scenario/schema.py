@@ -47,6 +47,7 @@ __all__ = [
     "Closures",
     "Construction",
     "Costs",
+    "Cover",
     "District",
     "Hazard",
     "Logistics",
@@ -551,10 +552,20 @@ class Costs(_Model):
     )
 
 
-class Debt(_Model):
-    """A simple lender's view: yearly debt service against the year's export revenue."""
+PlainMoney = Annotated[float, Field(strict=False, ge=0, le=1e13, allow_inf_nan=False)]
 
-    service_usd_per_year: Money = Field(description="Debt service due each year.")
+
+class Debt(_Model):
+    """The lender's view: yearly debt service against the year's export revenue (SPEC 4b)."""
+
+    service_usd_per_year: Money | None = Field(
+        default=None, description="Debt service due each year (or give schedule_usd)."
+    )
+    schedule_usd: tuple[PlainMoney, ...] | None = Field(
+        default=None,
+        description="Debt service due in first_year, first_year + 1, ... [USD]; none due "
+        "after the last (instead of service_usd_per_year).",
+    )
     first_year: Annotated[int, Field(strict=True, ge=1900, le=2200)] = Field(
         description="Calendar year of the first debt service."
     )
@@ -563,6 +574,65 @@ class Debt(_Model):
         description="Share of export revenue available for debt service (after operating "
         "costs and taxes).",
     )
+    lockup_dscr: Annotated[float, Field(strict=False, gt=0, le=100, allow_inf_nan=False)] = Field(
+        default=1.2,
+        description="Distributions to sponsors are locked up in a year whose debt service "
+        "coverage ratio falls below this.",
+    )
+    reserve_months: Annotated[float, Field(strict=False, ge=0, le=120, allow_inf_nan=False)] = (
+        Field(
+            default=0.0,
+            description="Debt service reserve: this many months of the year's service, drawn "
+            "before a payment default counts, refilled from surplus cash.",
+        )
+    )
+    grace_date: Date | None = Field(
+        default=None,
+        description="First production is due by this date; null: 1 January of first_year.",
+    )
+
+    @model_validator(mode="after")
+    def _one_service(self) -> Debt:
+        if (self.service_usd_per_year is None) == (self.schedule_usd is None):
+            raise _rule("give one of service_usd_per_year and schedule_usd")
+        return self
+
+    def service(self, k: int, level: float) -> float:
+        """Service due in year ``first_year + k`` [USD]; ``level``: the level amount drawn."""
+        if self.schedule_usd is None:
+            return level
+        return self.schedule_usd[k] if k < len(self.schedule_usd) else 0.0
+
+
+class Cover(_Model):
+    """A political-risk insurance cover of a project (SPEC 4b).
+
+    ``interruption`` pays ``usd_per_day`` for each day of a suspension beyond
+    ``waiting_days`` (counted from the suspension's start); ``damage`` pays each
+    site-attack damage above ``deductible_usd``. ``limit_usd`` caps the cover's
+    payments over the horizon; the premium each year is ``premium_rate`` x
+    ``limit_usd``.
+    """
+
+    name: Name
+    peril: Literal["interruption", "damage"]
+    waiting_days: Annotated[float, Field(strict=False, ge=0, le=100_000, allow_inf_nan=False)] = 0.0
+    usd_per_day: PlainMoney = 0.0
+    deductible_usd: PlainMoney = 0.0
+    limit_usd: PlainMoney
+    premium_rate: Annotated[float, Field(strict=False, ge=0, le=1, allow_inf_nan=False)] = 0.0
+
+    @model_validator(mode="after")
+    def _terms_of_peril(self) -> Cover:
+        wrong = (
+            ["deductible_usd"] if self.peril == "interruption" else ["waiting_days", "usd_per_day"]
+        )
+        for f in wrong:  # 0, the default, is what a saved scenario writes for them
+            if getattr(self, f) != 0:
+                raise _at(f, f"does not apply to a cover of peril {self.peril!r}")
+        if self.peril == "interruption" and "usd_per_day" not in self.model_fields_set:
+            raise _at("usd_per_day", "is required for a cover of peril 'interruption'")
+        return self
 
 
 class AttackTrigger(_Model):
@@ -624,6 +694,9 @@ class Project(_Model):
     )
     suspension: Suspension | None = Field(
         default=None, description="Long stops after severe attacks and campaigns; null: none."
+    )
+    cover: tuple[Cover, ...] = Field(
+        default=(), description="Political-risk insurance covers (SPEC 4b); empty: none."
     )
     source: str | None = None
 
@@ -810,6 +883,22 @@ def _reference_problems(s: Scenario) -> Iterator[tuple[str, str]]:
                     f"{path}[{i}].name",
                     f"{names[i]!r} and {names[j]!r} ({path}[{j}]) would share the column "
                     f"and file name {key!r}; rename one",
+                )
+
+    cover_keys: dict[str, str] = {}
+    for i, p in enumerate(s.projects):
+        names = [c.name for c in p.cover]
+        for j, _key in _duplicates(name_key(n) for n in names):
+            yield f"projects[{i}].cover[{j}].name", f"duplicate cover name {names[j]!r}"
+        for j, name in enumerate(names):
+            key = name_key(name)
+            if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+                yield f"projects[{i}].cover[{j}].name", f"too long: at most {MAX_KEY_BYTES} bytes"
+            elif cover_keys.setdefault(key, name) != name:
+                yield (
+                    f"projects[{i}].cover[{j}].name",
+                    f"{name!r} and {cover_keys[key]!r} would share the column name {key!r}; "
+                    "rename one",
                 )
 
     for i, d in enumerate(s.districts):

@@ -259,3 +259,52 @@ def test_a_rail_surge_cuts_reko_diq_lost_output_not_its_construction(variants):
     assert delay["se"] == 0.0
     saindak = _diff(variants, "rail_surge", "Saindak", "npv_loss_usd")
     assert saindak["value"] == 0.0  # Saindak trucks its copper: no trains
+
+
+def test_cover_as_a_mitigation_takes_recoveries_off_and_adds_premiums() -> None:
+    # the quiet tiny mine, one 120-day suspension: a cover paying 30 days of 1e6 USD
+    doc = copy.deepcopy(read_document(shipped_scenarios()["tiny.yaml"]))
+    doc["districts"][0]["attacks_per_year"] = 0
+    doc["hazard"]["closures"]["protests"]["rate_per_year"] = 0
+    doc["hazard"]["blackouts"]["province_wide"]["rate_per_year"] = 0
+    doc["stress"] = [{"kind": "attack", "district": "Alpha", "target": "site",
+                      "start": "2026-09-01", "fatalities": 12}]  # fmt: skip
+    doc["projects"][0]["suspension"] = {
+        "site_attack": {"min_fatalities": 10, "probability": 1},
+        "days": 120,
+    }
+    bare = scenario_from_dict(doc)
+    doc["name"] = "tiny covered"
+    doc["projects"][0]["cover"] = [
+        {"name": "pri", "peril": "interruption", "waiting_days": 90, "usd_per_day": 1e6,
+         "limit_usd": 1e8, "premium_rate": 0.01}
+    ]  # fmt: skip
+    cmp = riskmc.compare([bare, scenario_from_dict(doc)], replications=3, seed=1, workers=1)
+    covered = cmp.results[1].outcomes.iloc[0]
+    saved = covered["cover_recovery_pv_usd"] - covered["cover_premium_usd"]
+    assert covered["cover_recovery_usd"] == 30e6
+    d = cmp.differences
+    assert d["npv_loss_usd"].abs().max() == 0  # the cover changes no other outcome
+    assert d["net_loss_usd"].to_numpy() == pytest.approx(-saved, rel=1e-12)
+    tail = cmp.net_loss_tail().set_index("scenario")
+    assert tail.loc["tiny covered", "mean_usd"] == pytest.approx(
+        tail.loc["tiny", "mean_usd"] - saved, rel=1e-12
+    )
+    assert tail.loc["tiny covered", "premium_usd"] == pytest.approx(
+        1e6 * sum(1.08**-k for k in range(5)), rel=1e-12
+    )
+
+
+def test_cli_compare_prints_the_net_loss_with_and_without_cover(tiny_doc, write_yaml):
+    tiny_doc["name"] = "tiny covered"
+    tiny_doc["projects"][0]["cover"] = [
+        {"name": "property", "peril": "damage", "limit_usd": 1e8, "premium_rate": 0.01}
+    ]
+    covered = write_yaml(tiny_doc)
+    result = runner.invoke(app, ["compare", str(TINY), str(covered), "-n", "4", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Cover as a mitigation" in result.stdout
+    assert "net loss" in result.stdout
+    # without cover in either scenario the table is not printed
+    plain = runner.invoke(app, ["compare", str(TINY), str(TINY), "-n", "2", "--workers", "1"])
+    assert "Cover as a mitigation" not in plain.stdout

@@ -58,7 +58,8 @@ def _table(book: Any, name: str) -> tuple[list[str], pd.DataFrame]:
 def test_the_summary_sheet_is_result_summary_to_the_last_digit(exported, result):
     path = exported / "report.xlsx"
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["summary", "drivers", "lender", "scenario"]  # no cover: no insurer
+    # the default scenario has cover (Reko Diq), hence an insurer sheet
+    assert list(sheets) == ["summary", "drivers", "lender", "insurer", "scenario"]
     summary = sheets["summary"]
     assert summary.columns[:4].tolist() == ["project", "metric", "unit", "statistic"]
     # the unbounded ends of quantile intervals are written as the text inf / -inf
@@ -162,21 +163,28 @@ def test_each_sheet_has_its_tables_with_units_and_values_computed_by_hand(export
     assert dict(zip(cited["tag"], cited["source"], strict=True))["S51"] == sources()["S51"]
 
 
-def test_the_insurer_sheet_comes_with_cover_columns(tiny_result, tmp_path):
-    outcomes = tiny_result.outcomes.assign(
-        cover_recovery_usd=tiny_result.outcomes["delay_days"] * 1.0e5,
-        cover_premium_usd=2.5e6,
-    )
-    folder = SimulationResult(tiny_result.scenario, tiny_result.seed, outcomes).to_parquet(
-        tmp_path / "covered"
-    )
-    book = openpyxl.load_workbook(write_xlsx(folder))
+def test_the_insurer_sheet_comes_with_cover(tiny_doc, tiny_result, tmp_path):
+    # tiny has none: no insurer sheet
+    assert "insurer" not in workbook_sheets(tiny_result)
+    tiny_doc["projects"][0]["cover"] = [
+        {"name": "property", "peril": "damage", "limit_usd": 1e8, "premium_rate": 0.01}
+    ]
+    tiny_doc["projects"][0]["debt"] = {"service_usd_per_year": 1e8, "first_year": 2028}
+    result = simulate(scenario_from_dict(tiny_doc), 20, seed=3, workers=1)
+    outcomes = result.outcomes
+    book = openpyxl.load_workbook(write_xlsx(result.to_parquet(tmp_path / "covered")))
     assert book.sheetnames == ["summary", "drivers", "lender", "insurer", "scenario"]
     header, insurer = _table(book, "insurer")
     assert header == ["project", "metric", "unit", "statistic", "value", "se", "low", "high", "n"]
     mean = insurer[(insurer["metric"] == "cover_recovery_usd") & (insurer["statistic"] == "mean")]
-    assert mean["unit"].iloc[0] == "USD"
-    assert mean["value"].iloc[0] == pytest.approx(outcomes["delay_days"].mean() * 1.0e5)
+    assert mean["unit"].iloc[0] == "USD, undiscounted"
+    assert mean["value"].iloc[0] == pytest.approx(outcomes["cover_recovery_usd"].mean())
+    _, covers = _table(book, "insurer_covers")
+    assert covers["aal_usd"].iloc[0] == pytest.approx(outcomes["cover_recovery_usd"].mean() / 5)
+    _, rps = _table(book, "insurer_return_periods")
+    assert sorted(set(rps["curve"])) == ["AEP", "OEP"]
+    _, dscr = _table(book, "lender_dscr")
+    assert dscr["year"].tolist() == [2028, 2029, 2030]
 
 
 def test_names_stay_text_in_the_workbook_and_the_geojson(tiny_doc, tmp_path):

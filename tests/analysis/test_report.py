@@ -343,3 +343,24 @@ def test_report_refuses_a_run_folder_of_two_runs_or_unfinished(tmp_path):
     (run / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ReportError, match="digest: does not match"):
         load_results(run)
+
+
+def test_report_has_a_lender_and_an_insurer_page(report_html, default_result_dir):
+    from riskmc.analysis.insurer import insurer_view
+    from riskmc.analysis.lender import lender_view
+
+    result = SimulationResult.from_parquet(default_result_dir)
+    years = lender_view(result.scenario, result.outcomes).years
+    dscr = _cells(report_html, "dscr")
+    assert [r[:2] for r in dscr] == [
+        [p, str(y)] for p, y in zip(years["project"], years["year"], strict=True)
+    ]
+    assert dscr[0][2] == "400.0"  # Reko Diq's service, M USD a year
+    assert 'id="plot-dscr_reko_diq"' in report_html
+    assert len(_cells(report_html, "grace")) == 1
+    view = insurer_view(result.scenario, result.outcomes)
+    covers = _cells(report_html, "covers")
+    assert [r[1] for r in covers] == ["pri_interruption", "pv_damage"]
+    assert covers[0][-1] == "7.5"  # written: 1.5 % of 500 M USD
+    assert len(_cells(report_html, "return_periods")) == len(view.return_periods) == 20
+    assert "plot-aep_oep_reko_diq_pv_damage" in report_html

@@ -66,6 +66,8 @@ def _unexercised(frame: pd.DataFrame, scenario: Scenario) -> list[str]:
             "force_majeure": lambda c: bool(c.any()),
             "delay_suspension_days": lambda c: bool((c > 0).any()),
         }
+    if any(p.cover for p in scenario.projects):
+        wanted["cover_recovery_usd"] = lambda c: bool((c > 0).any())
     if any(p.construction is None for p in scenario.projects):
         wanted["first_production"] = lambda c: bool(c.isna().any())  # an operating mine
     for column, seen in wanted.items():
@@ -180,6 +182,34 @@ _SUSPENSION = st.fixed_dictionaries(
         "remobilization_usd": st.floats(0.0, 5e7),
         "standby_days": st.none() | st.floats(0.0, 120.0),
         "force_majeure_days": st.floats(5.0, 200.0),
+    }
+)
+#: Cover terms (SPEC 4b): an interruption cover, a damage cover, or both, any terms.
+_COVERS = st.lists(
+    st.sampled_from(["interruption", "damage"]), min_size=1, max_size=2, unique=True
+).flatmap(
+    lambda perils: st.tuples(
+        *(
+            st.fixed_dictionaries(
+                {"name": st.just(f"c_{peril}"), "peril": st.just(peril)}
+                | (
+                    {"waiting_days": st.floats(0.0, 200.0), "usd_per_day": st.floats(0.0, 2e6)}
+                    if peril == "interruption"
+                    else {"deductible_usd": st.floats(0.0, 5e6)}
+                )
+                | {"limit_usd": st.floats(0.0, 1e9), "premium_rate": st.floats(0.0, 0.05)}
+            )
+            for peril in perils
+        )
+    )
+)
+#: Debt terms: a level service or a schedule, a cash margin, a first year near the start.
+_DEBT = st.fixed_dictionaries(
+    {"first_year": st.integers(2026, 2030), "cash_margin": st.floats(0.1, 1.0)}
+) | st.fixed_dictionaries(
+    {
+        "first_year": st.integers(2026, 2030),
+        "schedule_usd": st.lists(st.floats(0.0, 6e8), min_size=1, max_size=8),
     }
 )
 
@@ -353,6 +383,14 @@ def _vary_project(draw: st.DrawFn, v: Variant, i: int, last: int) -> None:
     block = draw(_knob(st.just("none") | _SUSPENSION))
     if block is not None:
         v.set(at("suspension"), None if block == "none" else block)
+    covers = draw(_knob(_COVERS))
+    if covers is not None:
+        v.set(at("cover"), list(covers))
+    debt = draw(_knob(_DEBT))
+    if debt is not None:
+        if "schedule_usd" not in debt:
+            debt["service_usd_per_year"] = draw(st.floats(0.0, 6e8))
+        v.set(at("debt"), debt)
 
 
 @st.composite
@@ -397,7 +435,13 @@ def test_generated_scenarios_same_outcomes_in_both_engines(
     stop = first + count
     a, b = run_both(scenario, seed, first, stop)
     assert_same_outcomes(a, b, f"{variant!r}, seed {seed}, replications {first}..{stop - 1}")
-    for column in ("suspensions", "convoy_losses", "delay_days", "lost_output_t"):
+    for column in (
+        "suspensions",
+        "convoy_losses",
+        "delay_days",
+        "lost_output_t",
+        "cover_recovery_usd",
+    ):
         event(f"{column}: {_count(a, column)}")
     building = a[a["project"].isin([p.name for p in scenario.projects if p.construction])]
     if building.empty:

@@ -45,7 +45,12 @@ def _check_types(outcomes: pd.DataFrame, scenario) -> None:
     assert outcomes["force_majeure"].dtype == np.bool_
     for column in ("replication", "attacks", "suspensions", "debt_shortfall_mask"):
         assert outcomes[column].dtype == np.int64, column
-    assert (outcomes.dtypes == np.float64).sum() == len(outcomes.columns) - 10
+    # the cover's yearly columns and the DSCR are float32 (riskmc.engine.cover)
+    small = [c for c in outcomes.columns if c.startswith("dscr_") or c.endswith("_max_usd")]
+    small += [c for c in outcomes.columns if c.startswith("cover_") and "_y" in c]
+    assert all(outcomes[c].dtype == np.float32 for c in small)
+    small = set(small)
+    assert (outcomes.dtypes == np.float64).sum() == len(outcomes.columns) - 10 - len(small)
     assert all(d != np.dtype(object) for d in outcomes.dtypes)
 
 
@@ -75,13 +80,14 @@ def test_an_empty_table_has_the_types_too(tiny, tmp_path):
 
 
 def test_memory_per_row_is_that_of_the_numbers(default_result):
-    # 8 bytes a number or date, 1 a flag, 1 a project (its category's code): no Python
-    # object per row. The categories and the index are counted once, whatever the rows.
+    # 8 bytes a number or date (4 a float32), 1 a flag, 1 a project (its category's code):
+    # no Python object per row. The categories and the index are counted once.
     o = default_result.outcomes
     usage = o.memory_usage(deep=True, index=False)
-    eight = sum(1 for c in o.columns if c not in ("project", "force_majeure"))
+    four = sum(1 for c in o.columns if o[c].dtype == np.float32)
+    eight = sum(1 for c in o.columns if c not in ("project", "force_majeure")) - four
     per_row = (usage.sum() - usage["project"]) / len(o)
-    assert per_row == 8 * eight + 1
+    assert per_row == 8 * eight + 4 * four + 1
     assert usage["project"] <= len(o) + 500  # the codes, and the names once
     assert usage["first_production"] == 8 * len(o)
 

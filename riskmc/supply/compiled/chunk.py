@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from riskmc.network.compiled import isolated_days_packed
 from riskmc.supply import kernels as kern
+from riskmc.supply.compiled import cover as cv
 from riskmc.supply.compiled import outcomes as oc
 from riskmc.supply.compiled import project as cp
 
@@ -243,8 +244,14 @@ def run_chunk(
     seg_districts: NDArray[np.int64],
     slot: NDArray[np.int64],
     cause_driver: NDArray[np.int64],
+    debt_due: NDArray[np.float64],
+    cov_ptr: NDArray[np.int64],
+    cov_terms: NDArray[np.float64],
+    cov_slot: NDArray[np.int64],
+    n_years: int,
     out: NDArray[np.float64],
     iout: NDArray[np.int64],
+    xout: NDArray[np.float64],
 ) -> None:
     """Outcome rows of ``n_reps`` replications from ``first``, (replication, project) order.
 
@@ -256,10 +263,19 @@ def run_chunk(
     ``(year index, bit)`` of ``debt``; ``plans[p, r]``, ``summaries[p, r]``
     (the plan's run) and ``values[p, r]`` per replication; ``damage[p, a]``
     of each attack row; the merged suspensions of replication r,
-    ``susp[susp_off[p, r]:susp_off[p, r + 1]]`` (start, end).
+    ``susp[susp_off[p, r]:susp_off[p, r + 1]]`` (start, end). A debt row's service
+    is ``debt_due`` (NaN: the level ``values[.., V_SERVICE]``) and its DSCR column
+    ``debt[j, 2]``; project ``p``'s covers are rows ``cov_ptr[p]:cov_ptr[p + 1]`` of
+    ``cov_terms`` (``cover.K_*``) with column slots ``cov_slot``, over ``n_years``
+    simulated years. ``xout`` gets the totals of the covers (columns 0-2), then the
+    columns of :func:`riskmc.engine.cover.extra_schema` (zeroed by the caller; DSCR NaN).
     """
     n_proj = cfg_i.shape[0]
     nd = (out.shape[1] - F_FIXED) // 2  # driver districts
+    n_slots = 0
+    for c in range(cov_slot.shape[0]):
+        n_slots = max(n_slots, cov_slot[c] + 1)
+    dscr_at = 3 + 2 * n_slots + 2 * n_slots * n_years
     keep_c = np.ones(clo_key.shape[0], dtype=np.bool_)
     keep_a = pc_cause == _ATTACK_CAUSE
     for r in range(n_reps):
@@ -328,11 +344,25 @@ def run_chunk(
             # debt service
             short = 0
             mask = 0
+            xrow = xout[row]
             for j in range(debt_ptr[p], debt_ptr[p + 1]):
                 tonnes = by_year[debt[j, 0]]
-                if val[oc.V_MARGIN] * plan[cp.P_PRICE] * tonnes < val[oc.V_SERVICE]:
+                service = val[oc.V_SERVICE] if np.isnan(debt_due[j]) else debt_due[j]
+                cash = val[oc.V_MARGIN] * plan[cp.P_PRICE] * tonnes
+                xrow[dscr_at + debt[j, 2]] = cash / service if service > 0 else np.nan
+                if cash < service:
                     short += 1
                     mask |= np.int64(1) << debt[j, 1]
+            # cover
+            c0, c1 = cov_ptr[p], cov_ptr[p + 1]
+            if c1 > c0:
+                rec, rec_pv, prem = cv.project_cover(
+                    cov_terms[c0:c1], cov_slot[c0:c1], n_slots, n_years, touching, n_touch,
+                    hit_days, hit_usd, n_site, start, horizon, plan[cp.P_DISCOUNT], xrow[3:],
+                )  # fmt: skip
+                xrow[0] = rec
+                xrow[1] = rec_pv
+                xrow[2] = prem
             iso = isolated_days_packed(
                 floats, ints, allow, road_plan, int(plan[cp.P_PORT]), int(plan[cp.P_SITE]),
                 start, horizon,
