@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from riskmc.engine.cover import PERILS, cover_keys, cover_years, debt_columns, extra_schema
+from riskmc.engine.cover import (
+    PERILS,
+    cover_keys,
+    cover_years,
+    debt_columns,
+    debt_years,
+    extra_schema,
+)
 from riskmc.hazard.inputs import CAUSES, TARGETS
 from riskmc.hazard.sample import HazardSample
 from riskmc.scenario.distributions import Param, param_mean, param_quantiles
@@ -113,7 +120,6 @@ class CompiledModel:
     """A :class:`~riskmc.engine.propagate.ChunkModel`'s scenario, ready for the compiled engine."""
 
     def __init__(self, model: ChunkModel) -> None:
-        from riskmc.engine.propagate import debt_years
 
         self.model = model
         scenario, net = model.scenario, model.network

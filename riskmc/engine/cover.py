@@ -35,7 +35,7 @@ Years
 DSCR
     ``dscr_<year>``: export revenue of the calendar year x ``cash_margin`` /
     that year's debt service, for the years of
-    :func:`riskmc.engine.propagate.debt_years` (float32; NaN for a project
+    :func:`debt_years` (float32; NaN for a project
     without debt, a year not its own, or one with no service due).
 """
 
@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,7 @@ __all__ = [
     "cover_table",
     "cover_years",
     "debt_columns",
+    "debt_years",
     "extra_schema",
     "premium_pv",
 ]
@@ -86,7 +88,6 @@ def cover_years(scenario: Scenario) -> int:
 
 def debt_columns(scenario: Scenario) -> list[int]:
     """The calendar years with a ``dscr_<year>`` column: those of any project's debt."""
-    from riskmc.engine.propagate import debt_years
 
     years: set[int] = set()
     for p in scenario.projects:
@@ -279,3 +280,15 @@ def cover_table(scenario: Scenario, outcomes: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["replication", "project", "cover"], kind="stable").reset_index(
         drop=True
     )
+
+
+def debt_years(scenario: Scenario, first_year: int) -> list[int]:
+    """The calendar years whose debt service is checked: from ``first_year`` on, whole
+    years inside the horizon only (not one the start or the horizon's end cuts)."""
+    start = scenario.start_date
+    years = []
+    year = max(first_year, start.year + (start.timetuple().tm_yday > 1))
+    while scenario.day_of(date(year + 1, 1, 1)) <= scenario.horizon_days + 1e-9:
+        years.append(year)
+        year += 1
+    return years

@@ -43,7 +43,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -55,6 +55,7 @@ from riskmc.engine.cover import (
     cover_keys,
     cover_years,
     debt_columns,
+    debt_years,
     extra_schema,
     project_cover_row,
 )
@@ -844,18 +845,6 @@ def _remobilization_days(project: Project, value: ProjectValues) -> float:
 def _stalled(r: ProjectResult) -> float:
     """Construction days idle in a run: empty stockpile or stand-down."""
     return r.material_stall_days + r.standdown_days
-
-
-def debt_years(scenario: Scenario, first_year: int) -> list[int]:
-    """The calendar years whose debt service is checked: from ``first_year`` on, whole
-    years inside the horizon only (not one the start or the horizon's end cuts)."""
-    start = scenario.start_date
-    years = []
-    year = max(first_year, start.year + (start.timetuple().tm_yday > 1))
-    while scenario.day_of(date(year + 1, 1, 1)) <= scenario.horizon_days + 1e-9:
-        years.append(year)
-        year += 1
-    return years
 
 
 def debt_shortfalls(
