@@ -42,6 +42,7 @@ from riskmc import __version__
 from riskmc.analysis.compare import compare_command
 from riskmc.analysis.text import terminal_text
 from riskmc.calibration.cli import calibrate_command, non_empty_path
+from riskmc.calibration.errors import EventFileError
 from riskmc.engine import SimulationResult, simulate
 from riskmc.engine.bench import engine_throughput
 from riskmc.engine.checkpoint import (
@@ -55,6 +56,7 @@ from riskmc.engine.propagate import ENGINES
 from riskmc.engine.simulate import MAX_REPLICATIONS
 from riskmc.hazard import sample_hazard
 from riskmc.hazard.bench import hazard_throughput
+from riskmc.hazard.history import with_history
 from riskmc.scenario import (
     Scenario,
     ScenarioError,
@@ -244,6 +246,19 @@ def run(
             "reference; same outcomes). --resume uses the engine that started the run.",
         ),
     ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            metavar="FILE",
+            help="Events before the start (an ACLED or GTD export): under Hawkes their "
+            "offspring continue after it (hazard.history).",
+        ),
+    ] = None,
+    history_format: Annotated[
+        str | None,
+        typer.Option("--format", metavar="F", help="With --history: 'acled' (default) or 'gtd'."),
+    ] = None,
 ) -> None:
     """Run a scenario (the Balochistan default when none is given)."""
     with _run_errors_exit():
@@ -265,6 +280,10 @@ def run(
             scenario = read_run_scenario(out_dir)
         else:
             scenario = default_scenario()
+        if history_format is not None and history is None:
+            raise ExecutionError("--format: only with --history FILE (the history's form)")
+        if history is not None:
+            scenario = with_history(scenario, history, history_format or "acled")
         if engine is not None and engine not in ENGINES:
             raise ExecutionError(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
         if manifest is not None:
@@ -378,7 +397,7 @@ EXIT_INTERRUPTED = 130
 def _run_errors_exit() -> Iterator[None]:
     try:
         yield
-    except (ScenarioError, ExecutionError) as exc:
+    except (ScenarioError, ExecutionError, EventFileError) as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 

@@ -49,6 +49,7 @@ __all__ = [
     "Costs",
     "District",
     "Hazard",
+    "History",
     "Logistics",
     "ModeClosure",
     "Network",
@@ -358,6 +359,16 @@ class Regimes(_Model):
         return self
 
 
+class History(_Model):
+    """Observed events before ``start_date`` that Hawkes offspring continue (SPEC 1b)."""
+
+    events: Annotated[str, Field(min_length=1)] = Field(
+        description="An ACLED or GTD export (CSV); a relative path is read from the folder "
+        "of the scenario file that names it."
+    )
+    format: Literal["acled", "gtd"] = Field(default="acled", description="The export's form.")
+
+
 class Hazard(_Model):
     """The attack process and what attacks, campaigns and orders cause."""
 
@@ -391,6 +402,11 @@ class Hazard(_Model):
     )
     regimes: Regimes | None = Field(
         default=None, description="Province-wide escalation regimes; null: none."
+    )
+    history: History | None = Field(
+        default=None,
+        description="hawkes: observed events before start_date whose offspring continue after "
+        "it; null: the past is simulated (a burn-in).",
     )
 
     @model_validator(mode="after")
