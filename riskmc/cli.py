@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover - an older typer, on click itself
 from riskmc import __version__
 from riskmc.analysis.compare import compare_command
 from riskmc.analysis.text import terminal_text
+from riskmc.calibration.backtest_cli import backtest_command
 from riskmc.calibration.cli import calibrate_command, non_empty_path
 from riskmc.calibration.errors import EventFileError
 from riskmc.engine import SimulationResult, simulate
@@ -617,6 +618,7 @@ def _print_overview(s: Scenario) -> None:
 
 # `riskmc calibrate`: the command lives with the calibration code.
 app.command("calibrate")(calibrate_command)
+app.command("backtest")(backtest_command)
 # `riskmc compare`: the command lives with the comparison code.
 app.command("compare")(compare_command)
 
