@@ -39,13 +39,14 @@ from scipy import stats
 from riskmc.calibration.calibrate import ATTACK_EVENT_TYPES
 from riskmc.calibration.errors import EventFileError
 from riskmc.calibration.fits import fit_negbin
-from riskmc.calibration.hawkes import fit_hawkes
+from riskmc.calibration.hawkes import fit_hawkes, spillover_test
 from riskmc.calibration.mapping import Gazetteer, map_districts
 from riskmc.calibration.output import write_atomic
 from riskmc.calibration.readers import filter_events, read_events
 from riskmc.calibration.sample import DAYS_PER_YEAR, EventSample
 from riskmc.hazard import sample_hazard
 from riskmc.hazard.history import HistoryEvents
+from riskmc.hazard.inputs import adjacency
 from riskmc.scenario.loading import scenario_from_dict
 
 if TYPE_CHECKING:
@@ -369,6 +370,7 @@ def backtest(
     chosen = candidates[-origins:]
     observed_all = _observed_months(district, when, len(names), starts)
     base_doc = base.model_dump(mode="json", by_alias=True)
+    links = adjacency(base)
     rng = np.random.default_rng([seed, 2107])
     day_all = (when - pd.Timestamp(first)).dt.days.to_numpy(dtype=np.int64)
     rows: list[pd.DataFrame] = []
@@ -385,7 +387,7 @@ def backtest(
         draws: dict[str, NDArray[np.int64]] = {}
         for model in models:
             scenario_o, history = _fitted(model, doc, sample, district[past], day_all[past] - o_day,
-                                          (first - o).days, fit_rows, o)  # fmt: skip
+                                          (first - o).days, fit_rows, o, links)  # fmt: skip
             draws[model] = _simulated_months(scenario_o, replications, seed, edges, history)
         # The baseline: each district's last 12 months as a Poisson rate per day.
         lo = starts[j0 - MIN_PAST_MONTHS]
@@ -411,6 +413,7 @@ def _fitted(
     window_start: int,
     fit_rows: list[dict[str, Any]],
     origin: date,
+    links: list[list[int]],
 ) -> tuple[Scenario, HistoryEvents | None]:
     """The forecast scenario of ``model`` fitted on ``sample``, and its history."""
     doc = copy.deepcopy(doc)
@@ -426,13 +429,20 @@ def _fitted(
         params["dispersion"] = float(nb.dispersion)
     else:
         hk = fit_hawkes(sample)
+        spill = spillover_test(sample, links, hk)
+        if spill is not None and spill.chosen:
+            hk = spill.fit
+        # the sampler's background is attacks_per_year x (1 - n)
         rates = hk.mu / (1.0 - hk.branching_ratio)
         h.update(
             process="hawkes",
             branching_ratio=float(hk.branching_ratio),
             decay_days=float(hk.decay_days),
+            spillover=float(hk.spillover),
         )
-        params.update(branching_ratio=hk.branching_ratio, decay_days=hk.decay_days)
+        params.update(
+            branching_ratio=hk.branching_ratio, decay_days=hk.decay_days, spillover=hk.spillover
+        )
         history = HistoryEvents.from_days(district, day, float(window_start))
     for d, r in zip(doc["districts"], rates, strict=True):
         d["attacks_per_year"] = float(r) * DAYS_PER_YEAR

@@ -62,7 +62,13 @@ from riskmc.calibration.fits import (
     poisson_rates,
     rate_interval,
 )
-from riskmc.calibration.hawkes import MAX_BRANCHING, HawkesFit, fit_hawkes
+from riskmc.calibration.hawkes import (
+    MAX_BRANCHING,
+    HawkesFit,
+    SpilloverTest,
+    fit_hawkes,
+    spillover_test,
+)
 from riskmc.calibration.mapping import Gazetteer, MappedEvents, map_districts
 from riskmc.calibration.output import write_atomic
 from riskmc.calibration.readers import (
@@ -120,6 +126,7 @@ class Calibration:
     poisson : ModelFit
     negbin : NegbinFit
     hawkes : HawkesFit
+        With spillover when :attr:`spillover` chose it.
     choice : ModelChoice
         Among the models :attr:`trust` allows.
     trust : Trust
@@ -138,6 +145,9 @@ class Calibration:
     hawkes: HawkesFit
     choice: ModelChoice
     trust: Trust
+    #: Hawkes with spillover against without (None: no district has a neighbour);
+    #: when its test rejects, :attr:`hawkes` is the fit with spillover.
+    spillover: SpilloverTest | None = None
 
     @property
     def process(self) -> str:
@@ -204,6 +214,10 @@ class Calibration:
                 self.hawkes.branching_ratio, self.hawkes.se_branching_ratio
             )
             hazard["decay_days"] = _lognormal(self.hawkes.decay_days, self.hawkes.se_log_tau)
+            if self.hawkes.spillover > 0:
+                hazard["spillover"] = _branching(
+                    self.hawkes.spillover, self.hawkes.se_spillover, high=1.0
+                )
         if self.trust.campaigns:
             hazard["campaigns"] = self._campaign_block()
         doc: dict[str, Any] = {} if extends is None else {"extends": extends}
@@ -342,6 +356,14 @@ class Calibration:
             f"{hk.se_branching_ratio:.3f}, decay = {hk.decay_days:.2f} +/- "
             f"{hk.se_decay_days:.2f} days" + (f" ({'; '.join(hk_problems)})" if hk_problems else "")
         )
+        sp = self.spillover
+        if sp is not None:
+            verdict = "written" if sp.chosen else "not written (spillover 0)"
+            lines.append(
+                f"    spillover to adjacent districts s = {sp.fit.spillover:.3f} +/- "
+                f"{sp.fit.se_spillover:.3f} (n {sp.fit.branching_ratio:.3f} with it); against "
+                f"none: LR {sp.statistic:.1f}, p {sp.p_value:.2g}: {verdict}"
+            )
         lines.append(
             f"Model choice: {self.process} (a richer model must beat poisson by a likelihood-"
             f"ratio test at {self.choice.alpha:g}, then the lowest AIC wins)"
@@ -369,16 +391,16 @@ def _lognormal(median: float, sigma: float) -> float | dict[str, Any]:
     return {"dist": "lognormal", "median": _num(median), "sigma": _num(sigma)}
 
 
-def _branching(n: float, se: float) -> float | dict[str, Any]:
-    """A beta on [0, 0.99] with mean ``n`` and standard deviation ``se``."""
+def _branching(n: float, se: float, high: float = MAX_BRANCHING) -> float | dict[str, Any]:
+    """A beta on [0, ``high``] with mean ``n`` and standard deviation ``se``."""
     if not math.isfinite(se) or se <= 0:
-        return _num(min(n, MAX_BRANCHING))
-    m, v = n / MAX_BRANCHING, (se / MAX_BRANCHING) ** 2
+        return _num(min(n, high))
+    m, v = n / high, (se / high) ** 2
     common = m * (1 - m) / v - 1
     if common > 0:
         a, b = m * common, (1 - m) * common
-        return {"dist": "beta", "a": _num(a), "b": _num(b), "low": 0.0, "high": MAX_BRANCHING}
-    lo, hi = max(0.0, n - 2 * se), min(MAX_BRANCHING, n + 2 * se)
+        return {"dist": "beta", "a": _num(a), "b": _num(b), "low": 0.0, "high": high}
+    lo, hi = max(0.0, n - 2 * se), min(high, n + 2 * se)
     return {"dist": "uniform", "low": _num(lo), "high": _num(hi)}
 
 
@@ -449,6 +471,7 @@ def calibrate(
     aliases: Mapping[str, str | None] | None = None,
     campaign_districts: int | None = None,
     alpha: float = 0.01,
+    neighbours: Sequence[Sequence[int]] | None = None,
 ) -> Calibration:
     """Fit riskmc's hazard to an ACLED or GTD export.
 
@@ -472,7 +495,12 @@ def calibrate(
         Fewest districts hit on a day for a campaign day; default chosen from
         the rates (:func:`~riskmc.calibration.detect_campaigns`).
     alpha : float
-        Level of the likelihood-ratio tests of the model choice.
+        Level of the likelihood-ratio tests of the model choice (and of
+        Hawkes spillover against none).
+    neighbours : sequence of sequence of int, optional
+        Each district's adjacent districts (indices into the gazetteer's
+        names), where Hawkes spillover may land; default
+        :func:`shipped_neighbours`.
 
     Returns
     -------
@@ -521,6 +549,10 @@ def calibrate(
     poisson = fit_poisson(sample)
     negbin = fit_negbin(sample)
     hawkes = fit_hawkes(sample)
+    links = neighbours if neighbours is not None else shipped_neighbours(gaz.names)
+    spill = spillover_test(sample, [list(x) for x in links], hawkes, alpha=alpha)
+    if spill is not None and spill.chosen:
+        hawkes = spill.fit
     fits = {
         "poisson": poisson,
         "negbin": negbin.model,
@@ -556,7 +588,28 @@ def calibrate(
         hawkes=hawkes,
         choice=choice,
         trust=trust,
+        spillover=spill,
     )
+
+
+def shipped_neighbours(names: Sequence[str]) -> list[list[int]]:
+    """Adjacent districts among ``names``, as the shipped default scenario has them.
+
+    Districts that one segment of the default network passes through
+    together, plus the listed ``neighbours`` (:func:`riskmc.hazard.inputs.adjacency`);
+    a name the default does not hold has none.
+    """
+    from riskmc.hazard.inputs import adjacency
+    from riskmc.scenario.loading import default_scenario
+
+    scenario = default_scenario()
+    own = [d.name for d in scenario.districts]
+    index = {n: i for i, n in enumerate(names)}
+    out: list[list[int]] = [[] for _ in names]
+    for i, links in enumerate(adjacency(scenario)):
+        if own[i] in index:
+            out[index[own[i]]] = sorted(index[own[j]] for j in links if own[j] in index)
+    return out
 
 
 def _check_window(start: date | None, end: date | None) -> None:

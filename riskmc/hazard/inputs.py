@@ -44,6 +44,7 @@ __all__ = [
     "HazardArrays",
     "ParameterSpec",
     "TailArrays",
+    "adjacency",
     "build_inputs",
 ]
 
@@ -302,6 +303,26 @@ def _streams(kind: str, names: list[str]) -> NDArray[np.uint64]:
     return np.array([stream_id(kind, n) for n in names], dtype=np.uint64)
 
 
+def adjacency(scenario: Scenario) -> list[list[int]]:
+    """Each district's adjacent districts (indices, ascending): where Hawkes spillover goes.
+
+    Districts that one segment passes through together, plus each district's
+    ``neighbours`` (both ways).
+    """
+    names = [d.name for d in scenario.districts]
+    d_index = {n: i for i, n in enumerate(names)}
+    adjacent: list[set[int]] = [set() for _ in names]
+    for g in scenario.network.segments:
+        ds = [d_index[n] for n in g.districts]
+        for d in dict.fromkeys(ds):
+            adjacent[d].update(x for x in ds if x != d)
+    for district in scenario.districts:
+        for n in district.neighbours:
+            adjacent[d_index[district.name]].add(d_index[n])
+            adjacent[d_index[n]].add(d_index[district.name])
+    return [sorted(a) for a in adjacent]
+
+
 def build_inputs(
     scenario: Scenario, history: HistoryEvents | None = None
 ) -> tuple[HazardArrays, TailArrays, ParameterSpec]:
@@ -323,19 +344,13 @@ def build_inputs(
         "road": [[] for _ in districts],
         "rail": [[] for _ in districts],
     }
-    adjacent: list[set[int]] = [set() for _ in districts]
     for j, g in enumerate(segments):
         ds = [d_index[n] for n in g.districts]
         for d in dict.fromkeys(ds):
             by_mode[g.mode][d].append(j)
-            adjacent[d].update(x for x in ds if x != d)
-    for district in scenario.districts:
-        for n in district.neighbours:
-            adjacent[d_index[district.name]].add(d_index[n])
-            adjacent[d_index[n]].add(d_index[district.name])
     road_ptr, road_idx = _csr(by_mode["road"])
     rail_ptr, rail_idx = _csr(by_mode["rail"])
-    nb_ptr, nb_idx = _csr([sorted(a) for a in adjacent])
+    nb_ptr, nb_idx = _csr(adjacency(scenario))
     # A spare last entry, so that the kernel may read a neighbour of a
     # district that has none (and then not use it) without a branch.
     nb_idx = np.append(nb_idx, np.int64(0))
