@@ -78,6 +78,7 @@ from riskmc.calibration.readers import (
     read_events,
 )
 from riskmc.calibration.sample import EventSample
+from riskmc.calibration.severity import FatalitiesFit, fit_fatalities
 from riskmc.calibration.trust import Trust, assess, days_label, hawkes_problems, negbin_problems
 
 __all__ = ["ATTACK_EVENT_TYPES", "TARGETS", "Calibration", "calibrate", "count_posterior"]
@@ -148,6 +149,8 @@ class Calibration:
     #: Hawkes with spillover against without (None: no district has a neighbour);
     #: when its test rejects, :attr:`hawkes` is the fit with spillover.
     spillover: SpilloverTest | None = None
+    #: Deaths per attack (None: fewer than 30 events with known fatalities, or none with any).
+    fatalities: FatalitiesFit | None = None
 
     @property
     def process(self) -> str:
@@ -218,6 +221,8 @@ class Calibration:
                 hazard["spillover"] = _branching(
                     self.hawkes.spillover, self.hawkes.se_spillover, high=1.0
                 )
+        if self.fatalities is not None:
+            hazard["fatalities"] = self.fatalities.block()
         if self.trust.campaigns:
             hazard["campaigns"] = self._campaign_block()
         doc: dict[str, Any] = {} if extends is None else {"extends": extends}
@@ -363,6 +368,16 @@ class Calibration:
                 f"    spillover to adjacent districts s = {sp.fit.spillover:.3f} +/- "
                 f"{sp.fit.se_spillover:.3f} (n {sp.fit.branching_ratio:.3f} with it); against "
                 f"none: LR {sp.statistic:.1f}, p {sp.p_value:.2g}: {verdict}"
+            )
+        fat = self.fatalities
+        if fat is not None:
+            shown = ", ".join(f"{k} {v:.3g}" for k, v in fat.params.items())
+            lines.append(
+                f"Fatalities per attack ({fat.n} events): rounded {fat.law} ({shown}); "
+                f"log-likelihood lognormal {fat.loglik['lognormal']:.1f}, gamma "
+                f"{fat.loglik['gamma']:.1f}; without deaths {fat.observed['zero']:.1%} "
+                f"observed, {fat.fitted['zero']:.1%} fitted; 10 or more "
+                f"{fat.observed['ten']:.1%} observed, {fat.fitted['ten']:.1%} fitted"
             )
         lines.append(
             f"Model choice: {self.process} (a richer model must beat poisson by a likelihood-"
@@ -589,6 +604,7 @@ def calibrate(
         choice=choice,
         trust=trust,
         spillover=spill,
+        fatalities=fit_fatalities(used["fatalities"].to_numpy(dtype=np.float64)),
     )
 
 
