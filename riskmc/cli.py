@@ -44,6 +44,7 @@ from riskmc.analysis.text import terminal_text
 from riskmc.calibration.backtest_cli import backtest_command
 from riskmc.calibration.cli import calibrate_command, non_empty_path
 from riskmc.calibration.errors import EventFileError
+from riskmc.calibration.history import resolve_history, with_history
 from riskmc.engine import SimulationResult, simulate
 from riskmc.engine.bench import engine_throughput
 from riskmc.engine.checkpoint import (
@@ -57,7 +58,6 @@ from riskmc.engine.propagate import ENGINES
 from riskmc.engine.simulate import MAX_REPLICATIONS
 from riskmc.hazard import sample_hazard
 from riskmc.hazard.bench import hazard_throughput
-from riskmc.hazard.history import with_history
 from riskmc.scenario import (
     Scenario,
     ScenarioError,
@@ -285,6 +285,7 @@ def run(
             raise ExecutionError("--format: only with --history FILE (the history's form)")
         if history is not None:
             scenario = with_history(scenario, history, history_format or "acled")
+        scenario = resolve_history(scenario)
         if engine is not None and engine not in ENGINES:
             raise ExecutionError(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
         if manifest is not None:

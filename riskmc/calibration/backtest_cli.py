@@ -9,7 +9,7 @@ files it wrote (a CSV with its header, PNGs with its metadata).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Annotated, Literal, cast
+from typing import Annotated, Literal, cast
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from rich.console import Console
 from riskmc.calibration.backtest import MODELS, SCORE_COLUMNS, Backtest, backtest
 from riskmc.calibration.cli import non_empty_path
 from riskmc.calibration.errors import EventFileError
+from riskmc.calibration.output import write_atomic
 from riskmc.scenario import ScenarioError, load_scenario
 
 __all__ = ["backtest_command"]
@@ -62,17 +63,10 @@ def _outputs(out: Path) -> tuple[Path, Path, Path]:
 def _write_figures(result: Backtest, fan: Path, pit: Path) -> None:
     import io
 
-    from riskmc.engine.checkpoint import atomic_write
-
     for path, fig in ((fan, result.fan_chart()), (pit, result.pit_histograms())):
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110, metadata={"Software": PNG_MARK})
-        data = buffer.getvalue()
-
-        def write(fh: IO[bytes], data: bytes = data) -> None:
-            fh.write(data)
-
-        atomic_write(path, write)
+        write_atomic(path, buffer.getvalue())
 
 
 def backtest_command(

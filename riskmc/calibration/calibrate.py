@@ -63,14 +63,18 @@ from riskmc.calibration.fits import (
     rate_interval,
 )
 from riskmc.calibration.hawkes import (
-    MAX_BRANCHING,
     HawkesFit,
     SpilloverTest,
     fit_hawkes,
     spillover_test,
 )
-from riskmc.calibration.mapping import Gazetteer, MappedEvents, map_districts
-from riskmc.calibration.output import write_atomic
+from riskmc.calibration.mapping import (
+    Gazetteer,
+    MappedEvents,
+    map_districts,
+    shipped_neighbours,
+)
+from riskmc.calibration.output import _branching, _lognormal, _num, write_atomic
 from riskmc.calibration.readers import (
     EventTable,
     filter_events,
@@ -91,11 +95,6 @@ ATTACK_EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "acled": ("Battles", "Explosions/Remote violence", "Violence against civilians"),
     "gtd": (),
 }
-
-
-def _num(x: float) -> float:
-    """A float rounded to 6 significant digits, for a readable file."""
-    return float(f"{x:.6g}")
 
 
 @dataclass(frozen=True)
@@ -369,16 +368,8 @@ class Calibration:
                 f"{sp.fit.se_spillover:.3f} (n {sp.fit.branching_ratio:.3f} with it); against "
                 f"none: LR {sp.statistic:.1f}, p {sp.p_value:.2g}: {verdict}"
             )
-        fat = self.fatalities
-        if fat is not None:
-            shown = ", ".join(f"{k} {v:.3g}" for k, v in fat.params.items())
-            lines.append(
-                f"Fatalities per attack ({fat.n} events): rounded {fat.law} ({shown}); "
-                f"log-likelihood lognormal {fat.loglik['lognormal']:.1f}, gamma "
-                f"{fat.loglik['gamma']:.1f}; without deaths {fat.observed['zero']:.1%} "
-                f"observed, {fat.fitted['zero']:.1%} fitted; 10 or more "
-                f"{fat.observed['ten']:.1%} observed, {fat.fitted['ten']:.1%} fitted"
-            )
+        if self.fatalities is not None:
+            lines.append(self.fatalities.report())
         lines.append(
             f"Model choice: {self.process} (a richer model must beat poisson by a likelihood-"
             f"ratio test at {self.choice.alpha:g}, then the lowest AIC wins)"
@@ -398,25 +389,6 @@ class Calibration:
                 f"[{rr['low']:6.2f}, {rr['high']:6.2f}]  targets: {mix}"
             )
         return "\n".join(lines)
-
-
-def _lognormal(median: float, sigma: float) -> float | dict[str, Any]:
-    if not math.isfinite(sigma) or sigma <= 0:
-        return _num(median)
-    return {"dist": "lognormal", "median": _num(median), "sigma": _num(sigma)}
-
-
-def _branching(n: float, se: float, high: float = MAX_BRANCHING) -> float | dict[str, Any]:
-    """A beta on [0, ``high``] with mean ``n`` and standard deviation ``se``."""
-    if not math.isfinite(se) or se <= 0:
-        return _num(min(n, high))
-    m, v = n / high, (se / high) ** 2
-    common = m * (1 - m) / v - 1
-    if common > 0:
-        a, b = m * common, (1 - m) * common
-        return {"dist": "beta", "a": _num(a), "b": _num(b), "low": 0.0, "high": high}
-    lo, hi = max(0.0, n - 2 * se), min(high, n + 2 * se)
-    return {"dist": "uniform", "low": _num(lo), "high": _num(hi)}
 
 
 def count_posterior(events: int, ratio: float, years: float) -> tuple[float, float]:
@@ -606,26 +578,6 @@ def calibrate(
         spillover=spill,
         fatalities=fit_fatalities(used["fatalities"].to_numpy(dtype=np.float64)),
     )
-
-
-def shipped_neighbours(names: Sequence[str]) -> list[list[int]]:
-    """Adjacent districts among ``names``, as the shipped default scenario has them.
-
-    Districts that one segment of the default network passes through
-    together, plus the listed ``neighbours`` (:func:`riskmc.hazard.inputs.adjacency`);
-    a name the default does not hold has none.
-    """
-    from riskmc.hazard.inputs import adjacency
-    from riskmc.scenario.loading import default_scenario
-
-    scenario = default_scenario()
-    own = [d.name for d in scenario.districts]
-    index = {n: i for i, n in enumerate(names)}
-    out: list[list[int]] = [[] for _ in names]
-    for i, links in enumerate(adjacency(scenario)):
-        if own[i] in index:
-            out[index[own[i]]] = sorted(index[own[j]] for j in links if own[j] in index)
-    return out
 
 
 def _check_window(start: date | None, end: date | None) -> None:

@@ -59,6 +59,17 @@ class FatalitiesFit:
     observed: dict[str, float]
     fitted: dict[str, float]
 
+    def report(self) -> str:
+        """One line for the fit report: the law, both likelihoods, shares observed and fitted."""
+        shown = ", ".join(f"{k} {v:.3g}" for k, v in self.params.items())
+        return (
+            f"Fatalities per attack ({self.n} events): rounded {self.law} ({shown}); "
+            f"log-likelihood lognormal {self.loglik['lognormal']:.1f}, gamma "
+            f"{self.loglik['gamma']:.1f}; without deaths {self.observed['zero']:.1%} "
+            f"observed, {self.fitted['zero']:.1%} fitted; 10 or more "
+            f"{self.observed['ten']:.1%} observed, {self.fitted['ten']:.1%} fitted"
+        )
+
     def block(self) -> dict[str, Any]:
         """``hazard.fatalities`` as a scenario writes it."""
         return {"dist": self.law, **{k: float(f"{v:.6g}") for k, v in self.params.items()}}

@@ -3,11 +3,13 @@
 A run made the week after an offensive should start hot: under a
 self-exciting process the attacks of the last weeks keep triggering more.
 ``hazard.history: {events: FILE, format: acled|gtd}`` (or ``riskmc run
---history FILE --format F``) names an event export; its events before the
-scenario's ``start_date`` are read and mapped to the scenario's districts as
-``riskmc calibrate`` reads and maps them (:mod:`riskmc.calibration.readers`,
-:mod:`riskmc.calibration.mapping`), and the kernel draws their offspring after
-day 0 (:func:`riskmc.hazard.kernel._history`). Poisson and negbin ignore it.
+--history FILE --format F``) names an event export; the calibration stage
+reads it and maps it to the scenario's districts as ``riskmc calibrate`` does
+(:mod:`riskmc.calibration.history`) into the key's ``days`` and
+``districts``, and the kernel draws their offspring after day 0
+(:func:`riskmc.hazard.kernel._history`). Poisson and negbin ignore it. This
+module holds the events as the kernel takes them; it reads no file (the
+hazard stage comes before the readers).
 
 Times follow the calibration's rule for ties (:mod:`riskmc.calibration.sample`):
 the ``k`` events of one district on one day sit at ``day + (i + 0.5) / k``, so an
@@ -17,8 +19,7 @@ event of the day before the start is at a time in (-1, 0).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,10 +28,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from riskmc.scenario.schema import Scenario
 
-__all__ = ["HistoryEvents", "load_history", "read_history", "with_history"]
-
-#: The column a history's date is reported in, by format.
-DATE_COLUMN = {"acled": "event_date", "gtd": "iyear"}
+__all__ = ["HistoryEvents", "history_of"]
 
 
 @dataclass(frozen=True)
@@ -88,99 +86,28 @@ class HistoryEvents:
         return len(self.day)
 
 
-def read_history(
-    path: str | Path, format: Literal["acled", "gtd"], scenario: Scenario
-) -> HistoryEvents:
-    """Read an ACLED or GTD export as a history of ``scenario``.
-
-    The events kept are those ``riskmc calibrate`` keeps by default (ACLED's
-    political-violence types; every GTD event), mapped to the scenario's
-    districts by name, then by coordinates within 150 km.
+def history_of(scenario: Scenario) -> HistoryEvents | None:
+    """The events of ``scenario.hazard.history`` as the kernel takes them (None without one).
 
     Raises
     ------
-    riskmc.calibration.EventFileError
-        One line naming the file (and row and column where known): a file
-        that cannot be read, an event on or after ``start_date``, a file
-        whose events map to no district of the scenario.
+    ValueError
+        One line: the key names a file not read yet, or a district the scenario lacks.
     """
-    # Imported here: riskmc.calibration imports the hazard sampler.
-    from riskmc.calibration.calibrate import ATTACK_EVENT_TYPES
-    from riskmc.calibration.errors import EventFileError
-    from riskmc.calibration.mapping import Gazetteer, map_districts
-    from riskmc.calibration.readers import filter_events, read_events
-
-    table = read_events(path, format)
-    start = pd.Timestamp(scenario.start_date)
-    late = table.events["date"] >= start
-    if late.any():
-        row = table.events.loc[late, ["row", "date"]].iloc[0]
-        raise EventFileError(
-            path,
-            f"date '{row['date'].date()}' is not before the scenario's start_date "
-            f"{scenario.start_date}: a history holds events before the start",
-            row=int(row["row"]),
-            column=DATE_COLUMN[format],
-        )
-    table = filter_events(table, event_types=ATTACK_EVENT_TYPES[format] or None)
-    if table.events.empty:
-        raise EventFileError(path, "no events of the attack types in the history")
-    mapped = map_districts(table.events, Gazetteer.from_scenario(scenario))
-    used = mapped.mapped
-    if used.empty:
-        reason = mapped.unmapped["reason"].iloc[0]
-        raise EventFileError(
-            path,
-            f"the history maps no event to a district of scenario {scenario.name!r} "
-            f"(first reason: {reason})",
-        )
-    index = {d.name: i for i, d in enumerate(scenario.districts)}
-    district = used["district"].map(index).to_numpy(dtype=np.int64)
-    day = (used["date"] - start).dt.days.to_numpy(dtype=np.int64)
-    first, _ = table.observed_window()
-    window = float((pd.Timestamp(first) - start).days)
-    out = HistoryEvents.from_days(district, day, window)
-    return HistoryEvents(out.day, out.district, out.window_start, len(mapped.unmapped))
-
-
-#: Histories read, by (file, format, size, mtime, scenario fingerprint): a run
-#: builds the kernel's arrays once per scenario object and worker.
-_READ: dict[tuple[str, str, int, int, str], HistoryEvents] = {}
-
-
-def load_history(scenario: Scenario) -> HistoryEvents | None:
-    """The history ``scenario.hazard.history`` names (None without one); read once."""
     spec = scenario.hazard.history
     if spec is None:
         return None
-    path = Path(spec.events)
-    try:
-        st = path.stat()
-        key = (str(path), spec.format, st.st_size, st.st_mtime_ns, scenario.fingerprint())
-    except OSError:
-        key = None
-    if key is not None and key in _READ:
-        return _READ[key]
-    events = read_history(path, spec.format, scenario)
-    if key is not None:
-        _READ[key] = events
-    return events
-
-
-def with_history(scenario: Scenario, path: str | Path, format: str) -> Scenario:
-    """``scenario`` with ``hazard.history`` set to ``path`` (made absolute), checked now.
-
-    Raises
-    ------
-    riskmc.scenario.ScenarioError
-        For a format other than ``acled`` or ``gtd`` (``hazard.history.format``).
-    riskmc.calibration.EventFileError
-        For a history file that cannot be used (:func:`read_history`).
-    """
-    from riskmc.scenario.loading import scenario_from_dict
-
-    doc = scenario.model_dump(mode="json", by_alias=True)
-    doc["hazard"]["history"] = {"events": str(Path(path).absolute()), "format": format}
-    out = scenario_from_dict(doc, "--history")
-    load_history(out)
-    return out
+    if not spec.days:
+        raise ValueError(
+            f"hazard.history: {spec.events} is not read yet: riskmc run and riskmc.simulate "
+            "read it; in Python, riskmc.calibration.resolve_history(scenario) does"
+        )
+    index = {d.name: i for i, d in enumerate(scenario.districts)}
+    unknown = [n for n in spec.districts if n not in index]
+    if unknown:
+        raise ValueError(f"hazard.history.districts: unknown district {unknown[0]!r}")
+    day = np.asarray(spec.days, dtype=np.float64)
+    district = np.array([index[n] for n in spec.districts], dtype=np.int64)
+    order = np.lexsort((district, day))
+    start = float(day.min()) if spec.window_start is None else spec.window_start
+    return HistoryEvents(day[order], district[order], min(start, float(day.min())))

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
-from riskmc.hazard.history import HistoryEvents, load_history
+from riskmc.hazard.history import HistoryEvents, history_of
 from riskmc.hazard.processes import ATTACK_PROCESSES
 from riskmc.hazard.rng import stream_id
 from riskmc.hazard.severity import GUIDE, fatalities_table, regime_arrays
@@ -515,8 +515,8 @@ def build_inputs(
 
 def _history_arrays(scenario: Scenario, history: HistoryEvents | None) -> dict[str, Any]:
     """The ``hist_*`` fields of :class:`HazardArrays`: empty unless Hawkes with a history."""
-    if history is None and scenario.hazard.history is not None:
-        history = load_history(scenario)
+    if history is None and scenario.hazard.process == "hawkes":
+        history = history_of(scenario)
     if history is None or scenario.hazard.process != "hawkes":
         history = HistoryEvents.empty()
     return {

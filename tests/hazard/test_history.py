@@ -33,8 +33,8 @@ import numpy as np
 import pytest
 
 import riskmc
-from riskmc.calibration import EventFileError, write_synthetic_acled
-from riskmc.hazard.history import HistoryEvents, read_history
+from riskmc.calibration import EventFileError, read_history, resolve_history, write_synthetic_acled
+from riskmc.hazard.history import HistoryEvents
 
 from .conftest import Z, build, counts_per_replication
 
@@ -155,11 +155,19 @@ def test_history_file_in_scenario_and_on_the_command_line(quiet, tmp_path):
 
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(quiet))
     loaded = riskmc.load_scenario(tmp_path / "s.yaml")
-    a = riskmc.sample_hazard(loaded, 20, seed=2, threads=1)
+    with pytest.raises(ValueError, match="is not read yet"):
+        riskmc.sample_hazard(loaded, 2, seed=2, threads=1)
+    resolved = resolve_history(loaded)  # what riskmc run and riskmc.simulate do
+    assert len(resolved.hazard.history.days) == len(hist)
+    assert resolved.fingerprint() != loaded.fingerprint()
+    a = riskmc.sample_hazard(resolved, 20, seed=2, threads=1)
     b = riskmc.sample_hazard(sc, 20, seed=2, threads=1, history=hist)
     assert a.attacks.equals(b.attacks)
     c = riskmc.sample_hazard(sc, 20, seed=2, threads=1)
     assert not a.attacks.equals(c.attacks)
+    # riskmc.simulate reads the file itself (the workers get the events in the scenario)
+    result = riskmc.simulate(loaded, 10, seed=2, workers=1)
+    assert result.scenario.hazard.history.days == resolved.hazard.history.days
 
 
 def test_history_file_errors(quiet, tmp_path):
