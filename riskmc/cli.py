@@ -41,7 +41,10 @@ except ImportError:  # pragma: no cover - an older typer, on click itself
 from riskmc import __version__
 from riskmc.analysis.compare import compare_command
 from riskmc.analysis.text import terminal_text
+from riskmc.calibration.backtest_cli import backtest_command
 from riskmc.calibration.cli import calibrate_command, non_empty_path
+from riskmc.calibration.errors import EventFileError
+from riskmc.calibration.history import resolve_history, with_history
 from riskmc.engine import SimulationResult, simulate
 from riskmc.engine.bench import engine_throughput
 from riskmc.engine.checkpoint import (
@@ -244,6 +247,19 @@ def run(
             "reference; same outcomes). --resume uses the engine that started the run.",
         ),
     ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            metavar="FILE",
+            help="Events before the start (an ACLED or GTD export): under Hawkes their "
+            "offspring continue after it (hazard.history).",
+        ),
+    ] = None,
+    history_format: Annotated[
+        str | None,
+        typer.Option("--format", metavar="F", help="With --history: 'acled' (default) or 'gtd'."),
+    ] = None,
 ) -> None:
     """Run a scenario (the Balochistan default when none is given)."""
     with _run_errors_exit():
@@ -265,6 +281,11 @@ def run(
             scenario = read_run_scenario(out_dir)
         else:
             scenario = default_scenario()
+        if history_format is not None and history is None:
+            raise ExecutionError("--format: only with --history FILE (the history's form)")
+        if history is not None:
+            scenario = with_history(scenario, history, history_format or "acled")
+        scenario = resolve_history(scenario)
         if engine is not None and engine not in ENGINES:
             raise ExecutionError(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
         if manifest is not None:
@@ -378,7 +399,7 @@ EXIT_INTERRUPTED = 130
 def _run_errors_exit() -> Iterator[None]:
     try:
         yield
-    except (ScenarioError, ExecutionError) as exc:
+    except (ScenarioError, ExecutionError, EventFileError) as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
@@ -598,6 +619,7 @@ def _print_overview(s: Scenario) -> None:
 
 # `riskmc calibrate`: the command lives with the calibration code.
 app.command("calibrate")(calibrate_command)
+app.command("backtest")(backtest_command)
 # `riskmc compare`: the command lives with the comparison code.
 app.command("compare")(compare_command)
 

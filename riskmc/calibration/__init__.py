@@ -19,6 +19,7 @@ from riskmc.calibration.fits import (
     poisson_rates,
 )
 from riskmc.calibration.hawkes import HawkesFit, fit_hawkes
+from riskmc.calibration.history import read_history, resolve_history, with_history
 from riskmc.calibration.mapping import (
     ALIASES,
     Gazetteer,
@@ -65,5 +66,8 @@ __all__ = [
     "read_acled",
     "read_events",
     "read_gtd",
+    "read_history",
+    "resolve_history",
+    "with_history",
     "write_synthetic_acled",
 ]

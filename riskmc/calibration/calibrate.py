@@ -62,9 +62,19 @@ from riskmc.calibration.fits import (
     poisson_rates,
     rate_interval,
 )
-from riskmc.calibration.hawkes import MAX_BRANCHING, HawkesFit, fit_hawkes
-from riskmc.calibration.mapping import Gazetteer, MappedEvents, map_districts
-from riskmc.calibration.output import write_atomic
+from riskmc.calibration.hawkes import (
+    HawkesFit,
+    SpilloverTest,
+    fit_hawkes,
+    spillover_test,
+)
+from riskmc.calibration.mapping import (
+    Gazetteer,
+    MappedEvents,
+    map_districts,
+    shipped_neighbours,
+)
+from riskmc.calibration.output import _branching, _lognormal, _num, write_atomic
 from riskmc.calibration.readers import (
     EventTable,
     filter_events,
@@ -72,6 +82,7 @@ from riskmc.calibration.readers import (
     read_events,
 )
 from riskmc.calibration.sample import EventSample
+from riskmc.calibration.severity import FatalitiesFit, fit_fatalities
 from riskmc.calibration.trust import Trust, assess, days_label, hawkes_problems, negbin_problems
 
 __all__ = ["ATTACK_EVENT_TYPES", "TARGETS", "Calibration", "calibrate", "count_posterior"]
@@ -84,11 +95,6 @@ ATTACK_EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "acled": ("Battles", "Explosions/Remote violence", "Violence against civilians"),
     "gtd": (),
 }
-
-
-def _num(x: float) -> float:
-    """A float rounded to 6 significant digits, for a readable file."""
-    return float(f"{x:.6g}")
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class Calibration:
     poisson : ModelFit
     negbin : NegbinFit
     hawkes : HawkesFit
+        With spillover when :attr:`spillover` chose it.
     choice : ModelChoice
         Among the models :attr:`trust` allows.
     trust : Trust
@@ -138,6 +145,11 @@ class Calibration:
     hawkes: HawkesFit
     choice: ModelChoice
     trust: Trust
+    #: Hawkes with spillover against without (None: no district has a neighbour);
+    #: when its test rejects, :attr:`hawkes` is the fit with spillover.
+    spillover: SpilloverTest | None = None
+    #: Deaths per attack (None: fewer than 30 events with known fatalities, or none with any).
+    fatalities: FatalitiesFit | None = None
 
     @property
     def process(self) -> str:
@@ -204,6 +216,12 @@ class Calibration:
                 self.hawkes.branching_ratio, self.hawkes.se_branching_ratio
             )
             hazard["decay_days"] = _lognormal(self.hawkes.decay_days, self.hawkes.se_log_tau)
+            if self.hawkes.spillover > 0:
+                hazard["spillover"] = _branching(
+                    self.hawkes.spillover, self.hawkes.se_spillover, high=1.0
+                )
+        if self.fatalities is not None:
+            hazard["fatalities"] = self.fatalities.block()
         if self.trust.campaigns:
             hazard["campaigns"] = self._campaign_block()
         doc: dict[str, Any] = {} if extends is None else {"extends": extends}
@@ -342,6 +360,16 @@ class Calibration:
             f"{hk.se_branching_ratio:.3f}, decay = {hk.decay_days:.2f} +/- "
             f"{hk.se_decay_days:.2f} days" + (f" ({'; '.join(hk_problems)})" if hk_problems else "")
         )
+        sp = self.spillover
+        if sp is not None:
+            verdict = "written" if sp.chosen else "not written (spillover 0)"
+            lines.append(
+                f"    spillover to adjacent districts s = {sp.fit.spillover:.3f} +/- "
+                f"{sp.fit.se_spillover:.3f} (n {sp.fit.branching_ratio:.3f} with it); against "
+                f"none: LR {sp.statistic:.1f}, p {sp.p_value:.2g}: {verdict}"
+            )
+        if self.fatalities is not None:
+            lines.append(self.fatalities.report())
         lines.append(
             f"Model choice: {self.process} (a richer model must beat poisson by a likelihood-"
             f"ratio test at {self.choice.alpha:g}, then the lowest AIC wins)"
@@ -361,25 +389,6 @@ class Calibration:
                 f"[{rr['low']:6.2f}, {rr['high']:6.2f}]  targets: {mix}"
             )
         return "\n".join(lines)
-
-
-def _lognormal(median: float, sigma: float) -> float | dict[str, Any]:
-    if not math.isfinite(sigma) or sigma <= 0:
-        return _num(median)
-    return {"dist": "lognormal", "median": _num(median), "sigma": _num(sigma)}
-
-
-def _branching(n: float, se: float) -> float | dict[str, Any]:
-    """A beta on [0, 0.99] with mean ``n`` and standard deviation ``se``."""
-    if not math.isfinite(se) or se <= 0:
-        return _num(min(n, MAX_BRANCHING))
-    m, v = n / MAX_BRANCHING, (se / MAX_BRANCHING) ** 2
-    common = m * (1 - m) / v - 1
-    if common > 0:
-        a, b = m * common, (1 - m) * common
-        return {"dist": "beta", "a": _num(a), "b": _num(b), "low": 0.0, "high": MAX_BRANCHING}
-    lo, hi = max(0.0, n - 2 * se), min(MAX_BRANCHING, n + 2 * se)
-    return {"dist": "uniform", "low": _num(lo), "high": _num(hi)}
 
 
 def count_posterior(events: int, ratio: float, years: float) -> tuple[float, float]:
@@ -449,6 +458,7 @@ def calibrate(
     aliases: Mapping[str, str | None] | None = None,
     campaign_districts: int | None = None,
     alpha: float = 0.01,
+    neighbours: Sequence[Sequence[int]] | None = None,
 ) -> Calibration:
     """Fit riskmc's hazard to an ACLED or GTD export.
 
@@ -472,7 +482,12 @@ def calibrate(
         Fewest districts hit on a day for a campaign day; default chosen from
         the rates (:func:`~riskmc.calibration.detect_campaigns`).
     alpha : float
-        Level of the likelihood-ratio tests of the model choice.
+        Level of the likelihood-ratio tests of the model choice (and of
+        Hawkes spillover against none).
+    neighbours : sequence of sequence of int, optional
+        Each district's adjacent districts (indices into the gazetteer's
+        names), where Hawkes spillover may land; default
+        :func:`shipped_neighbours`.
 
     Returns
     -------
@@ -521,6 +536,10 @@ def calibrate(
     poisson = fit_poisson(sample)
     negbin = fit_negbin(sample)
     hawkes = fit_hawkes(sample)
+    links = neighbours if neighbours is not None else shipped_neighbours(gaz.names)
+    spill = spillover_test(sample, [list(x) for x in links], hawkes, alpha=alpha)
+    if spill is not None and spill.chosen:
+        hawkes = spill.fit
     fits = {
         "poisson": poisson,
         "negbin": negbin.model,
@@ -556,6 +575,8 @@ def calibrate(
         hawkes=hawkes,
         choice=choice,
         trust=trust,
+        spillover=spill,
+        fatalities=fit_fatalities(used["fatalities"].to_numpy(dtype=np.float64)),
     )
 
 

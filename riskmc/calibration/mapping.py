@@ -40,7 +40,7 @@ for explosives.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -360,3 +360,23 @@ def map_districts(
     ev["target"] = infer_targets(ev["text"])
     ev["reason"] = reason.astype(str)
     return MappedEvents(ev, gazetteer)
+
+
+def shipped_neighbours(names: Sequence[str]) -> list[list[int]]:
+    """Adjacent districts among ``names``, as the shipped default scenario has them.
+
+    Districts that one segment of the default network passes through
+    together, plus the listed ``neighbours`` (:func:`riskmc.hazard.inputs.adjacency`);
+    a name the default does not hold has none.
+    """
+    from riskmc.hazard.inputs import adjacency
+    from riskmc.scenario.loading import default_scenario
+
+    scenario = default_scenario()
+    own = [d.name for d in scenario.districts]
+    index = {n: i for i, n in enumerate(names)}
+    out: list[list[int]] = [[] for _ in names]
+    for i, links in enumerate(adjacency(scenario)):
+        if own[i] in index:
+            out[index[own[i]]] = sorted(index[own[j]] for j in links if own[j] in index)
+    return out

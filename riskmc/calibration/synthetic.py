@@ -67,6 +67,7 @@ def write_synthetic_acled(
     coords = {d.name: (d.lat, d.lon) for d in scenario.districts}
     rows = []
     start = np.datetime64(scenario.start_date, "D")
+    deaths = a["fatalities"].to_numpy()
     for j, (day, district, target) in enumerate(
         zip(a["day"].to_numpy(), a["district"].astype(str), a["target"].astype(str), strict=True)
     ):
@@ -94,7 +95,7 @@ def write_synthetic_acled(
             "source": "riskmc synthetic sample",
             "source_scale": "Other",
             "notes": note,
-            "fatalities": "0",
+            "fatalities": str(int(deaths[j])),
             "tags": "synthetic",
             "timestamp": "0",
         }

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 
 from riskmc.analysis.summary import summarize
+from riskmc.calibration.history import resolve_history
 from riskmc.engine.checkpoint import (
     MANIFEST,
     ExecutionError,
@@ -327,7 +328,8 @@ def _check_types(scenario: object, client: object, out: object, progress: object
         raise TypeError(
             f"progress: must be callable as progress(done, total), got {type(progress).__name__}"
         )
-    return as_scenario(scenario)
+    # hazard.history names a file: read it here, so that the workers get its events
+    return resolve_history(as_scenario(scenario))
 
 
 def _check(

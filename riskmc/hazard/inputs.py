@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel
 
+from riskmc.hazard.history import HistoryEvents, history_of
 from riskmc.hazard.processes import ATTACK_PROCESSES
 from riskmc.hazard.rng import stream_id
 from riskmc.hazard.severity import GUIDE, fatalities_table, regime_arrays
@@ -43,6 +44,7 @@ __all__ = [
     "HazardArrays",
     "ParameterSpec",
     "TailArrays",
+    "adjacency",
     "build_inputs",
 ]
 
@@ -139,6 +141,12 @@ class HazardArrays(NamedTuple):
     # joins draw two uniforms from streams of their own
     watch: NDArray[np.bool_]
     s_join: NDArray[np.uint64]
+    # observed events before day 0 (hazard.history; empty: none): times [days, < 0],
+    # districts, the first day of the history's window, and their stream
+    hist_t: NDArray[np.float64]
+    hist_d: NDArray[np.int64]
+    hist_w: float
+    s_history: np.uint64
 
 
 class TailArrays(NamedTuple):
@@ -295,9 +303,35 @@ def _streams(kind: str, names: list[str]) -> NDArray[np.uint64]:
     return np.array([stream_id(kind, n) for n in names], dtype=np.uint64)
 
 
-def build_inputs(scenario: Scenario) -> tuple[HazardArrays, TailArrays, ParameterSpec]:
+def adjacency(scenario: Scenario) -> list[list[int]]:
+    """Each district's adjacent districts (indices, ascending): where Hawkes spillover goes.
+
+    Districts that one segment passes through together, plus each district's
+    ``neighbours`` (both ways).
+    """
+    names = [d.name for d in scenario.districts]
+    d_index = {n: i for i, n in enumerate(names)}
+    adjacent: list[set[int]] = [set() for _ in names]
+    for g in scenario.network.segments:
+        ds = [d_index[n] for n in g.districts]
+        for d in dict.fromkeys(ds):
+            adjacent[d].update(x for x in ds if x != d)
+    for district in scenario.districts:
+        for n in district.neighbours:
+            adjacent[d_index[district.name]].add(d_index[n])
+            adjacent[d_index[n]].add(d_index[district.name])
+    return [sorted(a) for a in adjacent]
+
+
+def build_inputs(
+    scenario: Scenario, history: HistoryEvents | None = None
+) -> tuple[HazardArrays, TailArrays, ParameterSpec]:
     """Arrays for the hazard kernel, those of the tail's draws, and the per-replication
-    parameter spec."""
+    parameter spec.
+
+    ``history`` (observed events before the start) is read from the scenario's
+    ``hazard.history`` when not given; only ``hawkes`` uses it.
+    """
     spec = parameter_spec(scenario)
     h = scenario.hazard
     districts = [d.name for d in scenario.districts]
@@ -310,19 +344,13 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, TailArrays, Paramete
         "road": [[] for _ in districts],
         "rail": [[] for _ in districts],
     }
-    adjacent: list[set[int]] = [set() for _ in districts]
     for j, g in enumerate(segments):
         ds = [d_index[n] for n in g.districts]
         for d in dict.fromkeys(ds):
             by_mode[g.mode][d].append(j)
-            adjacent[d].update(x for x in ds if x != d)
-    for district in scenario.districts:
-        for n in district.neighbours:
-            adjacent[d_index[district.name]].add(d_index[n])
-            adjacent[d_index[n]].add(d_index[district.name])
     road_ptr, road_idx = _csr(by_mode["road"])
     rail_ptr, rail_idx = _csr(by_mode["rail"])
-    nb_ptr, nb_idx = _csr([sorted(a) for a in adjacent])
+    nb_ptr, nb_idx = _csr(adjacency(scenario))
     # A spare last entry, so that the kernel may read a neighbour of a
     # district that has none (and then not use it) without a branch.
     nb_idx = np.append(nb_idx, np.int64(0))
@@ -451,6 +479,7 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, TailArrays, Paramete
         st_blackout_end=np.array([b[2] for b in st_blk], dtype=np.float64),
         watch=watch,
         s_join=_streams("join-suspension", districts),
+        **_history_arrays(scenario, history),
     )
     tail = TailArrays(
         horizon=float(scenario.horizon_days),
@@ -484,6 +513,20 @@ def build_inputs(scenario: Scenario) -> tuple[HazardArrays, TailArrays, Paramete
     return arrays, tail, spec
 
 
+def _history_arrays(scenario: Scenario, history: HistoryEvents | None) -> dict[str, Any]:
+    """The ``hist_*`` fields of :class:`HazardArrays`: empty unless Hawkes with a history."""
+    if history is None and scenario.hazard.process == "hawkes":
+        history = history_of(scenario)
+    if history is None or scenario.hazard.process != "hawkes":
+        history = HistoryEvents.empty()
+    return {
+        "hist_t": history.day,
+        "hist_d": history.district,
+        "hist_w": history.window_start,
+        "s_history": np.uint64(stream_id("history")),
+    }
+
+
 def _check_streams(a: HazardArrays, tail: TailArrays, spec: ParameterSpec) -> None:
     # Two streams with one id would correlate their numbers; CRC-32 of distinct
     # short names collides with probability ~1e-7 for a scenario's few hundred
@@ -501,7 +544,7 @@ def _check_streams(a: HazardArrays, tail: TailArrays, spec: ParameterSpec) -> No
             tail.s_susp,
             a.s_join,
             spec.streams,
-            np.array([a.s_campaign, a.s_province, tail.s_regime], dtype=np.uint64),
+            np.array([a.s_campaign, a.s_province, tail.s_regime, a.s_history], dtype=np.uint64),
         ]
     )
     if len(np.unique(ids)) != len(ids):

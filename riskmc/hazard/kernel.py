@@ -11,7 +11,10 @@ Per replication, in this order:
    gaps. ``negbin`` multiplies the rate by a Gamma(k, 1/k) draw; ``hawkes``
    uses ``attacks_per_year x (1 - n)`` and starts a burn-in of
    ``12 tau / (1 - n)`` days before day 0 so the process is stationary from
-   day 0 (the bias left is below ``exp(-12)``).
+   day 0 (the bias left is below ``exp(-12)``). With a history
+   (``hazard.history``), the observed events replace the simulated past of
+   the history's window and their children after day 0 are drawn
+   (:func:`_history`).
 2. **Triggered attacks** (``hawkes``), by the cluster construction: every
    attack has Poisson(n) children after Exp(tau) delays; a share
    ``spillover`` goes to a random adjacent district. Drawn a generation at a
@@ -736,6 +739,72 @@ def _triggered(tg, th, rep, k0, k1, n_br, tau, loc, nl, tw):  # type: ignore[no-
 
 
 @nb.njit(cache=True, error_model="numpy")
+def _history(hg, th, rep, k0, k1, n_br, tau, loc, nl):  # type: ignore[no-untyped-def]
+    """Step 1b (a history given): the observed past replaces the simulated one.
+
+    First the simulated attacks of the history's window (``hist_w`` to day
+    0: the burn-in's, which stand for a past not observed) are dropped, so
+    that they trigger nothing: the observed events take their place. Then
+    each observed event ``i``, at ``hist_t[i] < 0`` in ``hist_d[i]``, gets
+    its children after day 0: the children of an event at ``t`` come after
+    Exp(tau) delays, so those after day 0 are Poisson(n exp(t / tau)) in
+    number, each at an Exp(tau) time from day 0 (the exponential has no
+    memory), and a share ``spillover`` of them lands in a random adjacent
+    district. Its children before day 0 were observed (they are in the
+    history), so they are not drawn. The children then trigger like any
+    attack (:func:`_triggered`). Stream ``s_history``: event ``i``'s count
+    from lane 0 of block ``(i, 0)``, its child ``j``'s delay, spill and
+    neighbour from block ``(i, j + 1)``; no other stream is read, so the
+    draws of a scenario without history are those of before.
+
+    ``loc[:nl]`` comes grouped by district, ascending (the background) and
+    leaves so, children included (a stable counting sort).
+    """
+    (horizon, n_d, nb_ptr, nb_idx, hist_t, hist_d, hist_w, s_hist) = hg
+    spill = th[G_SPILL]
+    kept = 0
+    for q in range(nl):
+        t = loc[q, 0]
+        if t < hist_w or t >= 0.0:
+            for c in range(5):
+                loc[kept, c] = loc[q, c]
+            kept += 1
+    nl = kept
+    for i in range(hist_t.shape[0]):
+        u, _, _, _ = uniform4(k0, k1, rep, s_hist, i, 0)
+        n_ch = _poisson(u, n_br * math.exp(hist_t[i] / tau))
+        d = hist_d[i]
+        first = nb_ptr[d]
+        n_nb = nb_ptr[d + 1] - first
+        for j in range(n_ch):
+            u0, u1, u2, _ = uniform4(k0, k1, rep, s_hist, i, j + 1)
+            t = -tau * math.log(u0)
+            if t >= horizon:
+                continue
+            dd = d
+            if n_nb > 0 and u1 < spill:
+                dd = nb_idx[first + min(int(u2 * n_nb), n_nb - 1)]
+            loc, nl = _attack(loc, nl, t, dd, K_TRIGGERED, -1, -1)
+    # Group by district again, keeping the order within each.
+    start = np.zeros(n_d + 1, dtype=np.int64)
+    for q in range(nl):
+        start[int(loc[q, 1]) + 1] += 1
+    for d in range(n_d):
+        start[d + 1] += start[d]
+    out = np.empty((nl, 5), dtype=np.float64)
+    for q in range(nl):
+        d = int(loc[q, 1])
+        w = start[d]
+        start[d] = w + 1
+        for c in range(5):
+            out[w, c] = loc[q, c]
+    for q in range(nl):
+        for c in range(5):
+            loc[q, c] = out[q, c]
+    return loc, nl
+
+
+@nb.njit(cache=True, error_model="numpy")
 def _campaigns(  # type: ignore[no-untyped-def]
     cg, th, r, rep, k0, k1, loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join, reg
 ):
@@ -1353,6 +1422,8 @@ def sample_block(  # type: ignore[no-untyped-def]
     ca = (horizon, n_d, a.s_marks, a.watch, a.event_dists)
     bg = (horizon, n_d, a.process, a.col_rate, a.s_negbin, a.s_attack)
     tg = (horizon, n_d, a.nb_ptr, a.nb_idx, a.s_offspring)
+    hg = (horizon, n_d, a.nb_ptr, a.nb_idx, a.hist_t, a.hist_d, a.hist_w, a.s_history)
+    with_history = a.hist_t.shape[0] > 0
     cg = (
         horizon,
         n_d,
@@ -1409,6 +1480,8 @@ def sample_block(  # type: ignore[no-untyped-def]
             )
         else:
             loc, nl = _background(bg, th, rep, k0, k1, 1.0 - n_br, burn, loc, zero, useq)
+        if with_history and n_br > 0.0:
+            loc, nl = _history(hg, th, rep, k0, k1, n_br, tau, loc, nl)
         if n_br > 0.0:
             loc, nl, tw = _triggered(tg, th, rep, k0, k1, n_br, tau, loc, nl, tw)
         loc, nl, lc, nlc, lb, nlb, camps, n_camp, joins, n_join = _campaigns(

@@ -23,6 +23,7 @@ from riskmc.hazard.attack_severity import (
     WATCHED_DTYPE,
     complete_attacks,
 )
+from riskmc.hazard.history import HistoryEvents
 from riskmc.hazard.inputs import (
     CAUSES,
     KINDS,
@@ -599,6 +600,7 @@ def sample_hazard(
     *,
     threads: int | None = None,
     pieces: bool = False,
+    history: HistoryEvents | None = None,
 ) -> HazardSample:
     """Sample attacks, closures and blackouts for replications of a scenario.
 
@@ -618,6 +620,9 @@ def sample_hazard(
     pieces : bool
         Also keep the closure and blackout pieces before merging, one per
         cause (needed to attribute disruption to causes).
+    history : HistoryEvents, optional
+        Observed events before the start, in place of the scenario's
+        ``hazard.history`` (:mod:`riskmc.hazard.history`); Hawkes only.
 
     Returns
     -------
@@ -636,7 +641,7 @@ def sample_hazard(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     reps = _as_replications(replications)
-    arrays, tail, spec = _inputs(scenario)
+    arrays, tail, spec = _inputs(scenario) if history is None else build_inputs(scenario, history)
     k0, k1 = (np.uint64(k) for k in key_from_seed(int(seed)))
     if threads is not None and (
         isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1

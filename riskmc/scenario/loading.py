@@ -315,6 +315,19 @@ def origin_of(loc: Sequence[int | str], layers: Sequence[_Layer], merged: dict[s
     return where
 
 
+def _anchor_history(doc: dict[str, Any], layers: Sequence[_Layer]) -> None:
+    """Make ``hazard.history.events`` absolute, from the folder of the file that set it."""
+    hazard = doc.get("hazard")
+    history = hazard.get("history") if isinstance(hazard, dict) else None
+    events = history.get("events") if isinstance(history, dict) else None
+    if not isinstance(history, dict) or not isinstance(events, str) or not events:
+        return
+    if Path(events).is_absolute():
+        return
+    owner = origin_of(("hazard", "history", "events"), layers, doc)
+    history["events"] = str(owner.parent / events)
+
+
 def scenario_from_dict(doc: dict[str, Any], file: str | Path = "<memory>") -> Scenario:
     """Validate a mapping (as read from a file) into a :class:`Scenario`.
 
@@ -382,6 +395,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path: must be the path of a scenario file, got {type(path).__name__}")
     doc, layers = _resolve(Path(path), ())
+    _anchor_history(doc, layers)
     if len(layers) == 1:
         return scenario_from_dict(doc, path)
     try:

@@ -50,6 +50,7 @@ __all__ = [
     "Cover",
     "District",
     "Hazard",
+    "History",
     "Logistics",
     "ModeClosure",
     "Network",
@@ -359,6 +360,39 @@ class Regimes(_Model):
         return self
 
 
+class History(_Model):
+    """Observed events before ``start_date`` that Hawkes offspring continue (SPEC 1b).
+
+    ``events`` names the export; riskmc reads it (``riskmc run``, :func:`riskmc.simulate`,
+    :func:`riskmc.calibration.resolve_history`) into ``days`` and ``districts``, which the
+    sampler uses, so that a scenario carries its history to every worker and its
+    fingerprint changes with the events.
+    """
+
+    events: Annotated[str, Field(min_length=1)] = Field(
+        description="An ACLED or GTD export (CSV); a relative path is read from the folder "
+        "of the scenario file that names it."
+    )
+    format: Literal["acled", "gtd"] = Field(default="acled", description="The export's form.")
+    days: tuple[Annotated[float, Field(strict=False, lt=0, allow_inf_nan=False)], ...] = Field(
+        default=(), description="Written by riskmc: the events' times [days before start_date]."
+    )
+    districts: tuple[Name, ...] = Field(
+        default=(), description="Written by riskmc: each event's district."
+    )
+    window_start: Annotated[float, Field(strict=False, le=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="Written by riskmc: the first day of the export [days]."
+    )
+
+    @model_validator(mode="after")
+    def _same_length(self) -> History:
+        if len(self.days) != len(self.districts):
+            raise _at(
+                "districts", f"needs one per day ({len(self.days)}), got {len(self.districts)}"
+            )
+        return self
+
+
 class Hazard(_Model):
     """The attack process and what attacks, campaigns and orders cause."""
 
@@ -392,6 +426,11 @@ class Hazard(_Model):
     )
     regimes: Regimes | None = Field(
         default=None, description="Province-wide escalation regimes; null: none."
+    )
+    history: History | None = Field(
+        default=None,
+        description="hawkes: observed events before start_date whose offspring continue after "
+        "it; null: the past is simulated (a burn-in).",
     )
 
     @model_validator(mode="after")
