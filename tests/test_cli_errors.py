@@ -447,3 +447,75 @@ def test_ctrl_c_at_any_moment_exits_130_quietly(tmp_path, after):
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1].startswith("interrupted")
+
+
+def test_a_lock_that_is_a_link_or_a_users_file_is_never_emptied(tmp_path):
+    """The run's lock file is truncated to hold its process id: a ``.lock`` that is a link
+    to a user's file, or a user's own ``.lock``, must never be emptied (found by hand: a
+    folder holding only a link ``.lock`` -> thesis.txt was taken as riskmc's, and the
+    thesis replaced by a process id)."""
+    thesis = tmp_path / "thesis.txt"
+    thesis.write_text("years of work\n")
+    args = ["run", TINY, "-n", "2", "--workers", "1", "--out"]
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / ".lock").symlink_to(thesis)
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / ".lock").write_text("a lock of my own tool\n")
+    for folder in (lone, users):
+        assert _one_line([*args, str(folder)]) == (
+            f"error: out: {folder} is not empty and riskmc did not make it (no .riskmc-run); "
+            "choose an empty or new folder"
+        )
+    assert (users / ".lock").read_text() == "a lock of my own tool\n"
+    # a run folder of riskmc's whose lock was replaced by a link
+    run = tmp_path / "run"
+    assert runner.invoke(app, [*args, str(run)]).exit_code == 0
+    (run / ".lock").unlink()
+    (run / ".lock").symlink_to(thesis)
+    assert _one_line(["run", "--out", str(run), "--resume"]) == (
+        f"error: out: {run / '.lock'} is a symbolic link; riskmc follows no link inside a "
+        "run folder"
+    )
+    assert thesis.read_text() == "years of work\n"
+    # a lock left alone by a run that stopped at once is still taken
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / ".lock").write_text("12345\n")
+    assert runner.invoke(app, [*args, str(fresh)]).exit_code == 0
+
+
+def test_a_fifo_in_a_run_folder_is_refused_not_read(tmp_path):
+    """``--resume`` reads the run's scenario.json: a FIFO there blocked for ever (found by
+    hand). Run as a process with a timeout, so that a regression fails instead of hanging."""
+    import os
+    import subprocess
+
+    run = tmp_path / "run"
+    assert (
+        runner.invoke(app, ["run", TINY, "-n", "2", "--workers", "1", "--out", str(run)]).exit_code
+        == 0
+    )
+    (run / "scenario.json").unlink()
+    os.mkfifo(run / "scenario.json")
+    done = subprocess.run(
+        [sys.executable, "-c", "from riskmc.cli import main; main()",
+         "run", "--out", str(run), "--resume"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: {run / 'scenario.json'}: not a regular file (a FIFO)"
+    ]
+
+
+def test_compare_shows_the_first_scenarios_name_as_text(tiny_doc, write_yaml):
+    """The first scenario's name heads a column and the title of ``riskmc compare``: its
+    markup was obeyed and its escape sequence sent to the terminal (found by hand)."""
+    tiny_doc["name"] = "[red]T\x1b[2Jiny"
+    path = write_yaml(tiny_doc)
+    result = runner.invoke(app, ["compare", str(path), TINY, "-n", "3", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout
+    assert "against '[red]T[2Jiny'" in " ".join(result.stdout.split())

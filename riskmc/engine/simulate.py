@@ -26,6 +26,7 @@ from riskmc.engine.checkpoint import (
     ExecutionError,
     Manifest,
     RunFolder,
+    check_result_folder,
     count_replications,
     covered,
     read_result,
@@ -108,13 +109,16 @@ class SimulationResult:
         ------
         ExecutionError
             The folder is that of a run (``riskmc run --out``, ``out=``):
-            its manifest would no longer match.
+            its manifest would no longer match; or it holds a file of the
+            user's under one of the three names, or the path is empty
+            (:func:`~riskmc.engine.checkpoint.check_result_folder`).
         """
         if (Path(folder) / MANIFEST).is_file():
             raise ExecutionError(
                 f"{folder}: already holds a result (the run folder of riskmc run --out, with "
                 f"its {MANIFEST}); choose an empty or new folder"
             )
+        check_result_folder(folder)  # never over a file of the user's, never ''
         return write_result(folder, self.scenario, self.seed, self.outcomes)
 
     @classmethod
