@@ -519,3 +519,23 @@ def test_compare_shows_the_first_scenarios_name_as_text(tiny_doc, write_yaml):
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stdout
     assert "against '[red]T[2Jiny'" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "missing"])
+def test_calibrate_names_a_scenario_that_is_not_a_file(tmp_path, kind):
+    """``--scenario`` is also the default ``extends:`` base: a FIFO or a folder there was
+    reported as "--extends: no such scenario" (found by hand), naming the wrong option."""
+    import os
+
+    path = tmp_path / "s.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    rule = {
+        "fifo": "not a regular file (a FIFO)",
+        "folder": "not a regular file (a directory)",
+        "missing": "no such file",
+    }[kind]
+    line = _one_line(["calibrate", str(tmp_path / "events.csv"), "--scenario", str(path)])
+    assert line == f"error: --scenario: {path}: {rule}"
