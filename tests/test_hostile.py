@@ -658,3 +658,140 @@ def test_any_date_validates_inside_the_window_or_gets_one_line(start, build):
     assert got.start_date.year >= 1900, start
     assert end.year <= 2262, (start, end)
     assert got.projects[0].construction.start < end, (build, end)
+
+
+# ----------------------------------------------------------------------------- file kinds, drawn
+
+FILE_KINDS = [
+    "valid",
+    "valid-through-link",
+    "bytes",
+    "empty",
+    "fifo",
+    "dev-zero",
+    "dev-null",
+    "folder",
+    "link-loop",
+    "dangling-link",
+    "over-cap",
+]
+
+
+def _make_kind(folder: Path, kind: str, data: bytes, suffix: str, valid: bytes, cap: int) -> Path:
+    """A path of the given kind in ``folder``; nothing is opened that could block."""
+    path = folder / f"input{suffix}"
+    if kind in ("valid", "valid-through-link"):
+        target = folder / f"real{suffix}" if kind == "valid-through-link" else path
+        target.write_bytes(valid)
+        if kind == "valid-through-link":
+            path.symlink_to(target)
+    elif kind == "bytes":
+        path.write_bytes(data)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind in ("dev-zero", "dev-null"):
+        path.symlink_to(f"/dev/{kind[4:]}")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "link-loop":
+        path.symlink_to(folder / "other")
+        (folder / "other").symlink_to(path)
+    elif kind == "dangling-link":
+        path.symlink_to(folder / "nowhere")
+    else:
+        with path.open("wb") as fh:  # sparse: no disk is used
+            fh.truncate(cap + 1)
+    return path
+
+
+class _HangError(Exception):
+    pass
+
+
+def _within(seconds: float) -> Any:
+    """A context in which a call that blocks (a FIFO opened) fails instead of hanging."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def limit() -> Any:
+        def expired(signum: int, frame: Any) -> None:
+            raise _HangError
+
+        old = signal.signal(signal.SIGALRM, expired)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+    return limit()
+
+
+_TINY_BYTES = shipped_scenarios()["tiny.yaml"].read_bytes()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(FILE_KINDS),
+    data=st.binary(max_size=300),
+    suffix=st.sampled_from([".yaml", ".yml", ".toml", ".json", ".txt", ""]),
+)
+def test_any_file_kind_as_a_scenario_loads_or_gets_one_line(kind, data, suffix):
+    """A scenario path of any kind: the scenario, or one line naming the path; never a hang
+    (a FIFO or /dev/zero read), never another exception."""
+    import tempfile
+
+    from riskmc.scenario import load_scenario
+    from riskmc.scenario.files import SCENARIO_MAX_BYTES
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = _make_kind(Path(folder), kind, data, suffix, _TINY_BYTES, SCENARIO_MAX_BYTES)
+        try:
+            with _within(10):
+                got = load_scenario(path)
+        except _HangError:
+            pytest.fail(f"hang: load_scenario of a {kind}")
+        except ScenarioError as exc:
+            message = str(exc)
+            assert "\n" not in message, repr(message)
+            assert path.name in message, message
+            return
+        assert kind in ("valid", "valid-through-link"), kind
+        assert suffix in (".yaml", ".yml"), suffix
+        assert got.name == "tiny"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(FILE_KINDS),
+    data=st.binary(max_size=300),
+    fmt=st.sampled_from(["acled", "gtd"]),
+)
+def test_any_file_kind_as_events_reads_or_gets_one_line(kind, data, fmt):
+    """An event export of any kind: a table, or one line naming the file; never a hang."""
+    import tempfile
+
+    from riskmc.calibration.errors import EventFileError
+    from riskmc.calibration.readers import read_events
+    from riskmc.scenario.files import EVENT_FILE_MAX_BYTES
+
+    with tempfile.TemporaryDirectory() as folder:
+        valid = _acled(Path(folder) / "made.csv", ["2023-02-01", "2023-06-01"]).read_bytes()
+        path = _make_kind(Path(folder), kind, data, ".csv", valid, EVENT_FILE_MAX_BYTES)
+        try:
+            with _within(10):
+                got = read_events(path, fmt)
+        except _HangError:
+            pytest.fail(f"hang: read_events of a {kind}")
+        except EventFileError as exc:
+            message = str(exc)
+            assert "\n" not in message, repr(message)
+            assert path.name in message, message
+            return
+        assert kind in ("valid", "valid-through-link"), kind
+        assert fmt == "acled", fmt
+        assert len(got.events) + len(got.excluded) == 2
