@@ -703,6 +703,12 @@ class RunFolder:
                     f"fewer): ask for {saved} or more"
                 )
         chunks = path / CHUNKS
+        if chunks.is_symlink():
+            raise ExecutionError(
+                f"out: {chunks} is a symbolic link; riskmc follows no link inside a run folder"
+            )
+        if chunks.exists() and not chunks.is_dir():
+            raise ExecutionError(f"out: {chunks} is a file, not the folder of the chunks")
         if old is not None:
             key = run_key(manifest.scenario, manifest.seed, manifest.engine)
             for c in old.done:
@@ -716,12 +722,6 @@ class RunFolder:
                         "another scenario or seed); riskmc does not mix runs: remove the file "
                         "to run its replications again, or start in a new folder"
                     )
-        if chunks.is_symlink():
-            raise ExecutionError(
-                f"out: {chunks} is a symbolic link; riskmc follows no link inside a run folder"
-            )
-        if chunks.exists() and not chunks.is_dir():
-            raise ExecutionError(f"out: {chunks} is a file, not the folder of the chunks")
         if not (path / MARKER).is_file():
             atomic_write(path / MARKER, lambda f: f.write(b"made by riskmc; do not remove\n"))
         chunks.mkdir(parents=True, exist_ok=True)
