@@ -263,9 +263,11 @@ def simulate(
             folder = RunFolder.open(out, scenario, manifest, resume=resume)
         # The outcome rows, filled in place as chunks arrive: the table is held once.
         table = OutcomeTable(outcome_schema(scenario))
+        saved = 0  # replications a resumed folder holds: a resume never ends with fewer
         if folder is not None:  # the chunks on disk, read one at a time into the table
             table.reserve(max([replications, *(b for _, b in folder.done)]))
             folder.load(folder.done, table.add)
+            saved = max((b for _, b in folder.done), default=0)
     except BaseException:
         runner.close()
         raise
@@ -281,6 +283,12 @@ def simulate(
                 if precision_reached(summary, precision):
                     break
                 target = next_target(target, summary, precision, max_replications)
+            if target < saved:
+                # A looser precision stopped before the replications already saved: keep
+                # them all (and run any gap among them) rather than shrink the run. With the
+                # run's own settings the target always reaches them, so nothing changes.
+                target = saved
+                _run_batch(runner, seed, target, chunk_size, table, folder, progress)
         except BaseException:
             runner.abort()
             raise

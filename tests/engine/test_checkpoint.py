@@ -203,6 +203,25 @@ def test_resume_never_shrinks_a_finished_run_through_precision(tiny, tmp_path, s
     assert _files(out) == before
 
 
+def test_resume_with_a_looser_precision_keeps_every_saved_replication(tiny, reference, tmp_path):
+    """Issue 24: a finished precision run of 200 replications resumed with a looser precision
+    stopped at an earlier batch and replaced its outcomes by 100 of them (found by hand). It
+    now ends no earlier than the replications saved, which it keeps as they were."""
+    out = tmp_path / "run"
+    first = riskmc.simulate(tiny, 20, seed=21, workers=1, chunk_size=20, out=out,
+                            precision=1e-9, max_replications=200)  # fmt: skip
+    assert first.n_replications == 200
+    loose = riskmc.simulate(tiny, 20, seed=21, workers=1, chunk_size=20, precision=0.5,
+                            max_replications=200)  # fmt: skip
+    assert loose.n_replications < 200  # without the saved run, the looser one stops earlier
+    again = riskmc.simulate(tiny, 20, seed=21, workers=1, chunk_size=20, out=out, resume=True,
+                            precision=0.5, max_replications=200)  # fmt: skip
+    assert again.n_replications == 200
+    pd.testing.assert_frame_equal(again.outcomes, reference, check_exact=True)
+    saved = riskmc.SimulationResult.from_parquet(out).outcomes
+    pd.testing.assert_frame_equal(saved, reference, check_exact=True)
+
+
 def test_resume_refuses_another_seed_or_scenario(tiny, tiny_doc, tmp_path):
     out = tmp_path / "run"
     riskmc.simulate(tiny, 10, seed=21, workers=1, out=out)
