@@ -447,3 +447,186 @@ def test_ctrl_c_at_any_moment_exits_130_quietly(tmp_path, after):
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1].startswith("interrupted")
+
+
+def test_a_lock_that_is_a_link_or_a_users_file_is_never_emptied(tmp_path):
+    """The run's lock file is truncated to hold its process id: a ``.lock`` that is a link
+    to a user's file, or a user's own ``.lock``, must never be emptied (found by hand: a
+    folder holding only a link ``.lock`` -> thesis.txt was taken as riskmc's, and the
+    thesis replaced by a process id)."""
+    thesis = tmp_path / "thesis.txt"
+    thesis.write_text("years of work\n")
+    args = ["run", TINY, "-n", "2", "--workers", "1", "--out"]
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / ".lock").symlink_to(thesis)
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / ".lock").write_text("a lock of my own tool\n")
+    for folder in (lone, users):
+        assert _one_line([*args, str(folder)]) == (
+            f"error: out: {folder} is not empty and riskmc did not make it (no .riskmc-run); "
+            "choose an empty or new folder"
+        )
+    assert (users / ".lock").read_text() == "a lock of my own tool\n"
+    # a run folder of riskmc's whose lock was replaced by a link
+    run = tmp_path / "run"
+    assert runner.invoke(app, [*args, str(run)]).exit_code == 0
+    (run / ".lock").unlink()
+    (run / ".lock").symlink_to(thesis)
+    assert _one_line(["run", "--out", str(run), "--resume"]) == (
+        f"error: out: {run / '.lock'} is a symbolic link; riskmc follows no link inside a "
+        "run folder"
+    )
+    assert thesis.read_text() == "years of work\n"
+    # a lock left alone by a run that stopped at once is still taken
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / ".lock").write_text("12345\n")
+    assert runner.invoke(app, [*args, str(fresh)]).exit_code == 0
+
+
+def test_a_fifo_in_a_run_folder_is_refused_not_read(tmp_path):
+    """``--resume`` reads the run's scenario.json: a FIFO there blocked for ever (found by
+    hand). Run as a process with a timeout, so that a regression fails instead of hanging."""
+    import os
+    import subprocess
+
+    run = tmp_path / "run"
+    assert (
+        runner.invoke(app, ["run", TINY, "-n", "2", "--workers", "1", "--out", str(run)]).exit_code
+        == 0
+    )
+    (run / "scenario.json").unlink()
+    os.mkfifo(run / "scenario.json")
+    done = subprocess.run(
+        [sys.executable, "-c", "from riskmc.cli import main; main()",
+         "run", "--out", str(run), "--resume"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: {run / 'scenario.json'}: not a regular file (a FIFO)"
+    ]
+
+
+def test_compare_shows_the_first_scenarios_name_as_text(tiny_doc, write_yaml):
+    """The first scenario's name heads a column and the title of ``riskmc compare``: its
+    markup was obeyed and its escape sequence sent to the terminal (found by hand)."""
+    tiny_doc["name"] = "[red]T\x1b[2Jiny"
+    path = write_yaml(tiny_doc)
+    result = runner.invoke(app, ["compare", str(path), TINY, "-n", "3", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout
+    assert "against '[red]T[2Jiny'" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "missing"])
+def test_calibrate_names_a_scenario_that_is_not_a_file(tmp_path, kind):
+    """``--scenario`` is also the default ``extends:`` base: a FIFO or a folder there was
+    reported as "--extends: no such scenario" (found by hand), naming the wrong option."""
+    import os
+
+    path = tmp_path / "s.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    rule = {
+        "fifo": "not a regular file (a FIFO)",
+        "folder": "not a regular file (a directory)",
+        "missing": "no such file",
+    }[kind]
+    line = _one_line(["calibrate", str(tmp_path / "events.csv"), "--scenario", str(path)])
+    assert line == f"error: --scenario: {path}: {rule}"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real file system of 200 KiB (tmpfs), mounted for the test: a disk that fills up.
+
+    Skipped where the test may not mount one (not root, or no mount in the sandbox)."""
+    import os
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    where = tmp_path / "disk"
+    where.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(where)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+
+    def resize(size: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(where)], check=True)
+
+    try:
+        yield where, resize
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_real_full_disk_gives_one_line_and_resumes_to_the_same_outcomes(small_disk, tmp_path):
+    """ENOSPC from a real file system (a 200 KiB tmpfs), not a stand-in: the run stops at
+    the chunk that does not fit with one line and the way to finish, leaves no temporary
+    file, and once the disk has room, --resume gives the outcomes of a run never stopped.
+    calibrate --out and report -o on the full disk: one line, nothing left behind."""
+    import shutil
+    import subprocess
+
+    import pandas as pd
+
+    import riskmc
+
+    disk, resize = small_disk
+    exe = shutil.which("riskmc")
+    assert exe is not None
+    run = disk / "run"
+    args = [exe, "run", TINY, "-n", "200", "--seed", "4", "--chunk-size", "10", "--workers", "1"]
+    done = subprocess.run([*args, "--out", str(run)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: "), last
+    assert "(No space left on device)" in last, last
+    assert last.endswith(f"finish with: riskmc run --out {run} --resume"), last
+    assert not [p for p in disk.rglob("*") if p.name.endswith(".tmp")]
+    saved = riskmc.engine.checkpoint.read_manifest(run)
+    assert 0 < sum(b - a for a, b in saved.done) < 200
+    # the disk full: the other commands that write say so in one line and leave nothing
+    (disk / "filler").write_bytes(b"\0" * 4096)
+    while True:
+        try:
+            with (disk / "filler").open("ab") as fh:
+                fh.write(b"\0" * 4096)
+        except OSError:
+            break
+    from tests.test_hostile import _acled
+
+    days = [f"{y}-{m:02d}-{d:02d}" for y in (2022, 2023) for m in range(1, 13) for d in (3, 17)]
+    events = _acled(tmp_path / "events.csv", days)
+    result = tmp_path / "result"
+    riskmc.simulate(TINY, 5, seed=1, workers=1).to_parquet(result)
+    for command in (
+        ["report", str(result), "-o", str(disk / "r.html")],
+        ["calibrate", str(events), "--out", str(disk / "fit.yaml")],
+        ["export", str(result), "--to", "xlsx", "-o", str(disk / "r.xlsx")],
+    ):
+        out = subprocess.run([exe, *command], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2, out.stderr
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1, out.stderr  # export's workbook printed a ZipFile traceback
+        assert lines[0].startswith("error: "), lines
+        assert "No space left on device" in lines[0], lines
+    assert sorted(p.name for p in disk.iterdir()) == ["filler", "run"]
+    # room again: the same command, resumed, finishes the run as if never stopped
+    (disk / "filler").unlink()
+    resize("20m")
+    again = subprocess.run([*args, "--out", str(run), "--resume"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    reference = riskmc.simulate(TINY, 200, seed=4, workers=1, chunk_size=10)
+    resumed = riskmc.SimulationResult.from_parquet(run).outcomes
+    pd.testing.assert_frame_equal(resumed, reference.outcomes, check_exact=True)

@@ -658,3 +658,314 @@ def test_any_date_validates_inside_the_window_or_gets_one_line(start, build):
     assert got.start_date.year >= 1900, start
     assert end.year <= 2262, (start, end)
     assert got.projects[0].construction.start < end, (build, end)
+
+
+# ----------------------------------------------------------------------------- file kinds, drawn
+
+FILE_KINDS = [
+    "valid",
+    "valid-through-link",
+    "bytes",
+    "empty",
+    "fifo",
+    "dev-zero",
+    "dev-null",
+    "folder",
+    "link-loop",
+    "dangling-link",
+    "over-cap",
+]
+
+
+def _make_kind(folder: Path, kind: str, data: bytes, suffix: str, valid: bytes, cap: int) -> Path:
+    """A path of the given kind in ``folder``; nothing is opened that could block."""
+    path = folder / f"input{suffix}"
+    if kind in ("valid", "valid-through-link"):
+        target = folder / f"real{suffix}" if kind == "valid-through-link" else path
+        target.write_bytes(valid)
+        if kind == "valid-through-link":
+            path.symlink_to(target)
+    elif kind == "bytes":
+        path.write_bytes(data)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind in ("dev-zero", "dev-null"):
+        path.symlink_to(f"/dev/{kind[4:]}")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "link-loop":
+        path.symlink_to(folder / "other")
+        (folder / "other").symlink_to(path)
+    elif kind == "dangling-link":
+        path.symlink_to(folder / "nowhere")
+    else:
+        with path.open("wb") as fh:  # sparse: no disk is used
+            fh.truncate(cap + 1)
+    return path
+
+
+class _HangError(Exception):
+    pass
+
+
+def _within(seconds: float) -> Any:
+    """A context in which a call that blocks (a FIFO opened) fails instead of hanging."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def limit() -> Any:
+        def expired(signum: int, frame: Any) -> None:
+            raise _HangError
+
+        old = signal.signal(signal.SIGALRM, expired)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+    return limit()
+
+
+_TINY_BYTES = shipped_scenarios()["tiny.yaml"].read_bytes()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(FILE_KINDS),
+    data=st.binary(max_size=300),
+    suffix=st.sampled_from([".yaml", ".yml", ".toml", ".json", ".txt", ""]),
+)
+def test_any_file_kind_as_a_scenario_loads_or_gets_one_line(kind, data, suffix):
+    """A scenario path of any kind: the scenario, or one line naming the path; never a hang
+    (a FIFO or /dev/zero read), never another exception."""
+    import tempfile
+
+    from riskmc.scenario import load_scenario
+    from riskmc.scenario.files import SCENARIO_MAX_BYTES
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = _make_kind(Path(folder), kind, data, suffix, _TINY_BYTES, SCENARIO_MAX_BYTES)
+        try:
+            with _within(10):
+                got = load_scenario(path)
+        except _HangError:
+            pytest.fail(f"hang: load_scenario of a {kind}")
+        except ScenarioError as exc:
+            message = str(exc)
+            assert "\n" not in message, repr(message)
+            assert path.name in message, message
+            return
+        assert kind in ("valid", "valid-through-link"), kind
+        assert suffix in (".yaml", ".yml"), suffix
+        assert got.name == "tiny"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(FILE_KINDS),
+    data=st.binary(max_size=300),
+    fmt=st.sampled_from(["acled", "gtd"]),
+)
+def test_any_file_kind_as_events_reads_or_gets_one_line(kind, data, fmt):
+    """An event export of any kind: a table, or one line naming the file; never a hang."""
+    import tempfile
+
+    from riskmc.calibration.errors import EventFileError
+    from riskmc.calibration.readers import read_events
+    from riskmc.scenario.files import EVENT_FILE_MAX_BYTES
+
+    with tempfile.TemporaryDirectory() as folder:
+        valid = _acled(Path(folder) / "made.csv", ["2023-02-01", "2023-06-01"]).read_bytes()
+        path = _make_kind(Path(folder), kind, data, ".csv", valid, EVENT_FILE_MAX_BYTES)
+        try:
+            with _within(10):
+                got = read_events(path, fmt)
+        except _HangError:
+            pytest.fail(f"hang: read_events of a {kind}")
+        except EventFileError as exc:
+            message = str(exc)
+            assert "\n" not in message, repr(message)
+            assert path.name in message, message
+            return
+        assert kind in ("valid", "valid-through-link"), kind
+        assert fmt == "acled", fmt
+        assert len(got.events) + len(got.excluded) == 2
+
+
+# ----------------------------------------------------------------------------- run folders tampered
+
+# Wrong or lost data: a run folder (or a saved result) edited, mixed with another run's files,
+# or asked to shrink, then resumed or reported. Each case must end in one line naming the
+# file or the rule, and leave every byte of the folder as it was (the lock file aside, which
+# holds the process id of the last run to take the folder).
+
+
+def _edit_json(path: Path, **changes: Any) -> None:
+    import json
+
+    doc = json.loads(path.read_text())
+    doc.update(changes)
+    path.write_text(json.dumps(doc))
+
+
+def _edit_outcomes(path: Path, edit: Callable[[Any], Any]) -> None:
+    import pandas as pd
+
+    edit(pd.read_parquet(path)).to_parquet(path, index=False)
+
+
+def _swap_chunk(run: Path, other: Path) -> None:
+    name = "000000000010-000000000020.parquet"
+    (run / "chunks" / name).write_bytes((other / "chunks" / name).read_bytes())
+
+
+def _link_lock(run: Path, other: Path) -> None:
+    (run / ".lock").unlink()
+    (run / ".lock").symlink_to(other / "result.json")
+
+
+def _fifo(name: str) -> Callable[[Path, Path], None]:
+    def edit(run: Path, other: Path) -> None:
+        (run / name).unlink()
+        os.mkfifo(run / name)
+
+    return edit
+
+
+def _dup_row(frame: Any) -> Any:
+    frame.loc[5, "replication"] = frame.loc[4, "replication"]
+    return frame
+
+
+def _inf_delay(frame: Any) -> Any:
+    frame.loc[3, "delay_days"] = math.inf
+    return frame
+
+
+TAMPER_CASES: list[tuple[Any, ...]] = [
+    # (id, the edit of the seed-1 run given the seed-2 run, the command, text the line holds)
+    ("chunk-of-another-seed", _swap_chunk, ["run", "--out", "{run}", "--resume"], "not a chunk"),
+    (
+        "manifest-seed-edited",
+        lambda r, o: _edit_json(r / "manifest.json", seed=2),
+        ["run", "--out", "{run}", "--resume"],
+        "digest",
+    ),
+    (
+        "manifest-replications-edited",
+        lambda r, o: _edit_json(r / "manifest.json", replications=10),
+        ["report", "{run}"],
+        "digest",
+    ),
+    ("resume-fewer", None, ["run", "--out", "{run}", "--resume", "-n", "10"], "shrink"),
+    (
+        "resume-lower-cap",
+        None,
+        [
+            "run",
+            "--out",
+            "{run}",
+            "--resume",
+            "-n",
+            "10",
+            "--precision",
+            "0.9",
+            "--max-replications",
+            "20",
+        ],
+        "shrink",
+    ),
+    (
+        "outcomes-of-another-seed",
+        lambda r, o: (r / "outcomes.parquet").write_bytes((o / "outcomes.parquet").read_bytes()),
+        ["report", "{run}"],
+        "two runs",
+    ),
+    (
+        "result-json-of-another-seed",
+        lambda r, o: (r / "result.json").write_bytes((o / "result.json").read_bytes()),
+        ["export", "{run}", "--to", "xlsx", "-o", "{run}/../book.xlsx"],
+        "two runs",
+    ),
+    (
+        "result-json-replications-edited",
+        lambda r, o: _edit_json(r / "result.json", replications=30),
+        ["report", "{run}"],
+        "result.json",
+    ),
+    (
+        "a-replication-twice",
+        lambda r, o: _edit_outcomes(r / "outcomes.parquet", _dup_row),
+        ["report", "{run}"],
+        "appears twice",
+    ),
+    (
+        "an-infinite-delay",
+        lambda r, o: _edit_outcomes(r / "outcomes.parquet", _inf_delay),
+        ["report", "{run}"],
+        "delay_days",
+    ),
+    ("lock-a-link", _link_lock, ["run", "--out", "{run}", "--resume"], "symbolic link"),
+    ("scenario-json-a-fifo", _fifo("scenario.json"), ["run", "--out", "{run}", "--resume"], "FIFO"),
+    (
+        "chunks-a-link",
+        lambda r, o: (shutil.rmtree(r / "chunks"), (r / "chunks").symlink_to(o / "chunks")),
+        ["run", "--out", "{run}", "--resume"],
+        "symbolic link",
+    ),
+    (
+        "plots-a-file",
+        lambda r, o: (shutil.rmtree(r / "plots"), (r / "plots").write_text("mine")),
+        ["run", "--out", "{run}", "--resume"],
+        "plots",
+    ),
+    (
+        "new-run-over-a-finished-one",
+        None,
+        ["run", str(shipped_scenarios()["tiny.yaml"]), *RUN, "--out", "{run}"],
+        "already holds a run",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> tuple[Path, Path]:
+    """Finished runs of the tiny scenario, seeds 1 and 2, 40 replications in chunks of 10."""
+    root = tmp_path_factory.mktemp("runs")
+    tiny = str(shipped_scenarios()["tiny.yaml"])
+    commands = [
+        ["run", tiny, "-n", "40", "--seed", str(seed), "--chunk-size", "10", "--workers", "1",
+         "--out", str(root / f"seed{seed}")]
+        for seed in (1, 2)
+    ]  # fmt: skip
+    for command in commands:  # one after the other, without the cases' timeout: set-up
+        assert EXE is not None
+        done = subprocess.run([EXE, *command], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, (command, done.stderr)
+    return root / "seed1", root / "seed2"
+
+
+@pytest.mark.parametrize(
+    ("edit", "command", "names"), [pytest.param(*c[1:], id=c[0]) for c in TAMPER_CASES]
+)
+def test_a_tampered_run_folder_is_refused_and_left_as_it_was(
+    tmp_path, two_runs, edit, command, names
+):
+    seed1, seed2 = two_runs
+    run, other = tmp_path / "run", tmp_path / "other"
+    shutil.copytree(seed1, run, symlinks=True)
+    shutil.copytree(seed2, other, symlinks=True)
+    if edit is not None:
+        edit(run, other)
+    before = {k: v for k, v in _snapshot(tmp_path, skip="").items() if not k.endswith(".lock")}
+    args = [a.format(run=run) for a in command]
+    ((rc, out, err),) = _riskmc([args], tmp_path)
+    _assert_clean(args, rc, out, err, [names])
+    assert rc == 2, f"accepted: riskmc {' '.join(args)}\n{out[-1000:]}"
+    after = {k: v for k, v in _snapshot(tmp_path, skip="").items() if not k.endswith(".lock")}
+    assert after == before, "a refused command changed the folder"

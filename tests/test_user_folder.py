@@ -49,6 +49,8 @@ def _make_user_folder(root: Path) -> Path:
     (user / "plots" / "holiday.jpg").write_bytes(b"\xff\xd8 a photo")
     (user / "manifest.json").write_text('{"shipment": "ore", "replications": 7, "seed": 1}\n')
     (user / "report.html").write_text("<html>my report to the board</html>\n")
+    (user / "report.xlsx").write_bytes(b"PK my workbook")
+    (user / "districts.geojson").write_text('{"type": "FeatureCollection", "features": []}\n')
     (user / "outcomes.parquet").write_bytes(b"my own table")
     (user / "file.yaml").write_text("my: settings\n")
     (user / ".lock").write_text("a lock of my own tool\n")
@@ -83,8 +85,8 @@ def events(tmp_path_factory) -> Path:
     return _acled(tmp_path_factory.mktemp("events") / "acled.csv", days)
 
 
-# (id, arguments, what may be new afterwards under the root: None when the command
-# must refuse in one line; the cwd is the user's folder)
+# (id, arguments, what may be new afterwards under the root (a path or a tuple of them):
+# None when the command must refuse in one line; the cwd is the user's folder)
 CASES = [
     ("run-out-folder", ["run", TINY, *RUN, "--out", "{user}"], None),
     ("run-out-chunks", ["run", TINY, *RUN, "--out", "{user}/chunks"], None),
@@ -117,6 +119,43 @@ CASES = [
         "calibrate-out-new-file",
         ["calibrate", "{events}", "--out", "{user}/fit.yaml"],
         "user/fit.yaml",
+    ),
+    (
+        "export-xlsx-to-users-workbook",
+        ["export", "{result}", "--to", "xlsx", "-o", "{user}/report.xlsx"],
+        None,
+    ),
+    (
+        "export-xlsx-to-users-text",
+        ["export", "{result}", "--to", "xlsx", "-o", "{user}/notes.txt"],
+        None,
+    ),
+    (
+        "export-xlsx-to-a-link",
+        ["export", "{result}", "--to", "xlsx", "-o", "{user}/link_to_file"],
+        None,
+    ),
+    ("export-xlsx-to-the-folder", ["export", "{result}", "--to", "xlsx", "-o", "{user}"], None),
+    ("export-the-folder", ["export", "{user}", "--to", "xlsx"], None),
+    (
+        "export-geojson-over-users-layer",
+        ["export", "{result}", "--to", "geojson", "-o", "{user}"],
+        None,
+    ),
+    (
+        "export-geojson-to-a-link-to-a-file",
+        ["export", "{result}", "--to", "geojson", "-o", "{user}/link_to_file"],
+        None,
+    ),
+    (
+        "export-xlsx-new-file",
+        ["export", "{result}", "--to", "xlsx", "-o", "{user}/board.xlsx"],
+        "user/board.xlsx",
+    ),
+    (
+        "export-geojson-new-folder",
+        ["export", "{result}", "--to", "geojson", "-o", "{user}/sub"],
+        ("user/sub/districts.geojson", "user/sub/segments.geojson"),
     ),
     ("compare-in-the-folder", ["compare", TINY, TINY, *RUN], ""),
     ("validate-users-yaml", ["validate", "{user}/file.yaml"], None),
@@ -156,7 +195,11 @@ def test_a_users_folder_is_left_as_it_was(tmp_path, result, events, args, new):
         assert added == [], shown
     else:
         assert rc == 0, shown
-        assert all(k == new or k.startswith(f"{new}/") for k in added), (added, shown)
+        allowed = (new,) if isinstance(new, str) else new
+        assert all(any(k == n or k.startswith(f"{n}/") for n in allowed) for k in added), (
+            added,
+            shown,
+        )
     # the result riskmc wrote elsewhere is its own business, but the user's links still
     # point where they did
     assert (user / "link_to_file").resolve() == tmp_path / "elsewhere" / "other.txt"

@@ -424,11 +424,12 @@ def print_comparison(cmp: Comparison, console: Any) -> None:
 
     s = cmp.summary()
     n = cmp.results[0].n_replications
+    first = terminal_text(cmp.labels[0])  # a name is shown as text (markup escaped)
     table = Table(
-        title=f"Paired differences against {cmp.labels[0]!r} ({n} replications, seed "
+        title=f"Paired differences against '{first}' ({n} replications, seed "
         f"{cmp.seed}, common random numbers; 95 % interval)"
     )
-    for col in ("scenario", "project", "metric", cmp.labels[0], "mean", "difference",
+    for col in ("scenario", "project", "metric", first, "mean", "difference",
                 "95 % interval"):  # fmt: skip
         table.add_column(
             col, justify="left" if col in ("scenario", "project", "metric") else "right"

@@ -22,6 +22,7 @@ file with riskmc's ``"riskmc"`` member.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -570,7 +571,11 @@ def write_xlsx(folder: str | Path, output: str | Path | None = None) -> Path:
     path = Path(output) if output is not None else Path(folder) / "report.xlsx"
     _check_target(path, _our_workbook)
     book = _workbook(workbook_sheets(result), result)
-    _write(path, book.save)
+    # Zipped in memory first: a zip file left open by a failed write (a full disk) would
+    # print a traceback when it is collected.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    _write(path, _bytes_writer(buffer.getvalue()))
     return path
 
 

@@ -175,6 +175,16 @@ def _check_consistent(path: Path, result: SimulationResult) -> None:
     numbers = outcomes[[c for c in METRICS if c in outcomes.columns]]
     if numbers.isna().all().all():
         raise ReportError(f"{where}: every metric is missing in every row")
+    for column in numbers.columns:  # a simulated outcome is always a finite number
+        values = numbers[column].to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = outcomes.iloc[int(np.argmax(bad))]
+            raise ReportError(
+                f"{where}: column {column!r} is {values[bad][0]} for replication "
+                f"{row['replication']}, project {row['project']!r}: a simulated outcome is a "
+                "finite number (the table was edited, or not written by riskmc)"
+            )
     manifest_file = path / MANIFEST
     if manifest_file.is_file():
         try:

@@ -20,6 +20,7 @@ from riskmc.calibration.mapping import Gazetteer
 from riskmc.calibration.output import write_atomic
 from riskmc.calibration.readers import plausible_window
 from riskmc.scenario import ScenarioError, load_scenario, shipped_scenarios
+from riskmc.scenario.files import SCENARIO_MAX_BYTES, file_problem
 
 __all__ = ["calibrate_command"]
 
@@ -200,6 +201,8 @@ def calibrate_command(
         for what, path in (("the events file", events), ("the --scenario file", scenario)):
             if path is not None and _real(path) == _real(out):
                 raise _fail(f"--out: {out} is {what}; write the scenario elsewhere")
+    if scenario is not None and (problem := file_problem(scenario, SCENARIO_MAX_BYTES)):
+        raise _fail(f"--scenario: {scenario}: {problem}")  # before it is taken as the base
     base: str | None = None
     if not bare:
         if extends is not None:

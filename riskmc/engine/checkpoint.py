@@ -37,6 +37,7 @@ import json
 import os
 import re
 import secrets
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,6 +49,7 @@ import pandas as pd
 from riskmc.engine.propagate import project_dtype
 from riskmc.engine.table import ROW_GROUP, read_outcomes
 from riskmc.scenario import Scenario, ScenarioError, scenario_from_dict
+from riskmc.scenario.files import SCENARIO_MAX_BYTES, file_problem
 
 __all__ = [
     "MANIFEST",
@@ -56,6 +58,7 @@ __all__ = [
     "RunFolder",
     "WriteError",
     "atomic_write",
+    "check_result_folder",
     "count_replications",
     "read_manifest",
     "read_result",
@@ -80,6 +83,9 @@ _RUN_FORMAT = "riskmc-run/6"  # 2: lost-output attribution; 3: convoy waits, in-
 # Parquet schema changed: a dictionary, timestamps)
 #: Parquet metadata key of a chunk's run key (:func:`run_key`).
 _CHUNK_KEY = b"riskmc.run"
+#: Parquet metadata key of a saved result's scenario fingerprint and seed (JSON): outcomes
+#: copied in from another result are refused (:func:`read_result`), not reported as this one.
+_RESULT_KEY = b"riskmc.result"
 #: 2: project a categorical (dictionary), first_production datetime64[ns] (timestamps), row
 #: groups of ROW_GROUP rows. A result of format 1 (text, dates) is still read, with today's types.
 _RESULT_FORMAT = "riskmc-result/2"
@@ -141,23 +147,25 @@ def _write_json(path: Path, doc: object) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
 
 
-def _write_parquet(path: Path, frame: pd.DataFrame, key: str | None = None) -> None:
-    """``frame`` as Parquet; ``key`` (a chunk's run key) goes into the file's metadata.
+def _write_parquet(
+    path: Path, frame: pd.DataFrame, metadata: dict[bytes, bytes] | None = None
+) -> None:
+    """``frame`` as Parquet; ``metadata`` (a chunk's run key, a result's seed and scenario)
+    goes into the file's schema metadata.
 
     Row groups of :data:`~riskmc.engine.table.ROW_GROUP` rows, so that a reader
     converts one at a time (:func:`~riskmc.engine.table.read_outcomes`). Arrow
     takes NumPy columns without copying them: writing costs little memory.
     """
-    if key is None:
+    if metadata is None:
         atomic_write(path, lambda f: frame.to_parquet(f, index=False, row_group_size=ROW_GROUP))
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = {**(table.schema.metadata or {}), _CHUNK_KEY: key.encode()}
-    table = table.replace_schema_metadata(meta)
-    atomic_write(path, lambda f: pq.write_table(table, f))
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    atomic_write(path, lambda f: pq.write_table(table, f, row_group_size=ROW_GROUP))
 
 
 def run_key(scenario: str, seed: int, engine: str = "simpy") -> str:
@@ -197,6 +205,9 @@ def _scenario_doc(scenario: Scenario) -> dict[str, Any]:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    problem = file_problem(path, SCENARIO_MAX_BYTES)  # a FIFO would block, /dev/zero not end
+    if problem is not None:
+        raise ExecutionError(f"{path}: {problem}")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -231,7 +242,8 @@ def write_result(folder: str | Path, scenario: Scenario, seed: int, outcomes: pd
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
     _write_json(path / SCENARIO, _scenario_doc(scenario))
-    _write_parquet(path / OUTCOMES, outcomes)
+    identity = {"scenario": scenario.fingerprint(), "seed": int(seed)}
+    _write_parquet(path / OUTCOMES, outcomes, {_RESULT_KEY: json.dumps(identity).encode()})
     n = count_replications(outcomes)
     _write_json(
         path / RESULT,
@@ -243,6 +255,51 @@ def write_result(folder: str | Path, scenario: Scenario, seed: int, outcomes: pd
         },
     )
     return path
+
+
+def check_result_folder(folder: str | Path) -> None:
+    """Refuse to save a result where it would replace a file riskmc did not write.
+
+    The folder may be missing, or hold anything but the three names of a result
+    (``outcomes.parquet``, ``scenario.json``, ``result.json``); where it holds one
+    of them, it must be a result saved before (its ``result.json`` riskmc's),
+    and none of them a link.
+
+    Raises
+    ------
+    ExecutionError
+        An empty path (an unset variable would write into the current folder),
+        a file in the way, or one of the three names taken by a file or link of
+        the user's.
+    """
+    if not str(folder).strip():
+        raise ExecutionError("folder: must be the path of a folder, got '' (an unset variable?)")
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise ExecutionError(f"{path}: is a file, not a folder")
+    names = [path / n for n in (OUTCOMES, SCENARIO, RESULT)]
+    for file in names:
+        if file.is_symlink():
+            raise ExecutionError(
+                f"{file}: is a symbolic link; riskmc writes no file through a link"
+            )
+    if any(f.exists() for f in names) and not _a_result(path / RESULT):
+        taken = next(f for f in names if f.exists())
+        raise ExecutionError(
+            f"{taken}: exists and riskmc did not write it (no saved result's {RESULT} beside "
+            "it); riskmc overwrites no file of yours: choose an empty or new folder"
+        )
+
+
+def _a_result(path: Path) -> bool:
+    """Whether ``path`` is the ``result.json`` of a result riskmc saved."""
+    if file_problem(path, SCENARIO_MAX_BYTES) is not None:
+        return False
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("format") in _RESULT_FORMATS
 
 
 def count_replications(outcomes: pd.DataFrame) -> int:
@@ -271,6 +328,7 @@ def read_result(folder: str | Path) -> tuple[Scenario, int, pd.DataFrame]:
     except (KeyError, TypeError, ValueError) as exc:
         raise ExecutionError(f"{path / RESULT}: malformed ({exc!r})") from None
     scenario = _read_scenario(path / SCENARIO, fingerprint)
+    _check_outcomes_identity(path, fingerprint, seed)
     try:
         outcomes = read_outcomes(path / OUTCOMES, project_dtype(scenario))
     except FileNotFoundError:
@@ -279,6 +337,29 @@ def read_result(folder: str | Path) -> tuple[Scenario, int, pd.DataFrame]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ExecutionError(f"{path / OUTCOMES}: cannot be read ({first})") from None
     return scenario, seed, outcomes
+
+
+def _check_outcomes_identity(path: Path, fingerprint: str, seed: int) -> None:
+    """Refuse ``outcomes.parquet`` of another result than ``result.json``'s.
+
+    The outcomes record the scenario and seed they were simulated with (a table
+    saved before they did records nothing and is read as it is).
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path / OUTCOMES).metadata or {}
+        found = json.loads(meta[_RESULT_KEY]) if _RESULT_KEY in meta else None
+    except (OSError, ValueError):  # missing or damaged: read_outcomes names it
+        return
+    if not isinstance(found, dict):
+        return
+    if found.get("seed") != seed or found.get("scenario") != fingerprint:
+        raise ExecutionError(
+            f"{path / OUTCOMES}: the outcomes of seed {found.get('seed')}, scenario "
+            f"{str(found.get('scenario'))[:12]}, but {path / RESULT} records seed {seed}, "
+            f"scenario {fingerprint[:12]}: the files are from two runs"
+        )
 
 
 # -- run folders ---------------------------------------------------------------------------
@@ -416,7 +497,21 @@ def _lock(path: Path) -> IO[str] | None:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
         return None
-    f = open(path / LOCK, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+    # Never through a link, never a FIFO or a device: the lock file is truncated below, and
+    # a ``.lock`` that is a link to a user's file must not empty that file.
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path / LOCK, flags, 0o644)
+    except OSError:
+        if (path / LOCK).is_symlink():
+            raise ExecutionError(
+                f"out: {path / LOCK} is a symbolic link; riskmc follows no link inside a run folder"
+            ) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ExecutionError(f"out: {path / LOCK} is not a regular file; riskmc's lock is one")
+    f = open(fd, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
     try:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -465,14 +560,25 @@ def _check_ours(path: Path) -> None:
     if (path / MARKER).is_file() and not (path / MARKER).is_symlink():
         return
     entries = [e.name for e in path.iterdir()]
-    if not entries or set(entries) <= {LOCK}:
-        return
+    if not entries or (entries == [LOCK] and _our_lock(path / LOCK)):
+        return  # empty, or left so by a run that stopped before it wrote anything
     if (path / MANIFEST).is_file() and (path / SCENARIO).is_file():
         return  # a run folder of an earlier riskmc
     raise ExecutionError(
         f"out: {path} is not empty and riskmc did not make it (no {MARKER}); "
         "choose an empty or new folder"
     )
+
+
+def _our_lock(path: Path) -> bool:
+    """Whether ``path`` looks like riskmc's lock: a regular file, empty or a process id."""
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 32:
+            return False
+        return re.fullmatch(r"\d*\n?", path.read_text(encoding="ascii")) is not None
+    except (OSError, ValueError):
+        return False
 
 
 def _chunk_name(first: int, stop: int) -> str:
@@ -585,7 +691,24 @@ class RunFolder:
                     f"{manifest.replications} would shrink it (its saved outcomes would be "
                     f"replaced by fewer): ask for {old.replications} or more"
                 )
+            saved = max((b for _, b in old.done), default=0)
+            limit = (
+                manifest.replications if manifest.precision is None else manifest.max_replications
+            )
+            if limit is not None and limit < saved:
+                option = "replications" if manifest.precision is None else "max_replications"
+                raise ExecutionError(
+                    f"resume: the run in {path} has saved replications 0 .. {saved - 1}; "
+                    f"{option}={limit} would shrink it (its saved outcomes would be replaced by "
+                    f"fewer): ask for {saved} or more"
+                )
         chunks = path / CHUNKS
+        if chunks.is_symlink():
+            raise ExecutionError(
+                f"out: {chunks} is a symbolic link; riskmc follows no link inside a run folder"
+            )
+        if chunks.exists() and not chunks.is_dir():
+            raise ExecutionError(f"out: {chunks} is a file, not the folder of the chunks")
         if old is not None:
             key = run_key(manifest.scenario, manifest.seed, manifest.engine)
             for c in old.done:
@@ -599,12 +722,6 @@ class RunFolder:
                         "another scenario or seed); riskmc does not mix runs: remove the file "
                         "to run its replications again, or start in a new folder"
                     )
-        if chunks.is_symlink():
-            raise ExecutionError(
-                f"out: {chunks} is a symbolic link; riskmc follows no link inside a run folder"
-            )
-        if chunks.exists() and not chunks.is_dir():
-            raise ExecutionError(f"out: {chunks} is a file, not the folder of the chunks")
         if not (path / MARKER).is_file():
             atomic_write(path / MARKER, lambda f: f.write(b"made by riskmc; do not remove\n"))
         chunks.mkdir(parents=True, exist_ok=True)
@@ -691,7 +808,9 @@ class RunFolder:
     def add(self, first: int, stop: int, rows: pd.DataFrame) -> None:
         """Checkpoint a finished chunk: its file first, then the manifest."""
         key = run_key(self.manifest.scenario, self.manifest.seed, self.manifest.engine)
-        _write_parquet(self.path / CHUNKS / _chunk_name(first, stop), rows, key)
+        _write_parquet(
+            self.path / CHUNKS / _chunk_name(first, stop), rows, {_CHUNK_KEY: key.encode()}
+        )
         self.manifest = replace(self.manifest, done=(*self.manifest.done, (first, stop)))
         self._save()
 

@@ -27,6 +27,7 @@ from riskmc.engine.checkpoint import (
     ExecutionError,
     Manifest,
     RunFolder,
+    check_result_folder,
     count_replications,
     covered,
     read_result,
@@ -121,13 +122,16 @@ class SimulationResult:
         ------
         ExecutionError
             The folder is that of a run (``riskmc run --out``, ``out=``):
-            its manifest would no longer match.
+            its manifest would no longer match; or it holds a file of the
+            user's under one of the three names, or the path is empty
+            (:func:`~riskmc.engine.checkpoint.check_result_folder`).
         """
         if (Path(folder) / MANIFEST).is_file():
             raise ExecutionError(
                 f"{folder}: already holds a result (the run folder of riskmc run --out, with "
                 f"its {MANIFEST}); choose an empty or new folder"
             )
+        check_result_folder(folder)  # never over a file of the user's, never ''
         return write_result(folder, self.scenario, self.seed, self.outcomes)
 
     @classmethod
@@ -272,9 +276,11 @@ def simulate(
             folder = RunFolder.open(out, scenario, manifest, resume=resume)
         # The outcome rows, filled in place as chunks arrive: the table is held once.
         table = OutcomeTable(outcome_schema(scenario))
+        saved = 0  # replications a resumed folder holds: a resume never ends with fewer
         if folder is not None:  # the chunks on disk, read one at a time into the table
             table.reserve(max([replications, *(b for _, b in folder.done)]))
             folder.load(folder.done, table.add)
+            saved = max((b for _, b in folder.done), default=0)
     except BaseException:
         runner.close()
         raise
@@ -290,6 +296,12 @@ def simulate(
                 if precision_reached(summary, precision):
                     break
                 target = next_target(target, summary, precision, max_replications)
+            if target < saved:
+                # A looser precision stopped before the replications already saved: keep
+                # them all (and run any gap among them) rather than shrink the run. With the
+                # run's own settings the target always reaches them, so nothing changes.
+                target = saved
+                _run_batch(runner, seed, target, chunk_size, table, folder, progress)
         except BaseException:
             runner.abort()
             raise

@@ -294,6 +294,18 @@ def _edited(folder: Path, edit) -> Path:
             lambda f: f.assign(**dict.fromkeys(METRICS, np.nan)),
             "every metric is missing in every row",
         ),
+        # found by hand: an infinite delay was a traceback (OutOfBoundsTimedelta), the five
+        # money and delay metrics missing were reported as a table of nan
+        (
+            lambda f: f.assign(delay_days=np.where(f["replication"] == 5, np.inf, f["delay_days"])),
+            "column 'delay_days' is inf for replication 5, project ",
+        ),
+        (
+            lambda f: f.assign(
+                **dict.fromkeys(["delay_days", "capex_overrun_usd", "npv_loss_usd"], np.nan)
+            ),
+            "column 'delay_days' is nan for replication 0, project ",
+        ),
     ],
 )
 def test_report_refuses_outcomes_that_disagree_with_result_json(
@@ -330,13 +342,24 @@ def test_report_refuses_a_run_folder_of_two_runs_or_unfinished(tmp_path):
     # result.json of another seed copied in
     other = simulate(tiny, 12, seed=4, workers=1).to_parquet(tmp_path / "other")
     (run / "result.json").write_bytes((other / "result.json").read_bytes())
-    with pytest.raises(ReportError, match=r"manifest.json: seed 3, but .* has 4: the files"):
+    with pytest.raises(
+        ReportError, match=r"outcomes.parquet: the outcomes of seed 3, .* records seed 4"
+    ):
         load_results(run)
     (run / "result.json").write_bytes((other / "result.json").read_bytes())
     doc = json.loads((other / "result.json").read_text())
     doc["seed"] = 3
     (run / "result.json").write_text(json.dumps(doc))
     assert load_results(run).seed == 3
+    # outcomes of another seed copied in, result.json and the manifest left (found by hand:
+    # reported as this run's; the outcomes now record their seed and scenario)
+    kept = (run / "outcomes.parquet").read_bytes()
+    (run / "outcomes.parquet").write_bytes((other / "outcomes.parquet").read_bytes())
+    with pytest.raises(
+        ReportError, match=r"the outcomes of seed 4, .* records seed 3, .* two runs"
+    ):
+        load_results(run)
+    (run / "outcomes.parquet").write_bytes(kept)
     # a manifest edited by hand is refused as the run refuses it
     manifest = json.loads((run / "manifest.json").read_text())
     manifest["seed"] = 9

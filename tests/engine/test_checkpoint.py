@@ -179,6 +179,49 @@ def test_resume_can_ask_for_more_replications_never_fewer(tiny, reference, tmp_p
     assert {f: f.read_bytes() for f in out.rglob("*") if f.is_file()} == saved
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"precision": 0.9, "max_replications": 20}, "max_replications=20 would shrink it"),
+        ({}, "replications=10 would shrink it"),
+    ],
+)
+def test_resume_never_shrinks_a_finished_run_through_precision(tiny, tmp_path, settings, message):
+    """Issue 24: the cap of a precision run is a number of replications too. A finished
+    run of 40 (or a precision run that ended at 60) resumed with a lower cap would replace
+    its outcomes by fewer; refused, the folder unchanged. (Found by hand: both shrank.)"""
+    out = tmp_path / "run"
+    if settings:
+        riskmc.simulate(tiny, 40, seed=21, workers=1, chunk_size=10, out=out)
+    else:
+        riskmc.simulate(tiny, 20, seed=21, workers=1, chunk_size=10, out=out,
+                        precision=1e-9, max_replications=60)  # fmt: skip
+        assert read_manifest(out).done[-1][1] == 60
+    before = _files(out)
+    with pytest.raises(ExecutionError, match=message):
+        riskmc.simulate(tiny, 10, seed=21, workers=1, out=out, resume=True, **settings)
+    assert _files(out) == before
+
+
+def test_resume_with_a_looser_precision_keeps_every_saved_replication(tiny, reference, tmp_path):
+    """Issue 24: a finished precision run of 200 replications resumed with a looser precision
+    stopped at an earlier batch and replaced its outcomes by 100 of them (found by hand). It
+    now ends no earlier than the replications saved, which it keeps as they were."""
+    out = tmp_path / "run"
+    first = riskmc.simulate(tiny, 20, seed=21, workers=1, chunk_size=20, out=out,
+                            precision=1e-9, max_replications=200)  # fmt: skip
+    assert first.n_replications == 200
+    loose = riskmc.simulate(tiny, 20, seed=21, workers=1, chunk_size=20, precision=0.5,
+                            max_replications=200)  # fmt: skip
+    assert loose.n_replications < 200  # without the saved run, the looser one stops earlier
+    again = riskmc.simulate(tiny, 20, seed=21, workers=1, chunk_size=20, out=out, resume=True,
+                            precision=0.5, max_replications=200)  # fmt: skip
+    assert again.n_replications == 200
+    pd.testing.assert_frame_equal(again.outcomes, reference, check_exact=True)
+    saved = riskmc.SimulationResult.from_parquet(out).outcomes
+    pd.testing.assert_frame_equal(saved, reference, check_exact=True)
+
+
 def test_resume_refuses_another_seed_or_scenario(tiny, tiny_doc, tmp_path):
     out = tmp_path / "run"
     riskmc.simulate(tiny, 10, seed=21, workers=1, out=out)
@@ -432,3 +475,39 @@ def test_a_write_that_fails_leaves_a_resumable_folder(tiny, reference, tmp_path)
     assert 0 < sum(b - a for a, b in kept.done) < 40
     r = riskmc.simulate(tiny, 40, seed=21, workers=1, chunk_size=10, out=out, resume=True)
     pd.testing.assert_frame_equal(r.outcomes, reference.iloc[:40], check_exact=True)
+
+
+def test_to_parquet_never_replaces_a_users_file(tiny, tmp_path, monkeypatch):
+    """Issue 24: a result saved into a folder of the user's replaced their scenario.json,
+    outcomes.parquet or result.json, wrote through a link of that name, and to_parquet('')
+    wrote into the current folder (found by hand). Refused, every byte left; a result
+    saved before is still overwritten."""
+    result = riskmc.simulate(tiny, 3, seed=1, workers=1)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("someone else's")
+    for name in ("scenario.json", "outcomes.parquet", "result.json"):
+        folder = tmp_path / name.replace(".", "_")
+        folder.mkdir()
+        (folder / name).write_text("the user's")
+        (folder / "notes.txt").write_text("mine")
+        before = _files(folder)
+        with pytest.raises(ExecutionError, match=f"{name}: exists and riskmc did not write it"):
+            result.to_parquet(folder)
+        assert _files(folder) == before
+        (folder / name).unlink()
+        (folder / name).symlink_to(elsewhere)
+        with pytest.raises(ExecutionError, match=f"{name}: is a symbolic link"):
+            result.to_parquet(folder)
+        assert (folder / name).is_symlink()
+        assert elsewhere.read_text() == "someone else's"
+    monkeypatch.chdir(tmp_path / "result_json")
+    with pytest.raises(ExecutionError, match=r"^folder: must be the path of a folder, got ''"):
+        result.to_parquet("")
+    # beside the user's other files, and over a result of its own
+    again = tmp_path / "notes"
+    again.mkdir()
+    (again / "notes.txt").write_text("mine")
+    result.to_parquet(again)
+    riskmc.simulate(tiny, 4, seed=2, workers=1).to_parquet(again)
+    assert riskmc.SimulationResult.from_parquet(again).seed == 2
+    assert (again / "notes.txt").read_text() == "mine"
