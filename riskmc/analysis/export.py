@@ -178,7 +178,7 @@ def workbook_sheets(result: SimulationResult) -> dict[str, list[Block]]:
     }
     cover = [c for c in COVER_COLUMNS if c in o.columns]
     if cover and any(p.cover for p in result.scenario.projects):
-        view = insurer_view(result.scenario, o)
+        view = insurer_view(result.scenario, result.cover_years, result.n_replications)
         sheets["insurer"] = [
             _summary_block(summarize(o, cover), "insurer"),
             Block("insurer_covers", view.covers, _money_formats(view.covers),

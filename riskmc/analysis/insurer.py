@@ -2,10 +2,10 @@
 
 Each replication-year of the horizon is one simulated year of the covered
 risk. A cover's *annual loss* in a year is what it pays for the occurrences
-that start in that year (the outcome table's ``cover_<key>_y<k>_usd``, after
+that start in that year (``usd`` of the result's ``cover_years``, after
 waiting period, deductible and limit, see :mod:`riskmc.engine.cover`); its
-*occurrence loss* is the largest single payment of the year
-(``cover_<key>_y<k>_max_usd``).
+*occurrence loss* is the largest single payment of the year (``max_usd``). A
+year without a row in ``cover_years`` paid nothing: both are 0.
 
 - Average annual loss (AAL): the mean annual loss, with its standard error.
 - AEP (aggregate exceedance probability) curve: the share of years whose annual
@@ -63,14 +63,21 @@ def counted_years(scenario: Scenario, start_day: float) -> range:
 
 
 def annual_losses(
-    outcomes: pd.DataFrame, project: str, cover: str, years: Sequence[int]
+    cover_years: pd.DataFrame,
+    replications: int,
+    project: str,
+    cover: str,
+    years: Sequence[int],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """A cover's annual losses and largest occurrences, one per replication-year [USD].
 
     Parameters
     ----------
-    outcomes : DataFrame
-        The outcome table.
+    cover_years : DataFrame
+        The run's years of cover payments (``SimulationResult.cover_years``):
+        replications ``0 .. replications - 1``, a row per year that paid.
+    replications : int
+        Replications of the run.
     project : str
     cover : str
         The cover's name.
@@ -79,18 +86,33 @@ def annual_losses(
 
     Returns
     -------
-    (aggregate, occurrence) : arrays of replications x years values
+    (aggregate, occurrence) : arrays of years x replications values, year by year
+        (a year without a row is 0)
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"replication": [1], "project": ["p"], "cover": ["c"],
+    ...                   "year": [2], "usd": [5.0], "max_usd": [3.0]})
+    >>> annual_losses(t, 3, "p", "c", [1, 2])[0].tolist()
+    [0.0, 0.0, 0.0, 0.0, 5.0, 0.0]
     """
     key = name_key(cover)
-    rows = (outcomes["project"] == project).to_numpy()
-    agg = [outcomes[f"cover_{key}_y{k}_usd"].to_numpy()[rows] for k in years]
-    occ = [outcomes[f"cover_{key}_y{k}_max_usd"].to_numpy()[rows] for k in years]
-    if not agg:
-        return np.zeros(0), np.zeros(0)
-    return (
-        np.concatenate(agg).astype(np.float64),
-        np.concatenate(occ).astype(np.float64),
-    )
+    agg = np.zeros((len(years), replications))
+    occ = np.zeros((len(years), replications))
+    if len(years) == 0:
+        return agg.ravel(), occ.ravel()
+    t = cover_years
+    mine = ((t["project"] == project) & (t["cover"] == key)).to_numpy()
+    year = t["year"].to_numpy()[mine].astype(np.int64)
+    rep = t["replication"].to_numpy()[mine].astype(np.int64)
+    first, last = years[0], years[-1]
+    counted = (year >= first) & (year <= last) & (rep < replications)
+    if list(years) != list(range(first, last + 1)):
+        raise ValueError(f"years: must be consecutive, got {list(years)}")
+    row, col = year[counted] - first, rep[counted]
+    agg[row, col] = t["usd"].to_numpy()[mine][counted].astype(np.float64)
+    occ[row, col] = t["max_usd"].to_numpy()[mine][counted].astype(np.float64)
+    return agg.ravel(), occ.ravel()
 
 
 def return_period_loss(
@@ -181,20 +203,23 @@ def _cover_row(
 
 def insurer_view(
     scenario: Scenario,
-    outcomes: pd.DataFrame,
+    cover_years: pd.DataFrame,
+    replications: int,
     loading: float = LOADING,
     periods: Sequence[float] = RETURN_PERIODS,
 ) -> InsurerView:
     """The insurer's tables of every cover of every project (module docstring).
 
-    ``outcomes`` is the outcome table of a run of ``scenario`` (``result.outcomes``).
+    ``cover_years`` is the years of cover payments of a run of ``scenario``
+    of ``replications`` replications (``result.cover_years``,
+    ``result.n_replications``).
     """
     covers, rps, curves = [], [], []
     for p in scenario.projects:
         start = scenario.day_of(p.construction.start) if p.construction else 0.0
         years = counted_years(scenario, start)
         for c in p.cover:
-            agg, occ = annual_losses(outcomes, p.name, c.name, years)
+            agg, occ = annual_losses(cover_years, replications, p.name, c.name, years)
             if len(agg) == 0:
                 continue
             covers.append(_cover_row(p.name, c, agg, loading, len(years)))

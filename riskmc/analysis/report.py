@@ -627,8 +627,8 @@ def _lender_section(result: SimulationResult) -> str:
 
 def _insurer_section(result: SimulationResult) -> str:
     """The insurer's page: AAL, premiums, return-period losses, AEP/OEP (docs/finance.md)."""
-    s, o = result.scenario, result.outcomes
-    view = insurer_view(s, o)
+    s = result.scenario
+    view = insurer_view(s, result.cover_years, result.n_replications)
     parts = ['<section id="insurer"><h2>Insurer view</h2>']
     parts.append(
         "<p class='note'>Each replication-year is a simulated year. Annual loss: what a cover "

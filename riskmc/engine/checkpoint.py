@@ -47,7 +47,15 @@ import numpy as np
 import pandas as pd
 
 from riskmc.engine.propagate import project_dtype
-from riskmc.engine.table import ROW_GROUP, read_outcomes
+from riskmc.engine.table import (
+    ROW_GROUP,
+    cover_year_columns,
+    empty_cover_years,
+    read_outcomes,
+    same_type,
+    sparse_cover_years,
+    typed_outcomes,
+)
 from riskmc.scenario import Scenario, ScenarioError, scenario_from_dict
 from riskmc.scenario.files import SCENARIO_MAX_BYTES, file_problem
 
@@ -70,6 +78,8 @@ __all__ = [
 MANIFEST = "manifest.json"
 SCENARIO = "scenario.json"
 OUTCOMES = "outcomes.parquet"
+#: The covers' years of payment of a result, a long table (:func:`~riskmc.engine.table.sparse_cover_years`).
+COVER_YEARS = "cover_years.parquet"
 RESULT = "result.json"
 CHUNKS = "chunks"
 LOCK = ".lock"
@@ -88,8 +98,10 @@ _CHUNK_KEY = b"riskmc.run"
 _RESULT_KEY = b"riskmc.result"
 #: 2: project a categorical (dictionary), first_production datetime64[ns] (timestamps), row
 #: groups of ROW_GROUP rows. A result of format 1 (text, dates) is still read, with today's types.
-_RESULT_FORMAT = "riskmc-result/2"
-_RESULT_FORMATS = ("riskmc-result/1", _RESULT_FORMAT)
+#: 3: the per-year cover columns kept out of the outcomes, as ``cover_years.parquet`` (read
+#: from the columns of a result of format 1 or 2).
+_RESULT_FORMAT = "riskmc-result/3"
+_RESULT_FORMATS = ("riskmc-result/1", "riskmc-result/2", _RESULT_FORMAT)
 
 
 class ExecutionError(ValueError):
@@ -234,16 +246,25 @@ def _read_scenario(path: Path, fingerprint: str) -> Scenario:
 # -- saved results ---------------------------------------------------------------------------
 
 
-def write_result(folder: str | Path, scenario: Scenario, seed: int, outcomes: pd.DataFrame) -> Path:
-    """Save a result: ``outcomes.parquet``, ``scenario.json`` and ``result.json``.
+def write_result(
+    folder: str | Path,
+    scenario: Scenario,
+    seed: int,
+    outcomes: pd.DataFrame,
+    cover_years: pd.DataFrame,
+) -> Path:
+    """Save a result: ``outcomes.parquet``, ``cover_years.parquet``, ``scenario.json`` and
+    ``result.json``.
 
     Returns the folder, created if needed.
     """
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
     _write_json(path / SCENARIO, _scenario_doc(scenario))
-    identity = {"scenario": scenario.fingerprint(), "seed": int(seed)}
-    _write_parquet(path / OUTCOMES, outcomes, {_RESULT_KEY: json.dumps(identity).encode()})
+    identity = {_RESULT_KEY: json.dumps({"scenario": scenario.fingerprint(), "seed": int(seed)})}
+    metadata = {k: v.encode() for k, v in identity.items()}
+    _write_parquet(path / OUTCOMES, outcomes, metadata)
+    _write_parquet(path / COVER_YEARS, cover_years, metadata)
     n = count_replications(outcomes)
     _write_json(
         path / RESULT,
@@ -277,7 +298,7 @@ def check_result_folder(folder: str | Path) -> None:
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise ExecutionError(f"{path}: is a file, not a folder")
-    names = [path / n for n in (OUTCOMES, SCENARIO, RESULT)]
+    names = [path / n for n in (OUTCOMES, COVER_YEARS, SCENARIO, RESULT)]
     for file in names:
         if file.is_symlink():
             raise ExecutionError(
@@ -313,11 +334,13 @@ def count_replications(outcomes: pd.DataFrame) -> int:
     return int(reps.nunique())
 
 
-def read_result(folder: str | Path) -> tuple[Scenario, int, pd.DataFrame]:
-    """Read a result saved by :func:`write_result`: ``(scenario, seed, outcomes)``.
+def read_result(folder: str | Path) -> tuple[Scenario, int, pd.DataFrame, pd.DataFrame]:
+    """Read a result saved by :func:`write_result`: ``(scenario, seed, outcomes, cover_years)``.
 
-    A result of the earlier format (``project`` as text, ``first_production``
-    as dates) is read with today's types (:func:`~riskmc.engine.table.typed_outcomes`).
+    A result of an earlier format (``project`` as text, ``first_production``
+    as dates) is read with today's types (:func:`~riskmc.engine.table.typed_outcomes`);
+    one with the per-year cover columns in its outcomes (format 1 or 2) has
+    them moved to ``cover_years`` (:func:`~riskmc.engine.table.sparse_cover_years`).
     """
     path = Path(folder)
     meta = _read_json(path / RESULT)
@@ -336,11 +359,39 @@ def read_result(folder: str | Path) -> tuple[Scenario, int, pd.DataFrame]:
     except (OSError, ValueError) as exc:  # a damaged or empty Parquet file
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ExecutionError(f"{path / OUTCOMES}: cannot be read ({first})") from None
-    return scenario, seed, outcomes
+    years = cover_year_columns(outcomes.columns)
+    if meta.get("format") != _RESULT_FORMAT:  # the per-year columns in the outcomes
+        held = [n for pair in years.values() for col in pair for n in col]
+        cover_years = sparse_cover_years(outcomes, years)
+        return scenario, seed, outcomes.drop(columns=held), cover_years
+    return scenario, seed, outcomes, _read_cover_years(path, scenario, seed)
 
 
-def _check_outcomes_identity(path: Path, fingerprint: str, seed: int) -> None:
-    """Refuse ``outcomes.parquet`` of another result than ``result.json``'s.
+def _read_cover_years(path: Path, scenario: Scenario, seed: int) -> pd.DataFrame:
+    """``cover_years.parquet`` of a result, its ``project`` with the scenario's categories."""
+    file = path / COVER_YEARS
+    _check_outcomes_identity(path, scenario.fingerprint(), seed, COVER_YEARS)
+    try:
+        frame = pd.read_parquet(file)
+    except FileNotFoundError:
+        raise ExecutionError(f"{file}: no such file") from None
+    except (OSError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExecutionError(f"{file}: cannot be read ({first})") from None
+    want = list(empty_cover_years(project_dtype(scenario)).columns)
+    if list(frame.columns) != want:
+        raise ExecutionError(f"{file}: columns must be {want}, got {list(frame.columns)}")
+    frame = typed_outcomes(frame, project_dtype(scenario))
+    if not same_type(frame["project"].dtype, project_dtype(scenario)):
+        raise ExecutionError(f"{file}: project: must be one of the scenario's projects")
+    return frame
+
+
+def _check_outcomes_identity(
+    path: Path, fingerprint: str, seed: int, name: str = OUTCOMES
+) -> None:
+    """Refuse ``outcomes.parquet`` (or ``cover_years.parquet``) of another result than
+    ``result.json``'s.
 
     The outcomes record the scenario and seed they were simulated with (a table
     saved before they did records nothing and is read as it is).
@@ -348,7 +399,7 @@ def _check_outcomes_identity(path: Path, fingerprint: str, seed: int) -> None:
     import pyarrow.parquet as pq
 
     try:
-        meta = pq.read_schema(path / OUTCOMES).metadata or {}
+        meta = pq.read_schema(path / name).metadata or {}
         found = json.loads(meta[_RESULT_KEY]) if _RESULT_KEY in meta else None
     except (OSError, ValueError):  # missing or damaged: read_outcomes names it
         return
@@ -356,7 +407,7 @@ def _check_outcomes_identity(path: Path, fingerprint: str, seed: int) -> None:
         return
     if found.get("seed") != seed or found.get("scenario") != fingerprint:
         raise ExecutionError(
-            f"{path / OUTCOMES}: the outcomes of seed {found.get('seed')}, scenario "
+            f"{path / name}: the outcomes of seed {found.get('seed')}, scenario "
             f"{str(found.get('scenario'))[:12]}, but {path / RESULT} records seed {seed}, "
             f"scenario {fingerprint[:12]}: the files are from two runs"
         )
@@ -731,7 +782,7 @@ class RunFolder:
         # the last manifest update (they are run again, with the same rows).
         ours = [
             f
-            for name in (MANIFEST, SCENARIO, OUTCOMES, RESULT)
+            for name in (MANIFEST, SCENARIO, OUTCOMES, COVER_YEARS, RESULT)
             for f in path.glob(f".{name}.*.tmp")
         ]
         # only riskmc's own chunk files, never a link, a folder or another file
@@ -814,9 +865,11 @@ class RunFolder:
         self.manifest = replace(self.manifest, done=(*self.manifest.done, (first, stop)))
         self._save()
 
-    def finish(self, scenario: Scenario, seed: int, outcomes: pd.DataFrame) -> None:
+    def finish(
+        self, scenario: Scenario, seed: int, outcomes: pd.DataFrame, cover_years: pd.DataFrame
+    ) -> None:
         """Write the whole result beside the chunks and mark the run complete."""
-        write_result(self.path, scenario, seed, outcomes)
+        write_result(self.path, scenario, seed, outcomes, cover_years)
         self.manifest = replace(self.manifest, complete=True)
         self._save()
 

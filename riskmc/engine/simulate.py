@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from numbers import Integral
 from pathlib import Path
@@ -44,10 +44,10 @@ from riskmc.engine.execute import (
     plan_chunks,
 )
 from riskmc.engine.precision import next_target, precision_reached
-from riskmc.engine.propagate import ENGINES, METRICS, outcome_schema
-from riskmc.engine.table import OutcomeTable
+from riskmc.engine.propagate import ENGINES, METRICS, outcome_schema, project_dtype
+from riskmc.engine.table import OutcomeTable, empty_cover_years
 from riskmc.scenario import as_scenario
-from riskmc.scenario.schema import Scenario
+from riskmc.scenario.schema import Scenario, name_key
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -64,11 +64,25 @@ _REPLICATION_LIMIT = 2**31 - 1  # replication indices are below it (the hazard's
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Outcomes of a simulation: one row per (replication, project)."""
+    """Outcomes of a simulation: one row per (replication, project).
+
+    ``cover_years`` holds what each cover paid in each simulated year, where it
+    paid something (:func:`~riskmc.engine.table.sparse_cover_years`): one row per
+    (replication, project, cover key, year 1..n) with ``usd`` (the year's
+    payments) and ``max_usd`` (its largest); a year without a row paid 0. None
+    (a result built by hand): no payments.
+    """
 
     scenario: Scenario
     seed: int
     outcomes: pd.DataFrame
+    cover_years: pd.DataFrame = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.cover_years is None:
+            keys = sorted({name_key(c.name) for p in self.scenario.projects for c in p.cover})
+            empty = empty_cover_years(project_dtype(self.scenario), keys)
+            object.__setattr__(self, "cover_years", empty)
 
     def summary(self) -> pd.DataFrame:
         """Mean, P10, P50, P80, P90, P95, P99 of each metric per project, with errors."""
@@ -132,7 +146,7 @@ class SimulationResult:
                 f"its {MANIFEST}); choose an empty or new folder"
             )
         check_result_folder(folder)  # never over a file of the user's, never ''
-        return write_result(folder, self.scenario, self.seed, self.outcomes)
+        return write_result(folder, self.scenario, self.seed, self.outcomes, self.cover_years)
 
     @classmethod
     def from_parquet(cls, folder: str | Path) -> SimulationResult:
@@ -148,8 +162,8 @@ class SimulationResult:
         >>> again.outcomes.equals(result.outcomes), again.scenario == tiny, again.seed
         (True, True, 1)
         """
-        scenario, seed, outcomes = read_result(folder)
-        return cls(scenario=scenario, seed=seed, outcomes=outcomes)
+        scenario, seed, outcomes, cover_years = read_result(folder)
+        return cls(scenario=scenario, seed=seed, outcomes=outcomes, cover_years=cover_years)
 
 
 #: What a result shows in a notebook (``_repr_html_``): the main metrics, four statistics.
@@ -308,10 +322,13 @@ def simulate(
         runner.close()
         table.trim(target)  # rows of chunks run beyond the target on an earlier try
         outcomes = table.frame(target)
+        cover_years = table.cover_years(target)
         del table
         if folder is not None:
-            folder.finish(scenario, seed, outcomes)
-        result = SimulationResult(scenario=scenario, seed=seed, outcomes=outcomes)
+            folder.finish(scenario, seed, outcomes, cover_years)
+        result = SimulationResult(
+            scenario=scenario, seed=seed, outcomes=outcomes, cover_years=cover_years
+        )
         if after is not None:
             after(result)
     finally:

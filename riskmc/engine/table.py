@@ -18,7 +18,8 @@ copy of the whole file beside pandas' copy of it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,14 @@ import pandas as pd
 
 from riskmc.engine.propagate import DATE_DTYPE
 
-__all__ = ["OutcomeTable", "read_outcomes", "typed_outcomes"]
+__all__ = [
+    "OutcomeTable",
+    "cover_year_columns",
+    "empty_cover_years",
+    "read_outcomes",
+    "sparse_cover_years",
+    "typed_outcomes",
+]
 
 Chunk = tuple[int, int]
 ColumnType = np.dtype | pd.CategoricalDtype
@@ -37,6 +45,84 @@ ROW_GROUP = 65_536
 #: scenario: 1.12 times the table at its peak with 4,096 rows, 1.26 with 16,384, 1.6 with
 #: 65,536).
 BATCH = 4_096
+
+
+#: A chunk's per-year cover column: ``cover_<key>_y<k>_usd`` or ``cover_<key>_y<k>_max_usd``.
+_YEAR_COLUMN = re.compile(r"cover_(?P<key>.+)_y(?P<k>[0-9]+)_(?P<max>max_)?usd")
+def cover_year_columns(columns: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """The per-year cover columns among ``columns``: per cover key, ``(usd, max_usd)`` by year.
+
+    Examples
+    --------
+    >>> cover_year_columns(["npv", "cover_pri_y1_usd", "cover_pri_y1_max_usd"])
+    {'pri': [('cover_pri_y1_usd', 'cover_pri_y1_max_usd')]}
+    """
+    names = set(columns)
+    found: dict[str, dict[int, tuple[str, str]]] = {}
+    for name in names:
+        m = _YEAR_COLUMN.fullmatch(name)
+        if m is None or m["max"]:
+            continue
+        key, k = m["key"], int(m["k"])
+        peak = f"cover_{key}_y{k}_max_usd"
+        if peak in names:
+            found.setdefault(key, {})[k] = (name, peak)
+    return {key: [years[k] for k in sorted(years)] for key, years in sorted(found.items())}
+
+
+def empty_cover_years(projects: pd.CategoricalDtype, keys: Iterable[str] = ()) -> pd.DataFrame:
+    """A sparse table of the covers' years with no row (every year's payments 0)."""
+    return pd.DataFrame(
+        {
+            "replication": np.zeros(0, np.int64),
+            "project": pd.Categorical([], dtype=projects),
+            "cover": pd.Categorical([], dtype=pd.CategoricalDtype(list(keys))),
+            "year": np.zeros(0, np.int16),
+            "usd": np.zeros(0, np.float32),
+            "max_usd": np.zeros(0, np.float32),
+        }
+    )
+
+
+def sparse_cover_years(
+    rows: pd.DataFrame, years: Mapping[str, Sequence[tuple[str, str]]]
+) -> pd.DataFrame:
+    """The rows of ``rows``' per-year cover columns whose year paid something, as a long table.
+
+    One row per (replication, project, cover, year) with ``usd`` (the year's
+    payments) or ``max_usd`` (its largest) above 0, in that order; the years of
+    no payment are left out (their values are 0). ``years`` is
+    :func:`cover_year_columns` of the rows' columns; ``year`` is 1-based.
+    """
+    projects = rows["project"].dtype
+    keys = list(years)
+    reps = rows["replication"].to_numpy()
+    codes = np.asarray(rows["project"].array.codes)
+    parts = []
+    for j, key in enumerate(keys):
+        usd = np.column_stack([rows[a].to_numpy(np.float32) for a, _ in years[key]])
+        peak = np.column_stack([rows[b].to_numpy(np.float32) for _, b in years[key]])
+        row, k = np.nonzero((usd != 0) | (peak != 0))  # row-major: by row, then year
+        parts.append((row, np.full(len(row), j, np.int64), k, usd[row, k], peak[row, k]))
+    if not parts:
+        return empty_cover_years(projects, keys)
+    row = np.concatenate([p[0] for p in parts])
+    cover = np.concatenate([p[1] for p in parts])
+    k = np.concatenate([p[2] for p in parts])
+    order = np.lexsort((k, cover, row))
+    row, cover, k = row[order], cover[order], k[order]
+    return pd.DataFrame(
+        {
+            "replication": reps[row].astype(np.int64),
+            "project": pd.Categorical.from_codes(codes[row], dtype=projects, validate=False),
+            "cover": pd.Categorical.from_codes(
+                cover, dtype=pd.CategoricalDtype(keys), validate=False
+            ),
+            "year": (k + 1).astype(np.int16),
+            "usd": np.concatenate([p[3] for p in parts])[order],
+            "max_usd": np.concatenate([p[4] for p in parts])[order],
+        }
+    )
 
 
 def _storage(dtype: ColumnType) -> np.dtype:
@@ -92,7 +178,13 @@ class OutcomeTable:
     """
 
     def __init__(self, schema: Mapping[str, ColumnType]) -> None:
-        self.schema = dict(schema)
+        #: A chunk's columns, in order (the per-year cover columns included).
+        self.chunk_columns = list(schema)
+        #: The per-year cover columns of a chunk, kept as :meth:`cover_years`, not as columns.
+        self.years = cover_year_columns(schema)
+        held = {name for pair in self.years.values() for col in pair for name in col}
+        #: The table's columns: a chunk's but the per-year cover columns.
+        self.schema = {n: t for n, t in schema.items() if n not in held}
         projects = self.schema.get("project")
         if not isinstance(projects, pd.CategoricalDtype):
             raise ValueError("schema: 'project' must be a categorical of the project names")
@@ -105,6 +197,8 @@ class OutcomeTable:
         self.capacity = 0
         #: ``(first, stop)`` of each chunk added, in the order they came.
         self.done: list[Chunk] = []
+        #: Per chunk added, its years of cover payments (:func:`sparse_cover_years`).
+        self._years: dict[Chunk, pd.DataFrame] = {}
 
     def reserve(self, replications: int) -> None:
         """Make room for replications ``0 .. replications - 1`` (the arrays never shrink)."""
@@ -136,7 +230,7 @@ class OutcomeTable:
             left unchanged).
         """
         per = self.per_replication
-        if list(rows.columns) != list(self.schema):
+        if list(rows.columns) != self.chunk_columns:
             raise ValueError(f"chunk {first}-{stop}: its columns are not the table's")
         if len(rows) != (stop - first) * per:
             raise ValueError(f"chunk {first}-{stop}: {len(rows)} rows, not {(stop - first) * per}")
@@ -155,10 +249,16 @@ class OutcomeTable:
         expected = np.repeat(np.arange(first, stop, dtype=np.int64), per)
         if not np.array_equal(rows["replication"].to_numpy(), expected):
             raise ValueError(f"chunk {first}-{stop}: its replications are not the range")
+        for name in (n for pair in self.years.values() for col in pair for n in col):
+            if not same_type(rows[name].dtype, np.dtype(np.float32)):
+                raise ValueError(f"chunk {first}-{stop}: {name}: {rows[name].dtype}, not float32")
+        years = sparse_cover_years(rows, self.years) if self.years else None
         self.reserve(stop)
         a, b = first * per, stop * per
         for name, values in columns:
             self._arrays[name][a:b] = values
+        if years is not None:
+            self._years[(first, stop)] = years
         self.done.append((first, stop))
 
     def missing(self, replications: int) -> list[Chunk]:
@@ -189,6 +289,30 @@ class OutcomeTable:
         data = {n: _column(self._arrays[n][:rows], self.schema[n]) for n in names}
         return pd.DataFrame(data, copy=False)
 
+    def cover_years(self, replications: int) -> pd.DataFrame:
+        """The covers' years of payment of replications ``0 .. replications - 1``.
+
+        The long table of :func:`sparse_cover_years`: one row per
+        (replication, project, cover, year) whose payments are above 0, in
+        that order; a year without a row paid nothing.
+        """
+        gaps = self.missing(replications)
+        if gaps:
+            raise ValueError(f"replications {gaps[0][0]}-{gaps[0][1] - 1}: not in the table")
+        parts, at = [], 0
+        for first, stop in sorted(self._years):
+            if first >= replications:
+                break
+            part = self._years[(first, stop)]
+            if stop > replications or first < at:  # beyond the end, or held already
+                reps = part["replication"].to_numpy()
+                part = part[(reps < replications) & (reps >= at)]
+            parts.append(part)
+            at = max(at, stop)
+        if not parts:
+            return empty_cover_years(self.projects, self.years)
+        return pd.concat(parts, ignore_index=True)
+
     def trim(self, replications: int) -> None:
         """Give back the room above ``replications`` (chunks run beyond them on an earlier try)."""
         if replications >= self.capacity:
@@ -201,6 +325,12 @@ class OutcomeTable:
             self._arrays[name] = values
         self.capacity = replications
         self.done = [(a, min(b, replications)) for a, b in self.done if a < replications]
+        for (a, b), part in list(self._years.items()):
+            del self._years[(a, b)]
+            if a < replications:
+                self._years[(a, min(b, replications))] = part[
+                    part["replication"].to_numpy() < replications
+                ]
 
 
 def typed_outcomes(outcomes: pd.DataFrame, projects: pd.CategoricalDtype) -> pd.DataFrame:

@@ -10,7 +10,13 @@ import riskmc
 from riskmc.engine import SimulationResult
 from riskmc.engine.checkpoint import _write_parquet, read_manifest, run_key
 from riskmc.engine.propagate import ChunkModel, outcome_schema, project_dtype
-from riskmc.engine.table import OutcomeTable, read_outcomes, typed_outcomes
+from riskmc.engine.table import (
+    OutcomeTable,
+    cover_year_columns,
+    read_outcomes,
+    sparse_cover_years,
+    typed_outcomes,
+)
 from riskmc.scenario import shipped_scenarios
 
 
@@ -36,7 +42,9 @@ def model(tiny):
 
 def _check_types(outcomes: pd.DataFrame, scenario) -> None:
     names = [p.name for p in scenario.projects]
-    assert list(outcomes.columns) == list(outcome_schema(scenario))
+    # a chunk's columns but the covers' per-year ones (kept as the result's cover_years)
+    assert list(outcomes.columns) == list(OutcomeTable(outcome_schema(scenario)).schema)
+    assert not [c for c in outcomes.columns if c.endswith("_max_usd")]
     project = outcomes["project"].dtype
     assert isinstance(project, pd.CategoricalDtype)
     assert project.categories.tolist() == names  # the scenario's projects, in its order
@@ -210,3 +218,89 @@ def test_read_outcomes_batch_by_batch_equals_reading_whole(default_result, tmp_p
     renamed = o.assign(project=o["project"].astype(str).replace("Saindak", "Other"))
     renamed.to_parquet(path, index=False)
     assert read_outcomes(path, projects)["project"].tolist() == renamed["project"].tolist()
+
+
+def _dense(years: pd.DataFrame, rows: pd.DataFrame, key: str, k: int, value: str) -> np.ndarray:
+    """The per-year column of the wide ``rows`` rebuilt from the sparse ``years`` (0 where none)."""
+    out = np.zeros(len(rows), np.float32)
+    mine = years[(years["cover"] == key) & (years["year"] == k)]
+    where = {(r, p): i for i, (r, p) in enumerate(zip(rows["replication"], rows["project"]))}
+    for r, p, v in zip(mine["replication"], mine["project"], mine[value]):
+        out[where[(r, p)]] = v
+    return out
+
+
+def test_the_covers_years_leave_the_table_as_a_sparse_table_of_the_same_values(
+    default, default_result, tmp_path
+):
+    chunk = ChunkModel(default).run(seed=4, first=0, stop=12)  # the wide columns, as a worker
+    years = cover_year_columns(chunk.columns)
+    assert sorted(years) == ["pri_interruption", "pv_damage"]
+    assert [len(v) for v in years.values()] == [10, 10]
+    sparse = default_result.cover_years
+    assert list(sparse.columns) == ["replication", "project", "cover", "year", "usd", "max_usd"]
+    assert [str(d) for d in sparse.dtypes] == ["int64", "category", "category", "int16",
+                                               "float32", "float32"]  # fmt: skip
+    assert ((sparse["usd"] > 0) | (sparse["max_usd"] > 0)).all()  # only years that paid
+    assert (sparse["max_usd"] <= sparse["usd"]).all()
+    assert 0 < len(sparse) < 12 * 2 * 10
+    for key, pairs in years.items():
+        for k, (usd, peak) in enumerate(pairs, start=1):
+            assert np.array_equal(_dense(sparse, chunk, key, k, "usd"), chunk[usd].to_numpy())
+            assert np.array_equal(_dense(sparse, chunk, key, k, "max_usd"), chunk[peak].to_numpy())
+    # in order, and the same by every way it is made or read back
+    order = sparse.sort_values(["replication", "project", "cover", "year"], kind="stable")
+    pd.testing.assert_frame_equal(order, sparse)
+    back = SimulationResult.from_parquet(default_result.to_parquet(tmp_path / "saved"))
+    pd.testing.assert_frame_equal(back.cover_years, sparse, check_exact=True)
+    pooled = riskmc.simulate(default, 12, seed=4, workers=2, chunk_size=5, out=tmp_path / "run")
+    pd.testing.assert_frame_equal(pooled.cover_years, sparse, check_exact=True)
+    run = SimulationResult.from_parquet(tmp_path / "run")
+    pd.testing.assert_frame_equal(run.cover_years, sparse, check_exact=True)
+    # a table cut by trim keeps the years of its replications only
+    table = OutcomeTable(outcome_schema(default))
+    table.add(0, 12, chunk)
+    table.trim(7)
+    cut = table.cover_years(7)
+    pd.testing.assert_frame_equal(cut, sparse[sparse["replication"] < 7].reset_index(drop=True))
+
+
+def test_a_result_saved_with_the_per_year_columns_is_read_as_today(default, default_result, tmp_path):
+    # riskmc-result/2: the per-year columns in outcomes.parquet, no cover_years.parquet
+    import json
+
+    folder = default_result.to_parquet(tmp_path / "old")
+    wide = ChunkModel(default).run(seed=4, first=0, stop=12)
+    meta = {b"riskmc.result": json.dumps({"scenario": default.fingerprint(), "seed": 4}).encode()}
+    _write_parquet(folder / "outcomes.parquet", wide, meta)
+    (folder / "cover_years.parquet").unlink()
+    doc = json.loads((folder / "result.json").read_text())
+    (folder / "result.json").write_text(json.dumps(doc | {"format": "riskmc-result/2"}))
+    back = SimulationResult.from_parquet(folder)
+    pd.testing.assert_frame_equal(back.outcomes, default_result.outcomes, check_exact=True)
+    pd.testing.assert_frame_equal(back.cover_years, default_result.cover_years, check_exact=True)
+    # today's format without its cover_years.parquet: named, not read as no payments
+    today = default_result.to_parquet(tmp_path / "new")
+    (today / "cover_years.parquet").unlink()
+    with pytest.raises(ValueError, match=r"cover_years.parquet: no such file"):
+        SimulationResult.from_parquet(today)
+
+
+def test_sparse_cover_years_of_a_hand_made_chunk():
+    projects = pd.CategoricalDtype(["a", "b"])
+    rows = pd.DataFrame(
+        {
+            "replication": np.array([0, 0, 1, 1]),
+            "project": pd.Categorical(["a", "b", "a", "b"], dtype=projects),
+            "cover_c_y1_usd": np.array([0, 5, 0, 0], np.float32),
+            "cover_c_y1_max_usd": np.array([0, 3, 0, 0], np.float32),
+            "cover_c_y2_usd": np.array([7, 0, 0, 0], np.float32),
+            "cover_c_y2_max_usd": np.array([7, 0, 0, 0], np.float32),
+        }
+    )
+    got = sparse_cover_years(rows, cover_year_columns(rows.columns))
+    assert got["replication"].tolist() == [0, 0]
+    assert got["project"].tolist() == ["a", "b"]
+    assert got["year"].tolist() == [2, 1]
+    assert got["usd"].tolist() == [7.0, 5.0]
+    assert got["max_usd"].tolist() == [7.0, 3.0]
