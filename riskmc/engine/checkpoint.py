@@ -78,7 +78,8 @@ __all__ = [
 MANIFEST = "manifest.json"
 SCENARIO = "scenario.json"
 OUTCOMES = "outcomes.parquet"
-#: The covers' years of payment of a result, a long table (:func:`~riskmc.engine.table.sparse_cover_years`).
+#: The covers' years of payment of a result, a long table
+#: (:func:`~riskmc.engine.table.sparse_cover_years`).
 COVER_YEARS = "cover_years.parquet"
 RESULT = "result.json"
 CHUNKS = "chunks"
@@ -387,9 +388,7 @@ def _read_cover_years(path: Path, scenario: Scenario, seed: int) -> pd.DataFrame
     return frame
 
 
-def _check_outcomes_identity(
-    path: Path, fingerprint: str, seed: int, name: str = OUTCOMES
-) -> None:
+def _check_outcomes_identity(path: Path, fingerprint: str, seed: int, name: str = OUTCOMES) -> None:
     """Refuse ``outcomes.parquet`` (or ``cover_years.parquet``) of another result than
     ``result.json``'s.
 

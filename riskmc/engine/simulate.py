@@ -45,7 +45,12 @@ from riskmc.engine.execute import (
 )
 from riskmc.engine.precision import next_target, precision_reached
 from riskmc.engine.propagate import ENGINES, METRICS, outcome_schema, project_dtype
-from riskmc.engine.table import OutcomeTable, empty_cover_years
+from riskmc.engine.table import (
+    OutcomeTable,
+    cover_year_columns,
+    empty_cover_years,
+    sparse_cover_years,
+)
 from riskmc.scenario import as_scenario
 from riskmc.scenario.schema import Scenario, name_key
 
@@ -69,8 +74,10 @@ class SimulationResult:
     ``cover_years`` holds what each cover paid in each simulated year, where it
     paid something (:func:`~riskmc.engine.table.sparse_cover_years`): one row per
     (replication, project, cover key, year 1..n) with ``usd`` (the year's
-    payments) and ``max_usd`` (its largest); a year without a row paid 0. None
-    (a result built by hand): no payments.
+    payments) and ``max_usd`` (its largest); a year without a row paid 0. Left
+    out (a result built by hand): read from the outcomes' per-year cover
+    columns (``cover_<key>_y<k>_usd``, ``cover_<key>_y<k>_max_usd``, as a
+    chunk holds them), and without them, no payments.
     """
 
     scenario: Scenario
@@ -80,9 +87,13 @@ class SimulationResult:
 
     def __post_init__(self) -> None:
         if self.cover_years is None:
-            keys = sorted({name_key(c.name) for p in self.scenario.projects for c in p.cover})
-            empty = empty_cover_years(project_dtype(self.scenario), keys)
-            object.__setattr__(self, "cover_years", empty)
+            years = cover_year_columns(self.outcomes.columns)
+            if years and isinstance(self.outcomes["project"].dtype, pd.CategoricalDtype):
+                found = sparse_cover_years(self.outcomes, years)
+            else:
+                keys = sorted({name_key(c.name) for p in self.scenario.projects for c in p.cover})
+                found = empty_cover_years(project_dtype(self.scenario), keys)
+            object.__setattr__(self, "cover_years", found)
 
     def summary(self) -> pd.DataFrame:
         """Mean, P10, P50, P80, P90, P95, P99 of each metric per project, with errors."""

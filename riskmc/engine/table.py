@@ -49,6 +49,8 @@ BATCH = 4_096
 
 #: A chunk's per-year cover column: ``cover_<key>_y<k>_usd`` or ``cover_<key>_y<k>_max_usd``.
 _YEAR_COLUMN = re.compile(r"cover_(?P<key>.+)_y(?P<k>[0-9]+)_(?P<max>max_)?usd")
+
+
 def cover_year_columns(columns: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     """The per-year cover columns among ``columns``: per cover key, ``(usd, max_usd)`` by year.
 
@@ -95,6 +97,7 @@ def sparse_cover_years(
     :func:`cover_year_columns` of the rows' columns; ``year`` is 1-based.
     """
     projects = rows["project"].dtype
+    assert isinstance(projects, pd.CategoricalDtype)
     keys = list(years)
     reps = rows["replication"].to_numpy()
     codes = np.asarray(rows["project"].array.codes)

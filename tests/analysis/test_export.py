@@ -324,7 +324,7 @@ def test_exports_are_the_same_with_a_categorical_project_and_datetime_dates(resu
         project=result.outcomes["project"].astype("category"),
         first_production=pd.to_datetime(result.outcomes["first_production"]),
     )
-    other = SimulationResult(result.scenario, result.seed, o)
+    other = SimulationResult(result.scenario, result.seed, o, result.cover_years)
     sheets, again = workbook_sheets(result), workbook_sheets(other)
     assert list(sheets) == list(again)
     for name, blocks in sheets.items():

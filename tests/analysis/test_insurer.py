@@ -12,6 +12,7 @@ from scipy.stats import poisson
 
 import riskmc
 from riskmc.analysis.insurer import (
+    annual_losses,
     exceedance_curve,
     insurer_view,
     return_period_loss,
@@ -79,7 +80,7 @@ def poisson_run() -> riskmc.SimulationResult:
 
 def test_compound_poisson_annual_losses_match_the_poisson_law(poisson_run) -> None:
     rate, x = 0.5, 5e6
-    view = insurer_view(poisson_run.scenario, poisson_run.outcomes)
+    view = insurer_view(poisson_run.scenario, poisson_run.cover_years, poisson_run.n_replications)
     row = view.covers.iloc[0]
     n = row["years"]
     assert n == 4000 * 5
@@ -97,3 +98,22 @@ def test_compound_poisson_annual_losses_match_the_poisson_law(poisson_run) -> No
         assert rp[("OEP", t)] == x  # one attack is one occurrence of x
     assert isinstance(view.curves, pd.DataFrame)
     assert not view.curves.empty
+
+
+def test_annual_losses_fill_the_years_without_a_row_with_zeros() -> None:
+    # 3 replications, years 2..3 counted; a payment in year 1 (before the run) is left out,
+    # another project's and another cover's rows too
+    t = pd.DataFrame(
+        {
+            "replication": [0, 1, 2, 2, 1],
+            "project": ["p", "p", "p", "q", "p"],
+            "cover": ["c", "c", "c", "c", "d"],
+            "year": [1, 3, 2, 2, 2],
+            "usd": [9.0, 5.0, 4.0, 8.0, 7.0],
+            "max_usd": [9.0, 3.0, 4.0, 8.0, 7.0],
+        }
+    )
+    agg, occ = annual_losses(t, 3, "p", "c", range(2, 4))
+    assert agg.tolist() == [0.0, 0.0, 4.0, 0.0, 5.0, 0.0]  # year 2 of reps 0..2, then year 3
+    assert occ.tolist() == [0.0, 0.0, 4.0, 0.0, 3.0, 0.0]
+    assert annual_losses(t, 3, "p", "c", range(5, 5))[0].size == 0

@@ -381,7 +381,7 @@ def test_report_has_a_lender_and_an_insurer_page(report_html, default_result_dir
     assert dscr[0][2] == "400.0"  # Reko Diq's service, M USD a year
     assert 'id="plot-dscr_reko_diq"' in report_html
     assert len(_cells(report_html, "grace")) == 1
-    view = insurer_view(result.scenario, result.outcomes)
+    view = insurer_view(result.scenario, result.cover_years, result.n_replications)
     covers = _cells(report_html, "covers")
     assert [r[1] for r in covers] == ["pri_interruption", "pv_damage"]
     assert covers[0][-1] == "7.5"  # written: 1.5 % of 500 M USD

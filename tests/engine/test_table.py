@@ -175,7 +175,11 @@ def test_a_chunk_that_is_not_its_range_or_types_is_refused_unchanged(model, defa
     with pytest.raises(ValueError, match="not in the table"):
         table.frame(2)
     table.add(0, 2, rows)
-    pd.testing.assert_frame_equal(table.frame(2), rows, check_exact=True)
+    pd.testing.assert_frame_equal(table.frame(2), rows[list(table.schema)], check_exact=True)
+    with pytest.raises(ValueError, match="cover_pri_interruption_y3_usd: float64, not float32"):
+        table.add(
+            2, 3, two.run(seed=1, first=2, stop=3).astype({"cover_pri_interruption_y3_usd": float})
+        )
 
 
 def test_resume_reruns_a_chunk_of_other_types(tiny, tmp_path):
@@ -186,7 +190,8 @@ def test_resume_reruns_a_chunk_of_other_types(tiny, tmp_path):
     chunk = out / "chunks" / "000000000004-000000000008.parquet"
     rows = pd.read_parquet(chunk)
     text = rows.assign(project=rows["project"].astype(object))
-    _write_parquet(chunk, text, run_key(manifest.scenario, manifest.seed, manifest.engine))
+    key = run_key(manifest.scenario, manifest.seed, manifest.engine)
+    _write_parquet(chunk, text, {b"riskmc.run": key.encode()})
     (out / "outcomes.parquet").unlink()
     again = riskmc.simulate(tiny, 12, seed=5, workers=1, chunk_size=4, out=out, resume=True)
     pd.testing.assert_frame_equal(again.outcomes, reference.outcomes, check_exact=True)
@@ -224,8 +229,10 @@ def _dense(years: pd.DataFrame, rows: pd.DataFrame, key: str, k: int, value: str
     """The per-year column of the wide ``rows`` rebuilt from the sparse ``years`` (0 where none)."""
     out = np.zeros(len(rows), np.float32)
     mine = years[(years["cover"] == key) & (years["year"] == k)]
-    where = {(r, p): i for i, (r, p) in enumerate(zip(rows["replication"], rows["project"]))}
-    for r, p, v in zip(mine["replication"], mine["project"], mine[value]):
+    where = {
+        (r, p): i for i, (r, p) in enumerate(zip(rows["replication"], rows["project"], strict=True))
+    }
+    for r, p, v in zip(mine["replication"], mine["project"], mine[value], strict=True):
         out[where[(r, p)]] = v
     return out
 
@@ -265,7 +272,9 @@ def test_the_covers_years_leave_the_table_as_a_sparse_table_of_the_same_values(
     pd.testing.assert_frame_equal(cut, sparse[sparse["replication"] < 7].reset_index(drop=True))
 
 
-def test_a_result_saved_with_the_per_year_columns_is_read_as_today(default, default_result, tmp_path):
+def test_a_result_saved_with_the_per_year_columns_is_read_as_today(
+    default, default_result, tmp_path
+):
     # riskmc-result/2: the per-year columns in outcomes.parquet, no cover_years.parquet
     import json
 
