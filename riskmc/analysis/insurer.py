@@ -160,8 +160,8 @@ def exceedance_curve(losses: ArrayLike, points: int = 400) -> pd.DataFrame:
 def technical_premium(losses: ArrayLike, loading: float = LOADING) -> float:
     """Expected annual loss plus ``loading`` x its standard deviation [USD a year].
 
-    >>> technical_premium([0.0, 0.0, 0.0, 4.0], loading=0.5)  # mean 1, sd sqrt(3)
-    1.8660254037844386
+    >>> technical_premium([0.0, 0.0, 0.0, 4.0], loading=0.5)  # mean 1, sample sd 2
+    2.0
     """
     a = np.asarray(losses, dtype=np.float64)
     return float(a.mean() + loading * a.std(ddof=1)) if len(a) > 1 else math.nan
