@@ -90,8 +90,8 @@ def metric_unit(metric: str) -> str:
     --------
     >>> metric_unit("delay_days"), metric_unit("npv_loss_usd"), metric_unit("attacks")
     ('days', 'USD at the scenario start', 'count')
-    >>> metric_unit("cover_recovery_usd")
-    'USD'
+    >>> metric_unit("cover_recovery_usd")  # nominal: each payment as paid
+    'USD, undiscounted'
     """
     found = re.search(r"\[([^\]]+)\]", OUTCOME_COLUMNS.get(metric, ""))
     if found:
