@@ -55,7 +55,12 @@ import math
 import numba as nb
 import numpy as np
 
-from riskmc.hazard.attack_severity import ATTACK_FIELDS, watched_replication, watched_scratch
+from riskmc.hazard.attack_severity import (
+    ATTACK_FIELDS,
+    watched_deaths,
+    watched_replication,
+    watched_scratch,
+)
 from riskmc.hazard.rng import (
     LOGNORMAL,
     _exp,
@@ -1516,6 +1521,7 @@ def sample_block(  # type: ignore[no-untyped-def]
             lb, nlb, r, horizon, keep_pieces, bp, n_bp, bl, n_bl, scratch
         )
 
+    watched_deaths(tail, wat, n_wat, ws)
     return (
         att[:n_att],
         cp[:n_cp],
