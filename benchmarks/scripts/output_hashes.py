@@ -33,7 +33,12 @@ def _sha(data: bytes) -> str:
 
 def _frame(frame: pd.DataFrame) -> str:
     parts = [",".join(map(str, frame.columns)).encode()]
-    parts += [np.ascontiguousarray(frame[c].to_numpy()).tobytes() for c in frame.columns]
+    for column in frame.columns:
+        values = frame[column].to_numpy()
+        if values.dtype.kind == "O":  # strings: their text, not their addresses
+            parts.append("\x1f".join(map(str, values)).encode())
+        else:
+            parts.append(np.ascontiguousarray(values).tobytes())
     return _sha(b"|".join(parts))
 
 
