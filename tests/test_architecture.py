@@ -65,8 +65,6 @@ KNOWN_LONG_FUNCTIONS = {
 KNOWN_UPWARD = {
     ("riskmc.analysis.export", "riskmc"),
     ("riskmc.analysis.report", "riskmc"),
-    ("riskmc.engine.simulate", "riskmc.analysis.summary"),
-    ("riskmc.engine.simulate", "riskmc.analysis.text"),
 }
 KNOWN_CYCLES = {
     frozenset({"riskmc.network.compiled", "riskmc.network.graph"}),

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from riskmc.analysis.summary import summarize
 from riskmc.calibration.history import resolve_history
 from riskmc.engine.checkpoint import (
     MANIFEST,
@@ -45,6 +44,7 @@ from riskmc.engine.execute import (
 )
 from riskmc.engine.precision import next_target, precision_reached
 from riskmc.engine.propagate import ENGINES, METRICS, outcome_schema, project_dtype
+from riskmc.engine.summary import short_number, summarize
 from riskmc.engine.table import (
     OutcomeTable,
     cover_year_columns,
@@ -127,8 +127,6 @@ class SimulationResult:
         table = shown.pivot_table(
             index=["project", "metric"], columns="statistic", values="value", sort=False
         )[list(_SHOWN_STATISTICS)]
-        from riskmc.analysis.text import short_number  # display only: loaded on use
-
         return head + table.to_html(float_format=short_number)
 
     def to_parquet(self, folder: str | Path) -> Path:
