@@ -44,7 +44,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.calibration.readers",
     "riskmc.cli",
     "riskmc.engine.checkpoint",
-    "riskmc.engine.propagate",
     "riskmc.hazard.kernel",
     "riskmc.hazard.sample",
     "riskmc.network.compiled",
@@ -68,7 +67,6 @@ KNOWN_UPWARD = {
 }
 KNOWN_CYCLES = {
     frozenset({"riskmc.network.compiled", "riskmc.network.graph"}),
-    frozenset({"riskmc.engine.compiled", "riskmc.engine.propagate"}),
 }
 
 

@@ -46,7 +46,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from riskmc.engine.propagate import project_dtype
+from riskmc.engine.outcomes import project_dtype
 from riskmc.engine.table import (
     ROW_GROUP,
     cover_year_columns,
