@@ -43,7 +43,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.analysis.report",
     "riskmc.calibration.readers",
     "riskmc.cli",
-    "riskmc.engine.checkpoint",
     "riskmc.hazard.kernel",
     "riskmc.hazard.sample",
     "riskmc.network.compiled",
