@@ -53,7 +53,6 @@ KNOWN_LONG_MODULES = {
 }
 KNOWN_LONG_FUNCTIONS = {
     ("riskmc.cli", "run"),
-    ("riskmc.engine.simulate", "simulate"),
     ("riskmc.hazard.inputs", "build_inputs"),
     ("riskmc.hazard.kernel", "_consequences"),
     ("riskmc.hazard.kernel", "sample_block"),
