@@ -45,6 +45,7 @@ import pandas as pd
 from riskmc.engine.files import (
     CHUNKS,
     COVER_YEARS,
+    LOCK,
     MANIFEST,
     MARKER,
     OUTCOMES,
@@ -69,7 +70,14 @@ from riskmc.engine.result_files import (
 from riskmc.scenario import Scenario
 
 __all__ = [
+    "CHUNKS",
+    "COVER_YEARS",
+    "LOCK",
     "MANIFEST",
+    "MARKER",
+    "OUTCOMES",
+    "RESULT",
+    "SCENARIO",
     "ExecutionError",
     "Manifest",
     "RunFolder",
