@@ -43,8 +43,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.analysis.report",
     "riskmc.calibration.readers",
     "riskmc.cli",
-    "riskmc.engine.checkpoint",
-    "riskmc.engine.propagate",
     "riskmc.hazard.kernel",
     "riskmc.hazard.sample",
     "riskmc.network.compiled",
@@ -55,7 +53,6 @@ KNOWN_LONG_MODULES = {
 }
 KNOWN_LONG_FUNCTIONS = {
     ("riskmc.cli", "run"),
-    ("riskmc.engine.simulate", "simulate"),
     ("riskmc.hazard.inputs", "build_inputs"),
     ("riskmc.hazard.kernel", "_consequences"),
     ("riskmc.hazard.kernel", "sample_block"),
@@ -65,12 +62,9 @@ KNOWN_LONG_FUNCTIONS = {
 KNOWN_UPWARD = {
     ("riskmc.analysis.export", "riskmc"),
     ("riskmc.analysis.report", "riskmc"),
-    ("riskmc.engine.simulate", "riskmc.analysis.summary"),
-    ("riskmc.engine.simulate", "riskmc.analysis.text"),
 }
 KNOWN_CYCLES = {
     frozenset({"riskmc.network.compiled", "riskmc.network.graph"}),
-    frozenset({"riskmc.engine.compiled", "riskmc.engine.propagate"}),
 }
 
 

@@ -13,6 +13,8 @@ import unicodedata
 
 from rich.markup import escape
 
+from riskmc.engine.summary import short_number  # a notebook's numbers: the engine shows them too
+
 __all__ = ["plain_text", "short_number", "terminal_text"]
 
 
@@ -40,14 +42,3 @@ def terminal_text(name: object) -> str:
     '\\\\[red]Mine\\\\[/red][2J'
     """
     return escape(plain_text(name))
-
-
-def short_number(x: float) -> str:
-    """A number for a notebook table: four significant digits, or whole from 10,000 on.
-
-    Examples
-    --------
-    >>> short_number(12.3456), short_number(1234567.8)
-    ('12.35', '1,234,568')
-    """
-    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"

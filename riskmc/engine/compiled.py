@@ -1,8 +1,9 @@
 """The compiled engine's Python side: a chunk's arrays in, its outcome table out.
 
 :class:`CompiledModel` does, once per scenario, what
-:class:`~riskmc.engine.propagate.ChunkModel` does (routes, districts,
-settings), and per chunk, on whole arrays, what the SimPy engine does per
+:class:`~riskmc.engine.simpy_engine.SimpyModel` does (routes, districts,
+settings; both start from a :class:`~riskmc.engine.prepared.PreparedScenario`),
+and per chunk, on whole arrays, what the SimPy engine does per
 replication in Python: the parameters of each replication
 (:class:`riskmc.supply.project.ProjectValues`), the suspensions
 (:func:`riskmc.supply.project.suspensions`), the damage of each site attack,
@@ -30,6 +31,7 @@ from riskmc.engine.cover import (
     debt_years,
     extra_schema,
 )
+from riskmc.engine.outcomes import DATE_DTYPE, DRIVER_CAUSES, LOSS_CAUSES, project_dtype
 from riskmc.hazard.inputs import CAUSES, TARGETS
 from riskmc.hazard.sample import HazardSample
 from riskmc.scenario.distributions import Param, param_mean, param_quantiles
@@ -42,7 +44,7 @@ from riskmc.supply.compiled.twin import plan_vector
 from riskmc.supply.project import construction_plan, operations_plan
 
 if TYPE_CHECKING:
-    from riskmc.engine.propagate import ChunkModel
+    from riskmc.engine.prepared import PreparedScenario
 
 __all__ = ["CompiledModel"]
 
@@ -117,9 +119,13 @@ def _check_sorted(values: NDArray[np.generic], offsets: NDArray[np.int64], what:
 
 
 class CompiledModel:
-    """A :class:`~riskmc.engine.propagate.ChunkModel`'s scenario, ready for the compiled engine."""
+    """A :class:`~riskmc.engine.propagate.ChunkModel`'s scenario, ready for the compiled engine.
 
-    def __init__(self, model: ChunkModel) -> None:
+    ``model`` is the scenario prepared for both engines
+    (:class:`~riskmc.engine.prepared.PreparedScenario`, which a ``ChunkModel`` is).
+    """
+
+    def __init__(self, model: PreparedScenario) -> None:
 
         self.model = model
         scenario, net = model.scenario, model.network
@@ -402,8 +408,6 @@ class CompiledModel:
         self, out: NDArray[np.float64], iout: NDArray[np.int64], xout: NDArray[np.float64], n: int
     ) -> pd.DataFrame:
         """The outcome table from the kernel's arrays, with the SimPy engine's columns and types."""
-        from riskmc.engine.propagate import DATE_DTYPE, DRIVER_CAUSES, LOSS_CAUSES, project_dtype
-
         model = self.model
         start = model.scenario.start_date
         has_build = [b.project.construction is not None for b in model.builds]

@@ -7,7 +7,7 @@ absolute value.
 
 The standard error of a P90 is the one the summary reports: the half-width of
 the distribution-free 95 % interval of the quantile
-(:func:`riskmc.analysis.summary.quantile_interval`, order statistics at ranks
+(:func:`riskmc.engine.summary.quantile_interval`, order statistics at ranks
 ``n q -/+ 1.96 sqrt(n q (1 - q))``) divided by 1.96. It needs no density
 estimate and no assumption on the distribution, and it shrinks like
 ``1 / sqrt(n)``, which is what :func:`next_target` uses to size the next batch.
@@ -74,7 +74,7 @@ def precision_reached(summary: pd.DataFrame, precision: float) -> bool:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from riskmc.analysis import summarize
+    >>> from riskmc.engine.summary import summarize
     >>> x = np.random.default_rng(0).exponential(10.0, size=20_000)
     >>> s = summarize(pd.DataFrame({"project": "A", "delay_days": x}), ["delay_days"])
     >>> precision_reached(s, 0.05), precision_reached(s, 0.001)

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from riskmc.analysis.summary import summarize
 from riskmc.calibration.history import resolve_history
 from riskmc.engine.checkpoint import (
     MANIFEST,
@@ -45,6 +44,7 @@ from riskmc.engine.execute import (
 )
 from riskmc.engine.precision import next_target, precision_reached
 from riskmc.engine.propagate import ENGINES, METRICS, outcome_schema, project_dtype
+from riskmc.engine.summary import short_number, summarize
 from riskmc.engine.table import (
     OutcomeTable,
     cover_year_columns,
@@ -127,8 +127,6 @@ class SimulationResult:
         table = shown.pivot_table(
             index=["project", "metric"], columns="statistic", values="value", sort=False
         )[list(_SHOWN_STATISTICS)]
-        from riskmc.analysis.text import short_number  # display only: loaded on use
-
         return head + table.to_html(float_format=short_number)
 
     def to_parquet(self, folder: str | Path) -> Path:
@@ -287,46 +285,19 @@ def simulate(
     n_workers = available_cores() if workers is None else int(workers)
     # Connect first: a bad Dask address must not leave a run folder behind.
     runner = _Runner(scenario, kind, n_workers, address, client, engine)
-    folder = None
     try:
-        if out is not None:
-            manifest = Manifest(
-                scenario=scenario.fingerprint(),
-                seed=seed,
-                replications=replications,
-                precision=precision,
-                max_replications=max_replications if precision is not None else None,
-                engine=engine,
-            )
-            folder = RunFolder.open(out, scenario, manifest, resume=resume)
-        # The outcome rows, filled in place as chunks arrive: the table is held once.
-        table = OutcomeTable(outcome_schema(scenario))
-        saved = 0  # replications a resumed folder holds: a resume never ends with fewer
-        if folder is not None:  # the chunks on disk, read one at a time into the table
-            table.reserve(max([replications, *(b for _, b in folder.done)]))
-            folder.load(folder.done, table.add)
-            saved = max((b for _, b in folder.done), default=0)
+        folder, table, saved = _open_run(
+            out, resume, scenario, seed, replications, precision, max_replications, engine
+        )
     except BaseException:
         runner.close()
         raise
     try:
         try:
-            target = replications
-            while True:
-                _run_batch(runner, seed, target, chunk_size, table, folder, progress)
-                if precision is None or target >= max_replications:
-                    break
-                # a frame over the table's arrays, dropped before they grow for the next batch
-                summary = summarize(table.frame(target, ("project", *METRICS)), METRICS)
-                if precision_reached(summary, precision):
-                    break
-                target = next_target(target, summary, precision, max_replications)
-            if target < saved:
-                # A looser precision stopped before the replications already saved: keep
-                # them all (and run any gap among them) rather than shrink the run. With the
-                # run's own settings the target always reaches them, so nothing changes.
-                target = saved
-                _run_batch(runner, seed, target, chunk_size, table, folder, progress)
+            target = _run_batches(
+                runner, seed, replications, chunk_size, table, folder, progress,
+                precision, max_replications, saved,
+            )  # fmt: skip
         except BaseException:
             runner.abort()
             raise
@@ -346,6 +317,76 @@ def simulate(
         if folder is not None:
             folder.close()
     return result
+
+
+def _open_run(
+    out: str | Path | None,
+    resume: bool,
+    scenario: Scenario,
+    seed: int,
+    replications: int,
+    precision: float | None,
+    max_replications: int,
+    engine: str,
+) -> tuple[RunFolder | None, OutcomeTable, int]:
+    """The run folder (None without ``out``), the outcome table, and the replications saved.
+
+    A resumed folder's chunks on disk are read into the table, one at a time.
+    """
+    folder = None
+    if out is not None:
+        manifest = Manifest(
+            scenario=scenario.fingerprint(),
+            seed=seed,
+            replications=replications,
+            precision=precision,
+            max_replications=max_replications if precision is not None else None,
+            engine=engine,
+        )
+        folder = RunFolder.open(out, scenario, manifest, resume=resume)
+    # The outcome rows, filled in place as chunks arrive: the table is held once.
+    table = OutcomeTable(outcome_schema(scenario))
+    saved = 0  # replications a resumed folder holds: a resume never ends with fewer
+    if folder is not None:  # the chunks on disk, read one at a time into the table
+        table.reserve(max([replications, *(b for _, b in folder.done)]))
+        folder.load(folder.done, table.add)
+        saved = max((b for _, b in folder.done), default=0)
+    return folder, table, saved
+
+
+def _run_batches(
+    runner: _Runner,
+    seed: int,
+    replications: int,
+    chunk_size: int | None,
+    table: OutcomeTable,
+    folder: RunFolder | None,
+    progress: ProgressCallback | None,
+    precision: float | None,
+    max_replications: int,
+    saved: int,
+) -> int:
+    """Run ``replications``, then with ``precision`` batches until it is reached or the cap.
+
+    Returns the replications run (the target), never fewer than those ``saved``.
+    """
+    target = replications
+    while True:
+        _run_batch(runner, seed, target, chunk_size, table, folder, progress)
+        if precision is None or target >= max_replications:
+            break
+        # a frame over the table's arrays, dropped before they grow for the next batch
+        summary = summarize(table.frame(target, ("project", *METRICS)), METRICS)
+        if precision_reached(summary, precision):
+            break
+        target = next_target(target, summary, precision, max_replications)
+    if target < saved:
+        # A looser precision stopped before the replications already saved: keep
+        # them all (and run any gap among them) rather than shrink the run. With the
+        # run's own settings the target always reaches them, so nothing changes.
+        target = saved
+        _run_batch(runner, seed, target, chunk_size, table, folder, progress)
+    return target
 
 
 def _check_types(scenario: object, client: object, out: object, progress: object) -> Scenario:

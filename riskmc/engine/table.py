@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskmc.engine.propagate import DATE_DTYPE
+from riskmc.engine.outcomes import DATE_DTYPE
 
 __all__ = [
     "OutcomeTable",
@@ -164,7 +164,7 @@ class OutcomeTable:
     Parameters
     ----------
     schema : mapping of str to dtype
-        The columns and their types (:func:`riskmc.engine.propagate.outcome_schema`);
+        The columns and their types (:func:`riskmc.engine.outcomes.outcome_schema`);
         ``project`` is a categorical whose categories are the projects, in the
         order of a replication's rows.
 
