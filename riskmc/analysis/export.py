@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from riskmc import __version__
 from riskmc.analysis.curves import shortfall_probability, slip_probability, tail_probabilities
 from riskmc.analysis.drivers import driver_shares
 from riskmc.analysis.insurer import insurer_view
@@ -46,6 +45,7 @@ from riskmc.analysis.lender import lender_view
 from riskmc.analysis.plots import _coordinates, plan_dates
 from riskmc.analysis.report import SLIP_DAYS, ReportError, _describe, _tags, load_results
 from riskmc.analysis.summary import summarize
+from riskmc.analysis.version import riskmc_version
 from riskmc.data import sources
 from riskmc.engine.checkpoint import ExecutionError, atomic_write
 from riskmc.engine.propagate import OUTCOME_COLUMNS, debt_years
@@ -359,7 +359,7 @@ def _scenario_blocks(result: SimulationResult) -> list[Block]:
         ("replications", result.n_replications),
         ("hazard process", s.hazard.process),
         ("fingerprint (SHA-256 of the scenario)", s.fingerprint()),
-        ("written by", f"riskmc {__version__}"),
+        ("written by", f"riskmc {riskmc_version()}"),
     ]
     blocks = [
         Block(
@@ -592,7 +592,7 @@ def _workbook(sheets: Mapping[str, Sequence[Block]], result: SimulationResult) -
     props.title = _text(f"riskmc results: {s.name}")
     props.keywords = "riskmc"
     props.description = _text(
-        f"{_DESCRIPTION} {__version__}: scenario {s.name} (fingerprint "
+        f"{_DESCRIPTION} {riskmc_version()}: scenario {s.name} (fingerprint "
         f"{s.fingerprint()[:16]}), seed {result.seed}, {result.n_replications} replications."
     )
     return book
@@ -801,7 +801,7 @@ def geojson_layers(result: SimulationResult) -> dict[str, dict[str, Any]]:
         for metric, shares in by_metric.items()
     }
     head = {
-        "generator": f"riskmc {__version__}",
+        "generator": f"riskmc {riskmc_version()}",
         "scenario": s.name,
         "fingerprint": s.fingerprint(),
         "seed": result.seed,

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmc import __version__
 from riskmc.analysis.curves import (
     contingency,
     joint_confidence,
@@ -49,6 +48,7 @@ from riskmc.analysis.plots import (
     png_bytes,
 )
 from riskmc.analysis.summary import grouped
+from riskmc.analysis.version import riskmc_version
 from riskmc.data import sources
 from riskmc.engine.checkpoint import (
     MANIFEST,
@@ -326,7 +326,7 @@ def build_report(result: SimulationResult, drivers: pd.DataFrame | None = None) 
     sections.append(_assumptions_section(s))
     title = f"riskmc report: {s.name}"
     return _PAGE.format(
-        title=_e(title), css=_CSS, body="\n".join(sections), version=_e(__version__)
+        title=_e(title), css=_CSS, body="\n".join(sections), version=_e(riskmc_version())
     )
 
 
