@@ -42,7 +42,8 @@ from riskmc.analysis.curves import shortfall_probability, slip_probability, tail
 from riskmc.analysis.drivers import driver_shares
 from riskmc.analysis.insurer import insurer_view
 from riskmc.analysis.lender import lender_view
-from riskmc.analysis.plots import _coordinates, plan_dates
+from riskmc.analysis.plots import plan_dates
+from riskmc.analysis.plots.maps import _coordinates
 from riskmc.analysis.report import SLIP_DAYS, ReportError, _describe, _tags, load_results
 from riskmc.analysis.summary import summarize
 from riskmc.analysis.version import riskmc_version
