@@ -44,7 +44,8 @@ from riskmc.analysis.insurer import insurer_view
 from riskmc.analysis.lender import lender_view
 from riskmc.analysis.plots import plan_dates
 from riskmc.analysis.plots.maps import _coordinates
-from riskmc.analysis.report import SLIP_DAYS, ReportError, _describe, _tags, load_results
+from riskmc.analysis.report import SLIP_DAYS, ReportError, load_results
+from riskmc.analysis.report.markup import _describe, _tags
 from riskmc.analysis.summary import summarize
 from riskmc.analysis.version import riskmc_version
 from riskmc.data import sources
