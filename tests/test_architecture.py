@@ -37,7 +37,6 @@ LAST = 5
 
 #: Issue 23's work: rooms too big, and imports against the rules, as of session 13.
 KNOWN_LONG_MODULES = {
-    "riskmc.analysis.export",
     "riskmc.calibration.readers",
     "riskmc.cli",
     "riskmc.engine.checkpoint",
