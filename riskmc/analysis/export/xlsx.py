@@ -21,7 +21,7 @@ import pandas as pd
 from riskmc.analysis.export.blocks import Block
 from riskmc.analysis.export.files import _bytes_writer, _check_target, _write
 from riskmc.analysis.export.sheets import workbook_sheets
-from riskmc.analysis.report.load import load_results
+from riskmc.analysis.report.load import ReportError, load_results  # noqa: F401 (Raises names it)
 from riskmc.analysis.version import riskmc_version
 from riskmc.engine.simulate import SimulationResult
 
