@@ -8,7 +8,6 @@ on common random numbers.
 from riskmc.analysis.compare import Comparison, compare
 from riskmc.analysis.curves import (
     AGAINST_PLAN,
-    binomial_interval,
     contingency,
     exceedance,
     joint_confidence,
@@ -19,6 +18,7 @@ from riskmc.analysis.curves import (
 )
 from riskmc.analysis.drivers import driver_shares
 from riskmc.analysis.insurer import InsurerView, insurer_view
+from riskmc.analysis.intervals import binomial_interval
 from riskmc.analysis.lender import LenderView, lender_view
 from riskmc.analysis.sensitivity import (
     Factor,

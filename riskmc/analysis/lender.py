@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from riskmc.analysis.curves import binomial_interval
+from riskmc.analysis.intervals import binomial_interval
 from riskmc.engine.propagate import debt_years
 from riskmc.scenario.distributions import param_mean
 from riskmc.scenario.schema import Debt, Scenario
