@@ -51,7 +51,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.scenario.schema",
     "riskmc.supply.compiled.project",
     "riskmc.supply.kernels",
-    "riskmc.supply.model",
 }
 KNOWN_LONG_FUNCTIONS = {
     ("riskmc.cli", "run"),

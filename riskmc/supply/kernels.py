@@ -74,7 +74,7 @@ def stockout(
     return prev + s / rate
 
 
-# Slots of a stockpile's state vector (see riskmc.supply.model._Stockpile).
+# Slots of a stockpile's state vector (see riskmc.supply.state.Stockpile).
 STOCK, LEVEL, CONVOY_T, LOSS, RHO, N_PEND, DISPATCHED, DELIVERED, CONSUMED, LOST = range(10)
 CONVOYS, LOSSES, DELAYED, DETOUR_TKM, DETOUR_PV, INITIAL, PLANNED_KM = range(10, 17)
 NEXT_LOSSY, NEXT_ARRIVAL, IN_TRANSIT, CONVOYS_PV, BLOCK_HOLD, WAIT_DAYS, LOST_PV = range(17, 24)

@@ -173,7 +173,7 @@ def daily_rate(rate_per_year: float) -> float:
 def _new_pile(
     plan: Plan, need: float, buffer_days: float, rho: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """A stockpile's state and its rows of convoys on the road (``model._Stockpile``)."""
+    """A stockpile's state and its rows of convoys on the road (``state.Stockpile``)."""
     c = plan[P_CONVOY_T]
     initial = buffer_days * need
     level = max(initial + need * plan[P_INBOUND_LEAD], c)
