@@ -50,7 +50,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.network.compiled",
     "riskmc.scenario.schema",
     "riskmc.supply.compiled.project",
-    "riskmc.supply.kernels",
 }
 KNOWN_LONG_FUNCTIONS = {
     ("riskmc.cli", "run"),

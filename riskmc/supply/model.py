@@ -6,7 +6,7 @@ stock-out computed from the draw-down, a hit convoy's cargo coming in, the
 export route closing or reopening, a ramp-up step, the work finishing) and
 never ticks day by day. Within a regime every rate is constant, so stocks
 move linearly and the convoys of the base-stock policy leave on known days;
-they are sent in one batch (:func:`riskmc.supply.kernels.stockpile_plan`), each
+they are sent in one batch (:func:`riskmc.supply.stockpile.stockpile_plan`), each
 along the network under the replication's closures. In operations the whole
 regime is one compiled step (:func:`riskmc.supply.kernels.operate_step`). The model draws no
 random numbers: everything uncertain is in the replication's hazard sample.
