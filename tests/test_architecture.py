@@ -49,7 +49,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.hazard.sample",
     "riskmc.network.compiled",
     "riskmc.scenario.schema",
-    "riskmc.supply.compiled.project",
 }
 KNOWN_LONG_FUNCTIONS = {
     ("riskmc.cli", "run"),
