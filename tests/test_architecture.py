@@ -57,7 +57,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("riskmc.hazard.kernel", "_consequences"),
     ("riskmc.hazard.kernel", "sample_block"),
     ("riskmc.scenario.schema", "_reference_problems"),
-    ("riskmc.supply.compiled.chunk", "run_chunk"),
 }
 KNOWN_UPWARD = {
     ("riskmc.analysis.export", "riskmc"),
