@@ -43,9 +43,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.hazard.sample",
     "riskmc.network.compiled",
     "riskmc.scenario.schema",
-    "riskmc.supply.compiled.project",
-    "riskmc.supply.kernels",
-    "riskmc.supply.model",
 }
 KNOWN_LONG_FUNCTIONS = {
     ("riskmc.cli", "run"),
@@ -53,7 +50,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("riskmc.hazard.kernel", "_consequences"),
     ("riskmc.hazard.kernel", "sample_block"),
     ("riskmc.scenario.schema", "_reference_problems"),
-    ("riskmc.supply.compiled.chunk", "run_chunk"),
 }
 KNOWN_UPWARD: set[tuple[str, str]] = set()
 KNOWN_CYCLES = {

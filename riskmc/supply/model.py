@@ -6,10 +6,13 @@ stock-out computed from the draw-down, a hit convoy's cargo coming in, the
 export route closing or reopening, a ramp-up step, the work finishing) and
 never ticks day by day. Within a regime every rate is constant, so stocks
 move linearly and the convoys of the base-stock policy leave on known days;
-they are sent in one batch (:func:`riskmc.supply.kernels.stockpile_plan`), each
+they are sent in one batch (:func:`riskmc.supply.stockpile.stockpile_plan`), each
 along the network under the replication's closures. In operations the whole
 regime is one compiled step (:func:`riskmc.supply.kernels.operate_step`). The model draws no
 random numbers: everything uncertain is in the replication's hazard sample.
+SimPy engine only: its plans and result are those of :mod:`riskmc.supply.plans`
+(shared with the compiled engine, :mod:`riskmc.supply.compiled`), the state of a
+run is in :mod:`riskmc.supply.state`.
 
 Construction (SPEC.md, "Supply chain" and "Stock policy")
     The planned work takes ``planned_days`` working days and consumes
@@ -60,25 +63,32 @@ Suspensions (SPEC.md, "Suspensions: the long stops")
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from riskmc.network import CorridorNetwork
-from riskmc.network.compiled import (
-    NetArrays,
-    SegmentTimes,
-    held_at_source_packed,
-    pack,
-    ship_many_packed,
-)
+from riskmc.network.compiled import held_at_source_packed, ship_many_packed
 from riskmc.supply import kernels as kern
+from riskmc.supply.plans import (
+    HELD_BY_BLACKOUT,
+    HELD_BY_BLACKOUT_WORK,
+    HELD_BY_CAPACITY,
+    HELD_BY_NOTHING,
+    HELD_BY_SITE_ATTACK,
+    HELD_BY_SUSPENSION,
+    ConstructionPlan,
+    Hazard,
+    OperationsPlan,
+    ProjectResult,
+    SiteSchedule,
+    daily_rate,
+    present_value,
+)
+from riskmc.supply.state import Run, Stockpile
 
 __all__ = [
     "HELD_BY_BLACKOUT",
@@ -101,398 +111,10 @@ _STANDDOWN, _BLACKOUT, _BLOCKED = kern.STANDDOWN, kern.BLACKOUT, kern.BLOCKED
 _EXPORT_CLOSED, _OPS_STANDDOWN = kern.EXPORT_CLOSED, kern.OPS_STANDDOWN
 _SUSPENDED, _REMOB = kern.SUSPENDED, kern.REMOB
 _RAMP_STEP_DAYS = 30.0
-#: Codes of what held construction, beside a segment index (see ProjectResult.delay_causes).
-HELD_BY_NOTHING = -1  # a stall ended by a convoy that nothing held (e.g. after a lost cargo)
-HELD_BY_BLACKOUT = kern.HELD_BY_BLACKOUT  # a convoy whose dispatch a blackout held
-HELD_BY_SITE_ATTACK = -3  # a stand-down after an attack on the site
-HELD_BY_BLACKOUT_WORK = -4  # work slowed by a blackout of the site's district
-HELD_BY_CAPACITY = kern.HELD_BY_CAPACITY  # output held by no disruption (export capacity)
-HELD_BY_SUSPENSION = kern.HELD_BY_SUSPENSION  # the site suspended, or remobilizing after it
-
-
-@dataclass(frozen=True)
-class SiteSchedule:
-    """When the site stands down, is blacked out or suspended, and when dispatch is blocked.
-
-    Each argument is a sequence of ``(start, end)`` days, possibly overlapping;
-    ``standdowns`` apply during construction, ``ops_standdowns`` during
-    operations, the others to both. While ``suspended`` the site is closed;
-    while ``remobilizing`` (and not suspended) work and output run at half rate.
-    """
-
-    site_blackouts: Sequence[tuple[float, float]] = ()
-    standdowns: Sequence[tuple[float, float]] = ()
-    dispatch_blocked: Sequence[tuple[float, float]] = ()
-    ops_standdowns: Sequence[tuple[float, float]] | None = None  # None: ``standdowns``
-    suspended: Sequence[tuple[float, float]] = ()  # the site closed (SPEC 3b)
-    remobilizing: Sequence[tuple[float, float]] = ()  # work and output at half rate after one
-
-
-@dataclass(frozen=True)
-class ConstructionPlan:
-    """One replication's numbers of a project's construction.
-
-    ``start`` is in days from the scenario's start; ``port`` and ``site`` are
-    place indices in the network.
-    """
-
-    start: float
-    planned_days: float
-    material_t: float
-    site_buffer_days: float
-    blackout_productivity: float
-    convoy_t: float
-    convoy_loss_share: float
-    dispatch_needs_comms: bool
-    port: int
-    site: int
-
-    @property
-    def need_t_per_day(self) -> float:
-        return self.material_t / self.planned_days
-
-
-@dataclass(frozen=True)
-class OperationsPlan:
-    """One replication's numbers of a project's operations, to day ``end`` (the horizon).
-
-    ``ramp_up_days`` applies from first production (not to an operating mine).
-    """
-
-    end: float
-    output_t_per_day: float
-    consumables_t_per_day: float
-    consumables_buffer_days: float
-    storage_days: float
-    export_mode: str
-    trains_per_day: float
-    train_t: float
-    ramp_up_days: float
-    convoy_t: float
-    convoy_loss_share: float
-    dispatch_needs_comms: bool
-    port: int
-    site: int
-    price_usd_per_t: float
-    discount_rate: float
-    year_starts: tuple[float, ...] = ()  # days of 1 January of each year of the horizon
-    surge_trains_per_day: float | None = None  # trains a day while storage holds a backlog
-
-    @property
-    def surge_t_per_day(self) -> float:
-        """Rail export capacity while concentrate waits in storage [t/day]."""
-        trains = self.trains_per_day
-        if self.surge_trains_per_day is not None:
-            trains = max(trains, self.surge_trains_per_day)
-        return trains * self.train_t
-
-
-@dataclass
-class Hazard:
-    """One replication's disruptions, as the model reads them.
-
-    Parameters
-    ----------
-    network : CorridorNetwork
-    closures : SegmentTimes
-        Merged closures by segment.
-    attacks : SegmentTimes
-        Days of attack closures by segment (a shipment on the segment is hit).
-    schedule : SiteSchedule
-    """
-
-    network: CorridorNetwork
-    closures: SegmentTimes
-    attacks: SegmentTimes
-    schedule: SiteSchedule = SiteSchedule()
-    _packed: tuple[NDArray[np.float64], NDArray[np.int64]] | None = field(default=None, repr=False)
-
-    def packed(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-        """Network, closures and attacks packed for compiled code (cached)."""
-        if self._packed is None:
-            self._packed = pack(self.network.arrays, self.closures, self.attacks)
-        return self._packed
-
-    @classmethod
-    def none(cls, network: CorridorNetwork) -> Hazard:
-        """No disruption at all: the plan."""
-        empty = SegmentTimes.of(len(network.segments), np.zeros(0, np.int64), np.zeros(0))
-        return cls(network, empty, empty)
-
-
-@dataclass
-class ProjectResult:
-    """What happened to one project in one replication (times in days from the start).
-
-    Tonnes balance for each stockpile (:meth:`balance_t`). Present values are
-    discounted to the scenario's start at the operations' ``discount_rate``.
-    """
-
-    finish: float = math.nan
-    material_stall_days: float = 0.0
-    standdown_days: float = 0.0
-    suspended_build_days: float = 0.0  # construction days with the site suspended
-    blackout_days: float = 0.0  # of the site's district, over the project's whole run
-    convoys: int = 0
-    convoys_pv: float = 0.0  # each convoy's departure discounted to day 0 at the project's rate
-    convoys_delayed: int = 0
-    convoy_wait_days: float = 0.0  # days convoys waited at closed segments, all convoys
-    convoy_losses: int = 0
-    detour_tkm: float = 0.0  # extra tonne-km of detours, all convoys
-    build_detour_tkm: float = 0.0  # of construction convoys
-    detour_pv_tkm: float = 0.0  # each detour's t-km discounted to day 0 at the project's rate
-    produced_t: float = 0.0
-    exported_t: float = 0.0
-    export_pv_usd: float = 0.0
-    export_lost_t: float = 0.0
-    idle_days: float = 0.0
-    simpy_events: int = 0
-    stockpiles: dict[str, dict[str, float]] = field(default_factory=dict)
-    storage_t: float = 0.0
-    stall_spans: list[tuple[float, float]] = field(default_factory=list)
-    # construction regimes with the site suspended (standby, as for a stall)
-    suspended_build_spans: list[tuple[float, float]] = field(default_factory=list)
-    # (held by, until, days of delay): a segment index and the end of the closure that held
-    # the convoy ending a stall, or one of the HELD_BY_* codes
-    delay_causes: list[tuple[int, float, float]] = field(default_factory=list)
-    # what operations could have produced (full output, ramp-up from this run's first
-    # production), and (held by, until, tonnes, follows the previous one) for each stretch
-    # that produced less
-    potential_t: float = 0.0
-    lost_causes: list[tuple[int, float, float, bool]] = field(default_factory=list)
-    # (day, segment, tonnes) of concentrate destroyed by attacks on the way to the port
-    # (rail: each attack on the flow; road: each convoy hit, to its first attack)
-    export_hits: list[tuple[float, int, float]] = field(default_factory=list)
-    exported_by_year: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-
-    def balance_t(self, pile: str) -> float:
-        """Initial + dispatched - consumed - stock - lost - in transit of a stockpile: ~0."""
-        s = self.stockpiles[pile]
-        return (
-            s["initial_t"]
-            + s["dispatched_t"]
-            - s["consumed_t"]
-            - s["stock_t"]
-            - s["lost_t"]
-            - s["in_transit_t"]
-        )
-
-
-class _Timeline:
-    """Flags (stand-down, blackout, dispatch blocked, export closed) over time.
-
-    Flag ``f`` is set on the union of its spans; :meth:`at` gives the flags
-    at ``t`` and the next time any of them changes.
-    """
-
-    def __init__(self, spans: dict[int, Sequence[tuple[float, float]]]) -> None:
-        events: list[tuple[float, int, int]] = []
-        for flag, pairs in spans.items():
-            for s, e in pairs:
-                if e > s:
-                    events += [(s, flag, 1), (e, flag, -1)]
-        events.sort()
-        count: dict[int, int] = dict.fromkeys(spans, 0)
-        self.bounds: list[float] = []
-        self.masks: list[int] = []
-        mask = 0
-        for t, flag, step in events:
-            count[flag] += step
-            mask = mask | flag if count[flag] > 0 else mask & ~flag
-            if self.bounds and self.bounds[-1] == t:
-                self.masks[-1] = mask
-            else:
-                self.bounds.append(t)
-                self.masks.append(mask)
-
-    def at(self, t: float) -> tuple[int, float]:
-        i = bisect.bisect_right(self.bounds, t) - 1
-        mask = self.masks[i] if i >= 0 else 0
-        nxt = self.bounds[i + 1] if i + 1 < len(self.bounds) else math.inf
-        return mask, nxt
-
-    def time_with(self, flag: int, start: float, end: float) -> float:
-        """Days of ``[start, end)`` with ``flag`` set."""
-        total = 0.0
-        for i, t in enumerate(self.bounds):
-            if self.masks[i] & flag:
-                nxt = self.bounds[i + 1] if i + 1 < len(self.bounds) else math.inf
-                total += max(0.0, min(nxt, end) - max(t, start))
-        return total
-
-
-class _Stockpile:
-    """A site stock fed by base-stock convoys from the port: the explicit state.
-
-    The state is a vector of numbers (stock, totals, the base-stock level;
-    slots in :mod:`riskmc.supply.kernels`) and the convoys on the road, one
-    row ``(arrival day, tonnes arriving, tonnes loaded)`` each. The position
-    is the stock plus what was loaded and has not arrived.
-    """
-
-    def __init__(
-        self,
-        run: _Run,
-        initial: float,
-        level: float,
-        convoy_t: float,
-        loss_share: float,
-        rho: float,
-    ) -> None:
-        self.run = run
-        st = np.zeros(kern.N_SLOTS)
-        st[kern.STOCK] = st[kern.INITIAL] = initial
-        st[kern.LEVEL] = level
-        st[kern.CONVOY_T] = convoy_t
-        st[kern.LOSS] = loss_share
-        st[kern.RHO] = rho
-        st[kern.PLANNED_KM] = run.km_planned
-        st[kern.NEXT_LOSSY] = st[kern.NEXT_ARRIVAL] = math.inf
-        self.st = st
-        # the position never exceeds the level plus one convoy: that many rows suffice
-        self.pend = np.zeros((math.ceil(level / convoy_t) + 4, kern.PENDING_COLUMNS))
-
-    @property
-    def stock(self) -> float:
-        return float(self.st[kern.STOCK])
-
-    def next_lossy(self) -> float:
-        return float(self.st[kern.NEXT_LOSSY])
-
-    def next_arrival(self) -> float:
-        return float(self.st[kern.NEXT_ARRIVAL])
-
-    def held_next(self) -> tuple[int, float]:
-        """What held the next convoy to arrive: (segment or code, until)."""
-        n = int(self.st[kern.N_PEND])
-        if n == 0:
-            return -1, 0.0
-        row = self.pend[int(np.argmin(self.pend[:n, 0]))]
-        return int(row[3]), float(row[4])
-
-    def plan(
-        self,
-        now: float,
-        rate: float,
-        until: float,
-        can_dispatch: bool,
-        hold_code: int = HELD_BY_BLACKOUT,
-    ) -> float:
-        """Send this regime's convoys; returns when the regime ends.
-
-        ``hold_code`` is what keeps convoys from leaving when ``can_dispatch`` is false.
-        """
-        run = self.run
-        return float(
-            kern.pile_plan(
-                run.floats,
-                run.ints,
-                run.road_mask,
-                run.inbound_route,
-                run.port,
-                run.site,
-                self.st,
-                self.pend,
-                now,
-                rate,
-                until,
-                can_dispatch,
-                hold_code,
-            )
-        )
-
-    def advance(self, now: float, end: float, rate: float) -> float:
-        """Deliveries up to ``end`` and the draw-down; returns the tonnes consumed."""
-        return float(kern.stockpile_advance(self.st, self.pend, now, end, rate))
-
-    def summary(self) -> dict[str, float]:
-        st = self.st
-        return {
-            "initial_t": float(st[kern.INITIAL]),
-            "dispatched_t": float(st[kern.DISPATCHED]),
-            "delivered_t": float(st[kern.DELIVERED]),
-            "consumed_t": float(st[kern.CONSUMED]),
-            "lost_t": float(st[kern.LOST]),
-            "lost_pv_t": float(st[kern.LOST_PV]),
-            "stock_t": float(st[kern.STOCK]),
-            "in_transit_t": float(self.pend[: int(st[kern.N_PEND]), 2].sum()),
-            "convoys": float(st[kern.CONVOYS]),
-            "convoys_pv": float(st[kern.CONVOYS_PV]),
-            "convoy_losses": float(st[kern.LOSSES]),
-            "convoys_delayed": float(st[kern.DELAYED]),
-            "convoy_wait_days": float(st[kern.WAIT_DAYS]),
-            "detour_tkm": float(st[kern.DETOUR_TKM]),
-            "detour_pv_tkm": float(st[kern.DETOUR_PV]),
-        }
-
-
-class _Run:
-    """One project, one replication: the network arrays, the hazard and the tallies."""
-
-    def __init__(
-        self,
-        hazard: Hazard,
-        arrays: NetArrays,
-        port: int,
-        site: int,
-        schedule_flags: dict[int, Sequence[tuple[float, float]]],
-    ) -> None:
-        net = hazard.network
-        self.hazard = hazard
-        self.arrays = arrays
-        self.floats, self.ints = hazard.packed()
-        self.port, self.site = port, site
-        self.road_mask = net.road.copy()
-        self.inbound_route = np.array(net._route(port, site, ("road",)).segments, dtype=np.int64)
-        self.inbound_lead = net.arrival_open(port, site, 0.25) - 0.25
-        # one timeline per phase, with only the flags that phase reads, so that a
-        # change of an irrelevant flag does not cut a regime
-        self.flags = schedule_flags
-        self.result = ProjectResult()
-        self.km_planned = float(net.km[self.inbound_route].sum())
-        self.piles: dict[str, _Stockpile] = {}
-        self.export_route = np.zeros(0, dtype=np.int64)
-        self.export_km = 0.0
-        self.still = 0
-
-    def phase_timeline(self, flags: Sequence[int]) -> _Timeline:
-        return _Timeline({f: self.flags[f] for f in flags if f in self.flags})
-
-    def check_progress(self, now: float, end: float) -> None:
-        """Guard against a clock that stops: many empty regimes in a row are a bug."""
-        self.still = self.still + 1 if end <= now else 0
-        if self.still > 10_000:
-            raise RuntimeError(f"supply model stuck at day {now}: please report this scenario")
-
-
-def daily_rate(rate_per_year: float) -> float:
-    """Continuous daily discount rate of an annual rate: ``log(1 + r) / 365.25``."""
-    return math.log1p(rate_per_year) / 365.25
-
-
-def present_value(rate_per_year: float, a: float, b: float | None = None) -> float:
-    """Present value at day 0 of 1 a day over days ``[a, b]``, or of 1 on day ``a``.
-
-    Discounting is continuous at ``log(1 + rate_per_year) / 365.25`` a day, so
-    that a year discounts by exactly ``1 / (1 + rate_per_year)``.
-
-    Examples
-    --------
-    >>> round(present_value(0.08, 365.25), 6) == round(1 / 1.08, 6)
-    True
-    >>> present_value(0.0, 10.0, 40.0)
-    30.0
-    """
-    rho = daily_rate(rate_per_year)
-    if b is None:
-        return math.exp(-rho * a)
-    if rho == 0.0:
-        return b - a
-    return (math.exp(-rho * a) - math.exp(-rho * b)) / rho
 
 
 def _construct(
-    env: simpy.Environment, run: _Run, plan: ConstructionPlan
+    env: simpy.Environment, run: Run, plan: ConstructionPlan
 ) -> Generator[simpy.Event, Any, None]:
     r = run.result
     need = plan.need_t_per_day
@@ -555,7 +177,7 @@ def _construct(
 
 
 def _operate(
-    env: simpy.Environment, run: _Run, plan: OperationsPlan, ramped: bool
+    env: simpy.Environment, run: Run, plan: OperationsPlan, ramped: bool
 ) -> Generator[simpy.Event, Any, None]:
     """Operations to the horizon: one compiled step (:func:`kernels.operate_step`) per regime."""
     r = run.result
@@ -642,7 +264,7 @@ def _operate(
 
 
 def _export_convoys(
-    run: _Run, plan: OperationsPlan, departs: NDArray[np.float64], load: float
+    run: Run, plan: OperationsPlan, departs: NDArray[np.float64], load: float
 ) -> None:
     """Road convoys of ``load`` tonnes of concentrate leaving the site on days ``departs``."""
     if not len(departs):
@@ -680,7 +302,7 @@ def _book_by_year(
         np.add.at(r.exported_by_year, k[ok], tonnes[ok])
 
 
-def _rail_losses(run: _Run, plan: OperationsPlan, flows: NDArray[np.float64]) -> None:
+def _rail_losses(run: Run, plan: OperationsPlan, flows: NDArray[np.float64]) -> None:
     """Concentrate destroyed by attacks on the rail export route, from the export flow.
 
     ``flows`` has a row ``(from, to, tonnes a day)`` per piece of the flow.
@@ -751,7 +373,7 @@ def simulate_project(
                 floats, ints, net.road, route, operations.site, operations.port
             )
             flags[_EXPORT_CLOSED] = list(zip(starts.tolist(), ends.tolist(), strict=True))
-    run = _Run(hazard, net.arrays, base.port, base.site, flags)
+    run = Run(hazard, net.arrays, base.port, base.site, flags)
     if operations is not None:
         run.export_route = route
         if mode == "road":
@@ -764,14 +386,14 @@ def simulate_project(
 
     def stockpile(
         need: float, buffer_days: float, plan: ConstructionPlan | OperationsPlan
-    ) -> _Stockpile:
+    ) -> Stockpile:
         # full at the buffer; the base-stock level adds the need over the planned trip,
         # and is at least one convoy load: a convoy leaves when the position falls a load
         # below the level, so a smaller level would never send one (the stock then runs
         # out and waits for each convoy)
         initial = buffer_days * need
         level = max(initial + need * run.inbound_lead, plan.convoy_t)
-        return _Stockpile(run, initial, level, plan.convoy_t, plan.convoy_loss_share, rho)
+        return Stockpile(run, initial, level, plan.convoy_t, plan.convoy_loss_share, rho)
 
     def project() -> Generator[simpy.Event, Any, None]:
         if construction is not None:

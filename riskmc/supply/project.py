@@ -1,4 +1,9 @@
-"""Assemble one project's run from a scenario and a replication's hazard sample."""
+"""Assemble one project's run from a scenario and a replication's hazard sample.
+
+Shared by both engines: the SimPy engine (:mod:`riskmc.engine.propagate`) and
+the compiled one (:mod:`riskmc.engine.compiled`) build a project's plans
+(:mod:`riskmc.supply.plans`), values and suspensions here.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from riskmc.network import CorridorNetwork
 from riskmc.network.compiled import SegmentTimes
 from riskmc.scenario.distributions import Param, param_mean, param_quantile
 from riskmc.scenario.schema import Project, Scenario, Suspension
-from riskmc.supply.model import ConstructionPlan, Hazard, OperationsPlan, SiteSchedule
+from riskmc.supply.plans import ConstructionPlan, Hazard, OperationsPlan, SiteSchedule
 
 __all__ = [
     "ProjectValues",

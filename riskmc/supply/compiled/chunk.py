@@ -4,9 +4,11 @@ For each replication, the network is packed with its closures and attack
 pieces once (the layout of :func:`riskmc.network.compiled.pack`); for each
 project, the site schedule is read off the event tables (blackouts of the
 site's and the port's districts, stand-downs after site attacks, the
-suspensions and their remobilisations), the project model runs
+suspensions and their remobilisations; both in
+:mod:`riskmc.supply.compiled.events`), the project model runs
 (:func:`riskmc.supply.compiled.project.simulate`), and its outcome row is
-written: money against the plan, debt service, isolation, and the drivers.
+written: money against the plan, debt service, covers, isolation, and the
+drivers, each by a helper of its own.
 The rules are those of :mod:`riskmc.engine.propagate` and
 :mod:`riskmc.supply.project`; the Python side
 (:mod:`riskmc.engine.compiled`) prepares the arrays.
@@ -19,10 +21,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from riskmc.network.compiled import isolated_days_packed
-from riskmc.supply import kernels as kern
 from riskmc.supply.compiled import cover as cv
 from riskmc.supply.compiled import outcomes as oc
 from riskmc.supply.compiled import project as cp
+from riskmc.supply.compiled.events import pack, schedule, sorted_rows
 
 __all__ = ["F_FIXED", "I_COLUMNS", "plan_runs", "run_chunk"]
 
@@ -47,79 +49,6 @@ _N_LOSS = 10
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _sorted_rows(
-    key: NDArray[np.int64], start: NDArray[np.float64], lo: int, hi: int, keep: NDArray[np.bool_]
-) -> NDArray[np.int64]:
-    """Rows ``lo..hi-1`` (those with ``keep``) ordered by (key, start), stably (np.lexsort)."""
-    m = 0
-    for i in range(lo, hi):
-        if keep[i]:
-            m += 1
-    rows = np.empty(m, dtype=np.int64)
-    s = np.empty(m)
-    m = 0
-    for i in range(lo, hi):
-        if keep[i]:
-            rows[m] = i
-            s[m] = start[i]
-            m += 1
-    rows = rows[np.argsort(s, kind="mergesort")]
-    k = np.empty(m, dtype=np.int64)
-    for i in range(m):
-        k[i] = key[rows[i]]
-    return rows[np.argsort(k, kind="mergesort")]
-
-
-@nb.njit(cache=True, error_model="numpy")
-def _pack(
-    net_f: NDArray[np.float64],
-    net_i: NDArray[np.int64],
-    head: NDArray[np.int64],
-    clo_key: NDArray[np.int64],
-    clo_start: NDArray[np.float64],
-    clo_end: NDArray[np.float64],
-    c_rows: NDArray[np.int64],
-    pc_key: NDArray[np.int64],
-    pc_start: NDArray[np.float64],
-    a_rows: NDArray[np.int64],
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """:func:`riskmc.network.compiled.pack` of a replication's closures and attack pieces."""
-    n = head[0]
-    m, ma = c_rows.shape[0], a_rows.shape[0]
-    floats = np.empty(net_f.shape[0] + 2 * m + 2 * ma)
-    ints = np.empty(5 + net_i.shape[0] + 2 * (n + 1), dtype=np.int64)
-    for i in range(net_f.shape[0]):
-        floats[i] = net_f[i]
-    f = net_f.shape[0]
-    for i in range(m):
-        floats[f + i] = clo_start[c_rows[i]]
-        floats[f + m + i] = clo_end[c_rows[i]]
-    f += 2 * m
-    for i in range(ma):
-        floats[f + i] = pc_start[a_rows[i]]
-        floats[f + ma + i] = pc_start[a_rows[i]]
-    ints[0], ints[1], ints[2], ints[3], ints[4] = n, head[1], head[2], m, ma
-    for i in range(net_i.shape[0]):
-        ints[5 + i] = net_i[i]
-    i0 = 5 + net_i.shape[0]
-    _ptr(clo_key, c_rows, n, ints, i0)
-    _ptr(pc_key, a_rows, n, ints, i0 + n + 1)
-    return floats, ints
-
-
-@nb.njit(cache=True, error_model="numpy")
-def _ptr(
-    key: NDArray[np.int64], rows: NDArray[np.int64], n: int, out: NDArray[np.int64], at: int
-) -> None:
-    """Compressed-row pointers of ``rows`` (sorted by key) into ``out[at:at + n + 1]``."""
-    k = 0
-    for j in range(n + 1):
-        while k < rows.shape[0] and key[rows[k]] < j:
-            k += 1
-        out[at + j] = k
-
-
-@nb.njit(cache=True, error_model="numpy")
 def plan_runs(
     net_f: NDArray[np.float64],
     net_i: NDArray[np.int64],
@@ -133,7 +62,7 @@ def plan_runs(
     """Each plan (a row of ``plans``) run with no hazard: its summary (``outcomes.S_*``)."""
     none_i = np.zeros(0, dtype=np.int64)
     none_f = np.zeros(0)
-    floats, ints = _pack(net_f, net_i, head, none_i, none_f, none_f, none_i, none_i, none_f, none_i)
+    floats, ints = pack(net_f, net_i, head, none_i, none_f, none_f, none_i, none_i, none_f, none_i)
     out = np.empty((plans.shape[0], oc.N_SUMMARY))
     for k in range(plans.shape[0]):
         plan = plans[k]
@@ -145,59 +74,263 @@ def plan_runs(
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _schedule(
-    site_d: int,
-    port_d: int,
-    standdown_build: float,
-    standdown_ops: float,
-    hit_days: NDArray[np.float64],
-    blk_key: NDArray[np.int64],
-    blk_start: NDArray[np.float64],
-    blk_end: NDArray[np.float64],
-    b0: int,
-    b1: int,
-    suspended: NDArray[np.float64],
-    n_suspended: int,
-    remob_days: float,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], int]:
-    """The site schedule's spans and flags (``project.site_schedule``).
+def _suspensions(
+    susp: NDArray[np.float64], start: float, horizon: float, has_susp: bool, fm_days: float
+) -> tuple[NDArray[np.float64], int, int, float, bool]:
+    """The merged suspensions ``susp`` (rows start, end) that reach into a run from ``start``.
 
-    ``hit_days`` are the days of the attacks on the site, in table order.
+    Returns those, whole, and their count; how many of them, and how many of
+    their days, fall in ``[start, horizon)``; and whether one lasts ``fm_days``
+    or more while the project has suspensions (force majeure).
     """
-    n_site = n_port = 0
-    n_att = hit_days.shape[0]
-    for b in range(b0, b1):
-        if blk_key[b] == site_d and site_d >= 0:
+    touching = np.empty((susp.shape[0], 2))
+    n_touch = 0
+    n_run = 0
+    run_days = 0.0
+    fm = False
+    for j in range(susp.shape[0]):
+        a, b = susp[j, 0], susp[j, 1]
+        if b > start:
+            touching[n_touch, 0], touching[n_touch, 1] = a, b
+            n_touch += 1
+            if has_susp and b - a >= fm_days:
+                fm = True
+        if b > start and a < horizon:
+            n_run += 1
+            run_days += min(b, horizon) - max(a, start)
+    return touching, n_touch, n_run, run_days, fm
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _site_hits(
+    site_d: int,
+    att_day: NDArray[np.float64],
+    att_district: NDArray[np.int64],
+    att_target: NDArray[np.int64],
+    damage: NDArray[np.float64],
+    a0: int,
+    a1: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Days and damage [USD] of the attacks on the site among attack rows ``a0..a1-1``.
+
+    The site is in district ``site_d`` (-1: none); ``damage`` is the
+    project's damage of each attack row.
+    """
+    n_site = 0
+    for a in range(a0, a1):
+        if site_d >= 0 and att_target[a] == _SITE_TARGET and att_district[a] == site_d:
             n_site += 1
-        elif blk_key[b] == port_d and port_d >= 0 and port_d != site_d:
-            n_port += 1
-    cap = 2 * n_site + n_port + 2 * n_att + 2 * n_suspended
-    s = np.empty(cap)
-    e = np.empty(cap)
-    f = np.empty(cap, dtype=np.int64)
-    n = 0
-    for b in range(b0, b1):
-        if site_d >= 0 and blk_key[b] == site_d:
-            s[n], e[n], f[n] = blk_start[b], blk_end[b], kern.BLACKOUT
-            s[n + 1], e[n + 1], f[n + 1] = blk_start[b], blk_end[b], kern.BLOCKED
-            n += 2
-        elif port_d >= 0 and port_d != site_d and blk_key[b] == port_d:
-            s[n], e[n], f[n] = blk_start[b], blk_end[b], kern.BLOCKED
-            n += 1
-    for a in range(n_att):
-        t = hit_days[a]
-        s[n], e[n], f[n] = t, t + standdown_build, kern.STANDDOWN
-        s[n + 1], e[n + 1], f[n + 1] = t, t + standdown_ops, kern.OPS_STANDDOWN
-        n += 2
-    for j in range(n_suspended):
-        s[n], e[n], f[n] = suspended[j, 0], suspended[j, 1], kern.SUSPENDED
-        n += 1
-    if remob_days > 0:
-        for j in range(n_suspended):
-            a, b = suspended[j, 0], suspended[j, 1]
-            s[n], e[n], f[n] = b, b + min(remob_days, b - a), kern.REMOB
-            n += 1
-    return s, e, f, n
+    hit_days = np.empty(n_site)
+    hit_usd = np.empty(n_site)
+    k = 0
+    for a in range(a0, a1):
+        if site_d >= 0 and att_target[a] == _SITE_TARGET and att_district[a] == site_d:
+            hit_days[k] = att_day[a]
+            hit_usd[k] = damage[a]
+            k += 1
+    return hit_days, hit_usd
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _debt_service(
+    by_year: NDArray[np.float64],
+    debt: NDArray[np.int64],
+    debt_due: NDArray[np.float64],
+    j0: int,
+    j1: int,
+    val: NDArray[np.float64],
+    price: float,
+    xrow: NDArray[np.float64],
+    dscr_at: int,
+) -> tuple[int, int]:
+    """Debt years ``j0..j1-1`` whose cash falls short of the service: how many, and their bits.
+
+    Each year's DSCR goes into ``xrow[dscr_at + debt[j, 2]]`` (NaN with no service).
+    """
+    short = 0
+    mask = 0
+    for j in range(j0, j1):
+        tonnes = by_year[debt[j, 0]]
+        service = val[oc.V_SERVICE] if np.isnan(debt_due[j]) else debt_due[j]
+        cash = val[oc.V_MARGIN] * price * tonnes
+        xrow[dscr_at + debt[j, 2]] = cash / service if service > 0 else np.nan
+        if cash < service:
+            short += 1
+            mask |= np.int64(1) << debt[j, 1]
+    return short, mask
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _cover(
+    xrow: NDArray[np.float64],
+    terms: NDArray[np.float64],
+    slots: NDArray[np.int64],
+    n_slots: int,
+    n_years: int,
+    touching: NDArray[np.float64],
+    n_touch: int,
+    hit_days: NDArray[np.float64],
+    hit_usd: NDArray[np.float64],
+    start: float,
+    horizon: float,
+    rate: float,
+) -> None:
+    """A project's covers (:func:`cover.project_cover`): totals into ``xrow[0:3]``, columns after.
+
+    The totals are the recoveries, their present value and the premiums [USD].
+    """
+    rec, rec_pv, prem = cv.project_cover(
+        terms, slots, n_slots, n_years, touching, n_touch, hit_days, hit_usd,
+        hit_days.shape[0], start, horizon, rate, xrow[3:],
+    )  # fmt: skip
+    xrow[0] = rec
+    xrow[1] = rec_pv
+    xrow[2] = prem
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _drivers(
+    o: NDArray[np.float64],
+    late: float,
+    storage: float,
+    lost_t: float,
+    delay: NDArray[np.float64],
+    n_delay: int,
+    lost: NDArray[np.float64],
+    n_lost: int,
+    hits: NDArray[np.float64],
+    n_hits: int,
+    site_d: int,
+    seg_ptr: NDArray[np.int64],
+    seg_districts: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    cause_driver: NDArray[np.int64],
+    pc_key: NDArray[np.int64],
+    pc_start: NDArray[np.float64],
+    pc_end: NDArray[np.float64],
+    pc_cause: NDArray[np.int64],
+    p0: int,
+    p1: int,
+    att_day: NDArray[np.float64],
+    att_district: NDArray[np.int64],
+    a0: int,
+    a1: int,
+) -> None:
+    """Delay [days] and lost output [t] by cause and by district, into the row ``o``.
+
+    The delay records to what held them (:func:`outcomes.attribute`); the
+    output lost by a later first production (``late`` tonnes) shared as the
+    delay; the lost output records; the concentrate ``storage`` holds above
+    the plan's; the export hits; and the rest of ``lost_t`` to "other".
+    """
+    nd = (o.shape[0] - F_FIXED) // 2  # driver districts
+    dc = np.zeros(oc.N_CAUSES)
+    dd = np.zeros(nd)
+    oc.attribute(
+        delay, n_delay, True, site_d, seg_ptr, seg_districts, slot, cause_driver,
+        pc_key, pc_start, pc_end, pc_cause, p0, p1, att_day, att_district, a0, a1, dc, dd,
+    )  # fmt: skip
+    lc = np.zeros(_N_LOSS)
+    ld = np.zeros(nd)
+    held = 0.0
+    for k in range(oc.N_CAUSES):
+        held += dc[k]
+    if late > 0 and held > 0:
+        for k in range(oc.N_CAUSES):
+            lc[k] += late * dc[k] / held
+        for k in range(nd):
+            ld[k] += late * dd[k] / held
+    mc = np.zeros(oc.N_CAUSES)
+    md = np.zeros(nd)
+    oc.attribute(
+        lost, n_lost, False, site_d, seg_ptr, seg_districts, slot, cause_driver,
+        pc_key, pc_start, pc_end, pc_cause, p0, p1, att_day, att_district, a0, a1, mc, md,
+    )  # fmt: skip
+    for k in range(oc.N_CAUSES):
+        lc[k] += mc[k]
+    for k in range(nd):
+        ld[k] += md[k]
+    lc[9] = storage
+    lc[8] += oc.export_hits(
+        hits, n_hits, seg_ptr, seg_districts, slot, att_day, att_district, a0, a1, ld
+    )
+    total = 0.0
+    for k in range(_N_LOSS):
+        total += lc[k]
+    lc[oc.C_OTHER] = lost_t - (total - lc[oc.C_OTHER])
+    for k in range(oc.N_CAUSES):
+        o[F_DELAY_CAUSES + k] = dc[k]
+    for k in range(_N_LOSS):
+        o[F_LOST_CAUSES + k] = lc[k]
+    for k in range(nd):
+        o[F_FIXED + k] = dd[k]
+        o[F_FIXED + nd + k] = ld[k]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _money_columns(
+    o: NDArray[np.float64],
+    res: NDArray[np.float64],
+    summary: NDArray[np.float64],
+    m: NDArray[np.float64],
+    plan: NDArray[np.float64],
+    lost_t: float,
+    iso: float,
+    run_days: float,
+) -> None:
+    """The row's days and money against the plan (``summary``): ``F_FINISH .. F_MONEY + 8``."""
+    finish = res[cp.R_FINISH]
+    o[F_FINISH] = finish
+    o[F_DELAY] = finish - summary[oc.S_FINISH] if plan[cp.P_HAS_BUILD] != 0.0 else 0.0
+    stalled = res[cp.R_MAT_STALL] + res[cp.R_STANDDOWN]
+    o[F_STALL] = stalled - summary[oc.S_STALLED]
+    o[F_CAPEX] = (
+        m[oc.M_STANDBY]
+        + m[oc.M_CARRY]
+        + m[oc.M_TRANSPORT]
+        + m[oc.M_DAMAGE]
+        + m[oc.M_CARGO]
+        + m[oc.M_SUSP_STANDBY]
+        + m[oc.M_REMOB]
+    )
+    o[F_LOST] = lost_t
+    o[F_LOST_USD] = plan[cp.P_PRICE] * lost_t
+    o[F_NPV] = m[oc.M_NPV]
+    o[F_ISOLATED] = iso
+    o[F_BLACKOUT] = res[cp.R_BLACKOUT_DAYS]
+    o[F_WAIT] = res[cp.R_WAIT]
+    o[F_SUSPENDED_DAYS] = run_days
+    for k in range(9):
+        o[F_MONEY + k] = m[k]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _count_columns(
+    io: NDArray[np.int64],
+    rep: int,
+    exposure: NDArray[np.bool_],
+    att_district: NDArray[np.int64],
+    a0: int,
+    a1: int,
+    res: NDArray[np.float64],
+    n_run: int,
+    fm: bool,
+    short: int,
+    mask: int,
+) -> None:
+    """The row's counts: attacks in the project's exposure districts, convoys, suspensions, debt."""
+    n_exposed = 0
+    for a in range(a0, a1):
+        if exposure[att_district[a]]:
+            n_exposed += 1
+    io[I_REP] = rep
+    io[I_ATTACKS] = n_exposed
+    io[I_DELAYED] = int(res[cp.R_DELAYED])
+    io[I_LOSSES] = int(res[cp.R_LOSSES])
+    io[I_SUSPENSIONS] = n_run
+    io[I_FORCE_MAJEURE] = 1 if fm else 0
+    io[I_DEBT] = short
+    io[I_MASK] = mask
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -271,7 +404,6 @@ def run_chunk(
     columns of :func:`riskmc.engine.cover.extra_schema` (zeroed by the caller; DSCR NaN).
     """
     n_proj = cfg_i.shape[0]
-    nd = (out.shape[1] - F_FIXED) // 2  # driver districts
     n_slots = 0
     for c in range(cov_slot.shape[0]):
         n_slots = max(n_slots, cov_slot[c] + 1)
@@ -283,9 +415,9 @@ def run_chunk(
         p0, p1 = pc_off[r], pc_off[r + 1]
         a0, a1 = att_off[r], att_off[r + 1]
         b0, b1 = blk_off[r], blk_off[r + 1]
-        c_rows = _sorted_rows(clo_key, clo_start, c0, c1, keep_c)
-        a_rows = _sorted_rows(pc_key, pc_start, p0, p1, keep_a)
-        floats, ints = _pack(
+        c_rows = sorted_rows(clo_key, clo_start, c0, c1, keep_c)
+        a_rows = sorted_rows(pc_key, pc_start, p0, p1, keep_a)
+        floats, ints = pack(
             net_f, net_i, head, clo_key, clo_start, clo_end, c_rows, pc_key, pc_start, a_rows
         )
         for p in range(n_proj):
@@ -299,37 +431,16 @@ def run_chunk(
             export = routes[route_ptr[3 * p + 1] : route_ptr[3 * p + 2]]
             road_plan = routes[route_ptr[3 * p + 2] : route_ptr[3 * p + 3]]
             yrs = years[year_ptr[p] : year_ptr[p + 1]]
-            # the merged suspensions that reach into the run, whole
-            s0, s1 = susp_off[p, r], susp_off[p, r + 1]
-            touching = np.empty((s1 - s0, 2))
-            n_touch = 0
-            n_run = 0
-            run_days = 0.0
-            fm = False
-            for j in range(s0, s1):
-                a, b = susp[j, 0], susp[j, 1]
-                if b > start:
-                    touching[n_touch, 0], touching[n_touch, 1] = a, b
-                    n_touch += 1
-                    if cfg_i[p, C_HAS_SUSP] and b - a >= cfg_f[p, C_FM_DAYS]:
-                        fm = True
-                if b > start and a < horizon:
-                    n_run += 1
-                    run_days += min(b, horizon) - max(a, start)
-            # site attacks and their damage
-            n_site = 0
-            for a in range(a0, a1):
-                if site_d >= 0 and att_target[a] == _SITE_TARGET and att_district[a] == site_d:
-                    n_site += 1
-            hit_days = np.empty(n_site)
-            hit_usd = np.empty(n_site)
-            k = 0
-            for a in range(a0, a1):
-                if site_d >= 0 and att_target[a] == _SITE_TARGET and att_district[a] == site_d:
-                    hit_days[k] = att_day[a]
-                    hit_usd[k] = damage[p, a]
-                    k += 1
-            s, e, f, n = _schedule(
+            # the merged suspensions that reach into the run, whole; the site attacks
+            touching, n_touch, n_run, run_days, fm = _suspensions(
+                susp[susp_off[p, r] : susp_off[p, r + 1]], start, horizon,
+                cfg_i[p, C_HAS_SUSP] != 0, cfg_f[p, C_FM_DAYS],
+            )  # fmt: skip
+            hit_days, hit_usd = _site_hits(
+                site_d, att_day, att_district, att_target, damage[p], a0, a1
+            )
+            n_site = hit_days.shape[0]
+            s, e, f, n = schedule(
                 site_d, port_d, cfg_f[p, C_STANDDOWN_BUILD], cfg_f[p, C_STANDDOWN_OPS],
                 hit_days, blk_key, blk_start, blk_end, b0, b1,
                 touching, n_touch, val[oc.V_REMOB_DAYS],
@@ -341,113 +452,31 @@ def run_chunk(
                 res, stall, n_stall, sb, n_sb, plan, summary, val, hit_days, hit_usd, n_site,
                 touching, n_touch, cfg_i[p, C_HAS_SUSP] != 0, cfg_i[p, C_ESCORTED] != 0,
             )  # fmt: skip
-            # debt service
-            short = 0
-            mask = 0
             xrow = xout[row]
-            for j in range(debt_ptr[p], debt_ptr[p + 1]):
-                tonnes = by_year[debt[j, 0]]
-                service = val[oc.V_SERVICE] if np.isnan(debt_due[j]) else debt_due[j]
-                cash = val[oc.V_MARGIN] * plan[cp.P_PRICE] * tonnes
-                xrow[dscr_at + debt[j, 2]] = cash / service if service > 0 else np.nan
-                if cash < service:
-                    short += 1
-                    mask |= np.int64(1) << debt[j, 1]
-            # cover
+            short, mask = _debt_service(
+                by_year, debt, debt_due, debt_ptr[p], debt_ptr[p + 1], val, plan[cp.P_PRICE],
+                xrow, dscr_at,
+            )  # fmt: skip
             c0, c1 = cov_ptr[p], cov_ptr[p + 1]
-            if c1 > c0:
-                rec, rec_pv, prem = cv.project_cover(
-                    cov_terms[c0:c1], cov_slot[c0:c1], n_slots, n_years, touching, n_touch,
-                    hit_days, hit_usd, n_site, start, horizon, plan[cp.P_DISCOUNT], xrow[3:],
+            if c1 > c0:  # covers
+                _cover(
+                    xrow, cov_terms[c0:c1], cov_slot[c0:c1], n_slots, n_years, touching, n_touch,
+                    hit_days, hit_usd, start, horizon, plan[cp.P_DISCOUNT],
                 )  # fmt: skip
-                xrow[0] = rec
-                xrow[1] = rec_pv
-                xrow[2] = prem
             iso = isolated_days_packed(
                 floats, ints, allow, road_plan, int(plan[cp.P_PORT]), int(plan[cp.P_SITE]),
                 start, horizon,
             )  # fmt: skip
-            n_exposed = 0
-            for a in range(a0, a1):
-                if exposure[p, att_district[a]]:
-                    n_exposed += 1
-            has_build = plan[cp.P_HAS_BUILD] != 0.0
-            finish = res[cp.R_FINISH]
-            delay_days = finish - summary[oc.S_FINISH] if has_build else 0.0
             lost_t = summary[oc.S_EXPORTED] - res[cp.R_EXPORTED]
-            # drivers: delay, then lost output
-            dc = np.zeros(oc.N_CAUSES)
-            dd = np.zeros(nd)
-            oc.attribute(
-                delay, n_delay, True, site_d, seg_ptr, seg_districts, slot, cause_driver,
-                pc_key, pc_start, pc_end, pc_cause, p0, p1, att_day, att_district, a0, a1, dc, dd,
+            # the row: drivers (delay, then lost output), money, counts
+            _drivers(
+                out[row], summary[oc.S_POTENTIAL] - res[cp.R_POTENTIAL],
+                res[cp.R_STORAGE] - summary[oc.S_STORAGE], lost_t, delay, n_delay, lost, n_lost,
+                hits, n_hits, site_d, seg_ptr, seg_districts, slot, cause_driver, pc_key,
+                pc_start, pc_end, pc_cause, p0, p1, att_day, att_district, a0, a1,
             )  # fmt: skip
-            lc = np.zeros(_N_LOSS)
-            ld = np.zeros(nd)
-            late = summary[oc.S_POTENTIAL] - res[cp.R_POTENTIAL]
-            held = 0.0
-            for k in range(oc.N_CAUSES):
-                held += dc[k]
-            if late > 0 and held > 0:
-                for k in range(oc.N_CAUSES):
-                    lc[k] += late * dc[k] / held
-                for k in range(nd):
-                    ld[k] += late * dd[k] / held
-            mc = np.zeros(oc.N_CAUSES)
-            md = np.zeros(nd)
-            oc.attribute(
-                lost, n_lost, False, site_d, seg_ptr, seg_districts, slot, cause_driver,
-                pc_key, pc_start, pc_end, pc_cause, p0, p1, att_day, att_district, a0, a1, mc, md,
+            _money_columns(out[row], res, summary, m, plan, lost_t, iso, run_days)
+            _count_columns(
+                iout[row], first + r, exposure[p], att_district, a0, a1, res, n_run, fm, short,
+                mask,
             )  # fmt: skip
-            for k in range(oc.N_CAUSES):
-                lc[k] += mc[k]
-            for k in range(nd):
-                ld[k] += md[k]
-            lc[9] = res[cp.R_STORAGE] - summary[oc.S_STORAGE]
-            lc[8] += oc.export_hits(
-                hits, n_hits, seg_ptr, seg_districts, slot, att_day, att_district, a0, a1, ld
-            )
-            total = 0.0
-            for k in range(_N_LOSS):
-                total += lc[k]
-            lc[oc.C_OTHER] = lost_t - (total - lc[oc.C_OTHER])
-            # the row
-            o = out[row]
-            o[F_FINISH] = finish
-            o[F_DELAY] = delay_days
-            stalled = res[cp.R_MAT_STALL] + res[cp.R_STANDDOWN]
-            o[F_STALL] = stalled - summary[oc.S_STALLED]
-            o[F_CAPEX] = (
-                m[oc.M_STANDBY]
-                + m[oc.M_CARRY]
-                + m[oc.M_TRANSPORT]
-                + m[oc.M_DAMAGE]
-                + m[oc.M_CARGO]
-                + m[oc.M_SUSP_STANDBY]
-                + m[oc.M_REMOB]
-            )
-            o[F_LOST] = lost_t
-            o[F_LOST_USD] = plan[cp.P_PRICE] * lost_t
-            o[F_NPV] = m[oc.M_NPV]
-            o[F_ISOLATED] = iso
-            o[F_BLACKOUT] = res[cp.R_BLACKOUT_DAYS]
-            o[F_WAIT] = res[cp.R_WAIT]
-            o[F_SUSPENDED_DAYS] = run_days
-            for k in range(9):
-                o[F_MONEY + k] = m[k]
-            for k in range(oc.N_CAUSES):
-                o[F_DELAY_CAUSES + k] = dc[k]
-            for k in range(_N_LOSS):
-                o[F_LOST_CAUSES + k] = lc[k]
-            for k in range(nd):
-                o[F_FIXED + k] = dd[k]
-                o[F_FIXED + nd + k] = ld[k]
-            io = iout[row]
-            io[I_REP] = first + r
-            io[I_ATTACKS] = n_exposed
-            io[I_DELAYED] = int(res[cp.R_DELAYED])
-            io[I_LOSSES] = int(res[cp.R_LOSSES])
-            io[I_SUSPENSIONS] = n_run
-            io[I_FORCE_MAJEURE] = 1 if fm else 0
-            io[I_DEBT] = short
-            io[I_MASK] = mask

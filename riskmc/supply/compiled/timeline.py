@@ -1,6 +1,6 @@
 """A project's flags over time (stand-down, blackout, dispatch blocked, ...) in Numba.
 
-The compiled twin of :class:`riskmc.supply.model._Timeline`: flag ``f`` is
+The compiled twin of :class:`riskmc.supply.state.Timeline`: flag ``f`` is
 set on the union of its spans; the timeline is the list of days where the
 flags change (``bounds``) and the flags from each (``masks``). Built the same
 way (one change per span end, counted per flag, the mask after all changes

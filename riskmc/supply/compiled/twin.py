@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from riskmc.network import CorridorNetwork
 from riskmc.supply import kernels as kern
 from riskmc.supply.compiled import project as cp
-from riskmc.supply.model import (
+from riskmc.supply.plans import (
     ConstructionPlan,
     Hazard,
     OperationsPlan,
