@@ -48,7 +48,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.hazard.kernel",
     "riskmc.hazard.sample",
     "riskmc.network.compiled",
-    "riskmc.scenario.schema",
     "riskmc.supply.compiled.project",
     "riskmc.supply.kernels",
     "riskmc.supply.model",
@@ -59,7 +58,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("riskmc.hazard.inputs", "build_inputs"),
     ("riskmc.hazard.kernel", "_consequences"),
     ("riskmc.hazard.kernel", "sample_block"),
-    ("riskmc.scenario.schema", "_reference_problems"),
     ("riskmc.supply.compiled.chunk", "run_chunk"),
 }
 KNOWN_UPWARD = {
