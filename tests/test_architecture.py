@@ -47,7 +47,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.engine.propagate",
     "riskmc.hazard.kernel",
     "riskmc.hazard.sample",
-    "riskmc.network.compiled",
     "riskmc.supply.compiled.project",
     "riskmc.supply.kernels",
     "riskmc.supply.model",
@@ -67,7 +66,6 @@ KNOWN_UPWARD = {
     ("riskmc.engine.simulate", "riskmc.analysis.text"),
 }
 KNOWN_CYCLES = {
-    frozenset({"riskmc.network.compiled", "riskmc.network.graph"}),
     frozenset({"riskmc.engine.compiled", "riskmc.engine.propagate"}),
 }
 
