@@ -42,7 +42,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.analysis.plots",
     "riskmc.analysis.report",
     "riskmc.calibration.readers",
-    "riskmc.cli",
     "riskmc.engine.checkpoint",
     "riskmc.engine.propagate",
     "riskmc.hazard.kernel",
@@ -52,7 +51,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.supply.model",
 }
 KNOWN_LONG_FUNCTIONS = {
-    ("riskmc.cli", "run"),
     ("riskmc.engine.simulate", "simulate"),
     ("riskmc.hazard.inputs", "build_inputs"),
     ("riskmc.hazard.kernel", "_consequences"),
