@@ -41,7 +41,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.analysis.export",
     "riskmc.analysis.plots",
     "riskmc.analysis.report",
-    "riskmc.calibration.readers",
     "riskmc.engine.checkpoint",
     "riskmc.engine.propagate",
     "riskmc.hazard.kernel",
