@@ -10,6 +10,13 @@ must sum to 1, and every project's site must reach its port.
 
 Units are in the key names: ``_days``, ``_t`` (tonnes), ``_usd``, ``km``,
 ``kmh``, ``_per_year``.
+
+The models live by section: the field types and limits in
+:mod:`riskmc.scenario.fields`, districts and hazard in
+:mod:`riskmc.scenario.schema_hazard`, the network in
+:mod:`riskmc.scenario.schema_network`, projects in
+:mod:`riskmc.scenario.schema_projects`; this module holds the stress events, the
+:class:`Scenario` root and its cross-checks, and every name is importable from here.
 """
 
 from __future__ import annotations
