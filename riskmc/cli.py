@@ -7,30 +7,17 @@ the rule, and exit status 2; never a traceback.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TextColumn,
-)
 from rich.table import Table
-from rich.text import Text
 from typer.core import TyperGroup
 
 try:  # typer 0.2x carries its own copy of click
@@ -40,20 +27,27 @@ except ImportError:  # pragma: no cover - an older typer, on click itself
 
 from riskmc import __version__
 from riskmc.analysis.compare import compare_command
-from riskmc.analysis.text import terminal_text
 from riskmc.calibration.backtest_cli import backtest_command
 from riskmc.calibration.cli import calibrate_command, non_empty_path
 from riskmc.calibration.errors import EventFileError
 from riskmc.calibration.history import resolve_history, with_history
+from riskmc.cli_output import (
+    ProgressBar,
+    counts,
+    err,
+    out,
+    print_overview,
+    print_run_end,
+)
 from riskmc.engine import SimulationResult, simulate
 from riskmc.engine.bench import engine_throughput
 from riskmc.engine.checkpoint import (
     ExecutionError,
+    Manifest,
     WriteError,
     read_manifest,
     read_run_scenario,
 )
-from riskmc.engine.precision import p90_errors
 from riskmc.engine.propagate import ENGINES
 from riskmc.engine.simulate import MAX_REPLICATIONS
 from riskmc.hazard import sample_hazard
@@ -63,7 +57,6 @@ from riskmc.scenario import (
     ScenarioError,
     default_scenario,
     load_scenario,
-    param_mean,
     scenario_json_schema,
 )
 from riskmc.scenario.loading import extends_chain
@@ -112,8 +105,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 EXIT_BAD_INPUT = 2
 
@@ -161,7 +152,7 @@ def validate(
             for line in lines:
                 err.print(f"error: {line}", markup=False, soft_wrap=True)
             continue
-        out.print(f"ok: {path}: {_counts(scenario)}", markup=False, soft_wrap=True)
+        out.print(f"ok: {path}: {counts(scenario)}", markup=False, soft_wrap=True)
         chain = extends_chain(path)
         if len(chain) > 1:  # say where every base came from: it may lie outside this folder
             out.print("  read: " + " -> ".join(str(p) for p in chain), markup=False, soft_wrap=True)
@@ -175,138 +166,215 @@ def schema() -> None:
     typer.echo(json.dumps(scenario_json_schema(), indent=2))
 
 
+# `riskmc run`'s argument and options: typer reads the names, help and checks from these.
+_ScenarioFile = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="[SCENARIO]",
+        help="Scenario file; the default when omitted (with --resume: the run's own).",
+    ),
+]
+_Replications = Annotated[
+    int | None,
+    typer.Option(
+        "-n",
+        "--replications",
+        min=1,
+        help="Number of replications (with --precision: the first batch). "
+        "Default: 1000, or the run's with --resume.",
+    ),
+]
+_Seed = Annotated[
+    int | None,
+    typer.Option(min=0, help="Seed of every random stream. Default: 0, or the run's."),
+]
+_OutDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        metavar="DIR",
+        parser=non_empty_path,
+        help="Folder for checkpoints (one Parquet file per chunk) and the results.",
+    ),
+]
+_Workers = Annotated[
+    int | None,
+    typer.Option(help="Local worker processes. Default: every core."),
+]
+_Dask = Annotated[
+    str | None,
+    typer.Option("--dask", metavar="ADDRESS", help="Run on the Dask scheduler at ADDRESS instead."),
+]
+_Precision = Annotated[
+    float | None,
+    typer.Option(
+        metavar="P",
+        help="Run batches until the standard error of every P90 is at most P times "
+        "its value (0.01: 1 %).",
+    ),
+]
+_MaxReplications = Annotated[
+    int | None,
+    typer.Option(help="With --precision: stop there at the latest. Default: 1,000,000."),
+]
+_Resume = Annotated[bool, typer.Option("--resume", help="Finish the interrupted run in --out DIR.")]
+_ChunkSize = Annotated[
+    int | None,
+    typer.Option(
+        help="Replications per unit of work (default: about 8 chunks per worker, "
+        "16 to 256); the outcomes do not depend on it."
+    ),
+]
+_Engine = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ENGINE",
+        help="The project model: 'compiled' (the default) or 'simpy' (the readable "
+        "reference; same outcomes). --resume uses the engine that started the run.",
+    ),
+]
+_History = Annotated[
+    Path | None,
+    typer.Option(
+        "--history",
+        metavar="FILE",
+        help="Events before the start (an ACLED or GTD export): under Hawkes their "
+        "offspring continue after it (hazard.history).",
+    ),
+]
+_HistoryFormat = Annotated[
+    str | None,
+    typer.Option("--format", metavar="F", help="With --history: 'acled' (default) or 'gtd'."),
+]
+
+
 @app.command()
 def run(
-    scenario_file: Annotated[
-        Path | None,
-        typer.Argument(
-            metavar="[SCENARIO]",
-            help="Scenario file; the default when omitted (with --resume: the run's own).",
-        ),
-    ] = None,
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            "-n",
-            "--replications",
-            min=1,
-            help="Number of replications (with --precision: the first batch). "
-            "Default: 1000, or the run's with --resume.",
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(min=0, help="Seed of every random stream. Default: 0, or the run's."),
-    ] = None,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            metavar="DIR",
-            parser=non_empty_path,
-            help="Folder for checkpoints (one Parquet file per chunk) and the results.",
-        ),
-    ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(help="Local worker processes. Default: every core."),
-    ] = None,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            "--dask", metavar="ADDRESS", help="Run on the Dask scheduler at ADDRESS instead."
-        ),
-    ] = None,
-    precision: Annotated[
-        float | None,
-        typer.Option(
-            metavar="P",
-            help="Run batches until the standard error of every P90 is at most P times "
-            "its value (0.01: 1 %).",
-        ),
-    ] = None,
-    max_replications: Annotated[
-        int | None,
-        typer.Option(help="With --precision: stop there at the latest. Default: 1,000,000."),
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Finish the interrupted run in --out DIR.")
-    ] = False,
-    chunk_size: Annotated[
-        int | None,
-        typer.Option(
-            help="Replications per unit of work (default: about 8 chunks per worker, "
-            "16 to 256); the outcomes do not depend on it."
-        ),
-    ] = None,
-    engine: Annotated[
-        str | None,
-        typer.Option(
-            metavar="ENGINE",
-            help="The project model: 'compiled' (the default) or 'simpy' (the readable "
-            "reference; same outcomes). --resume uses the engine that started the run.",
-        ),
-    ] = None,
-    history: Annotated[
-        Path | None,
-        typer.Option(
-            "--history",
-            metavar="FILE",
-            help="Events before the start (an ACLED or GTD export): under Hawkes their "
-            "offspring continue after it (hazard.history).",
-        ),
-    ] = None,
-    history_format: Annotated[
-        str | None,
-        typer.Option("--format", metavar="F", help="With --history: 'acled' (default) or 'gtd'."),
-    ] = None,
+    scenario_file: _ScenarioFile = None,
+    replications: _Replications = None,
+    seed: _Seed = None,
+    out_dir: _OutDir = None,
+    workers: _Workers = None,
+    dask: _Dask = None,
+    precision: _Precision = None,
+    max_replications: _MaxReplications = None,
+    resume: _Resume = False,
+    chunk_size: _ChunkSize = None,
+    engine: _Engine = None,
+    history: _History = None,
+    history_format: _HistoryFormat = None,
 ) -> None:
     """Run a scenario (the Balochistan default when none is given)."""
     with _run_errors_exit():
-        if resume and out_dir is None:
-            raise ExecutionError("--resume: needs --out DIR, the folder of the run to finish")
-        manifest = read_manifest(out_dir) if resume and out_dir is not None else None
-        if resume and manifest is None:
-            raise ExecutionError(f"--resume: {out_dir} holds no run to finish (no manifest.json)")
-        plots_dir = out_dir / "plots" if out_dir is not None else None
-        if plots_dir is not None and plots_dir.is_symlink():
-            raise ExecutionError(
-                f"out: {plots_dir} is a symbolic link; riskmc follows no link inside a run folder"
-            )
-        if plots_dir is not None and plots_dir.exists() and not plots_dir.is_dir():
-            raise ExecutionError(f"out: {plots_dir} is a file, not the folder of the plots")
-        if scenario_file is not None:
-            scenario = load_scenario(scenario_file)
-        elif manifest is not None and out_dir is not None:
-            scenario = read_run_scenario(out_dir)
-        else:
-            scenario = default_scenario()
-        if history_format is not None and history is None:
-            raise ExecutionError("--format: only with --history FILE (the history's form)")
-        if history is not None:
-            scenario = with_history(scenario, history, history_format or "acled")
-        scenario = resolve_history(scenario)
-        if engine is not None and engine not in ENGINES:
-            raise ExecutionError(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
-        if manifest is not None:
-            engine = manifest.engine if engine is None else engine
-            replications = manifest.replications if replications is None else replications
-            seed = manifest.seed if seed is None else seed
-            precision = manifest.precision if precision is None else precision
-            if max_replications is None:
-                max_replications = manifest.max_replications
-        if max_replications is not None and precision is None:
-            raise ExecutionError(
-                "--max-replications: only with --precision (it caps the batches run until "
-                "the precision is reached); without it, -n sets the replications"
-            )
-    n = 1000 if replications is None else replications
-    seed = 0 if seed is None else seed
-    cap = MAX_REPLICATIONS if max_replications is None else max_replications
+        manifest = _manifest_to_resume(out_dir, resume)
+        scenario = _run_scenario(scenario_file, manifest, out_dir, history, history_format)
+        settings = _run_settings(manifest, engine, replications, seed, precision, max_replications)
     t0 = time.perf_counter()
     # The overview is printed once the settings are checked, before any work.
-    bar = _ProgressBar(on_start=lambda: _print_overview(scenario))
+    bar = ProgressBar(on_start=lambda: print_overview(scenario))
     plots: list[Path] = []
+    with _run_errors_exit(), bar, _simulation_errors_exit(bar, out_dir):
+        result = simulate(
+            scenario,
+            settings.n,
+            seed=settings.seed,
+            workers=workers,
+            chunk_size=chunk_size,
+            address=dask,
+            out=out_dir,
+            resume=resume,
+            precision=settings.precision,
+            max_replications=settings.cap,
+            progress=bar,
+            after=_plot_writer(out_dir, plots),
+            engine=settings.engine,
+        )
+    seconds = time.perf_counter() - t0
+    print_run_end(result, settings.seed, seconds, settings.precision, settings.cap, out_dir, plots)
+
+
+class _RunSettings(NamedTuple):
+    """What ``riskmc run`` passes to :func:`~riskmc.simulate`, defaults filled in."""
+
+    engine: str
+    n: int
+    seed: int
+    precision: float | None
+    cap: int  # the most replications under --precision
+
+
+def _run_settings(
+    manifest: Manifest | None,
+    engine: str | None,
+    replications: int | None,
+    seed: int | None,
+    precision: float | None,
+    max_replications: int | None,
+) -> _RunSettings:
+    """The options, else the resumed run's settings (``manifest``), else the defaults."""
+    if engine is not None and engine not in ENGINES:
+        raise ExecutionError(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if manifest is not None:
+        engine = manifest.engine if engine is None else engine
+        replications = manifest.replications if replications is None else replications
+        seed = manifest.seed if seed is None else seed
+        precision = manifest.precision if precision is None else precision
+        if max_replications is None:
+            max_replications = manifest.max_replications
+    if max_replications is not None and precision is None:
+        raise ExecutionError(
+            "--max-replications: only with --precision (it caps the batches run until "
+            "the precision is reached); without it, -n sets the replications"
+        )
+    return _RunSettings(
+        engine="compiled" if engine is None else engine,
+        n=1000 if replications is None else replications,
+        seed=0 if seed is None else seed,
+        precision=precision,
+        cap=MAX_REPLICATIONS if max_replications is None else max_replications,
+    )
+
+
+def _manifest_to_resume(out_dir: Path | None, resume: bool) -> Manifest | None:
+    """The manifest of the run ``--resume`` finishes (None without it); checks ``--out``."""
+    if resume and out_dir is None:
+        raise ExecutionError("--resume: needs --out DIR, the folder of the run to finish")
+    manifest = read_manifest(out_dir) if resume and out_dir is not None else None
+    if resume and manifest is None:
+        raise ExecutionError(f"--resume: {out_dir} holds no run to finish (no manifest.json)")
+    plots_dir = out_dir / "plots" if out_dir is not None else None
+    if plots_dir is not None and plots_dir.is_symlink():
+        raise ExecutionError(
+            f"out: {plots_dir} is a symbolic link; riskmc follows no link inside a run folder"
+        )
+    if plots_dir is not None and plots_dir.exists() and not plots_dir.is_dir():
+        raise ExecutionError(f"out: {plots_dir} is a file, not the folder of the plots")
+    return manifest
+
+
+def _run_scenario(
+    scenario_file: Path | None,
+    manifest: Manifest | None,
+    out_dir: Path | None,
+    history: Path | None,
+    history_format: str | None,
+) -> Scenario:
+    """The scenario to run: the file, else the resumed run's, else the default; its history read."""
+    if scenario_file is not None:
+        scenario = load_scenario(scenario_file)
+    elif manifest is not None and out_dir is not None:
+        scenario = read_run_scenario(out_dir)
+    else:
+        scenario = default_scenario()
+    if history_format is not None and history is None:
+        raise ExecutionError("--format: only with --history FILE (the history's form)")
+    if history is not None:
+        scenario = with_history(scenario, history, history_format or "acled")
+    return resolve_history(scenario)
+
+
+def _plot_writer(out_dir: Path | None, plots: list[Path]) -> Callable[[SimulationResult], None]:
+    """``simulate``'s ``after``: the plots, appended to ``plots``."""
 
     def write_plots_locked(result: SimulationResult) -> None:
         """The plots, written while the run folder is still this run's (locked)."""
@@ -321,75 +389,45 @@ def run(
                 f"{out_dir / 'plots'}: cannot be written ({exc.strerror or exc})"
             ) from None
 
-    with _run_errors_exit(), bar:
-        try:
-            result = simulate(
-                scenario,
-                n,
-                seed=seed,
-                workers=workers,
-                chunk_size=chunk_size,
-                address=dask,
-                out=out_dir,
-                resume=resume,
-                precision=precision,
-                max_replications=cap,
-                progress=bar,
-                after=write_plots_locked,
-                engine="compiled" if engine is None else engine,
-            )
-        except WriteError as exc:
-            bar.stop()
-            kept = read_manifest(out_dir) if out_dir is not None else None
-            again = (
-                f"; the finished chunks are kept: finish with: riskmc run --out {out_dir} --resume"
-                if kept is not None and not kept.complete
-                else ""
-            )
-            err.print(f"error: {exc}{again}", markup=False, soft_wrap=True)
-            raise typer.Exit(EXIT_BAD_INPUT) from None
-        except KeyboardInterrupt:
-            bar.stop()
-            kept = read_manifest(out_dir) if out_dir is not None else None
-            n_saved = sum(b - a for a, b in kept.done) if kept is not None else 0
-            saved = f"{n_saved} of {bar.total} replications are saved in {out_dir}; "
-            again = f"finish with: riskmc run --out {out_dir} --resume"
-            err.print(
-                "interrupted: " + (saved + again if out_dir else "nothing saved (use --out DIR)"),
-                markup=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        except BrokenProcessPool:
-            bar.stop()
-            again = f"; finish with: riskmc run --out {out_dir} --resume" if out_dir else ""
-            err.print(
-                "error: a worker process died (killed, or out of memory?)" + again,
-                markup=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(1) from None
-    seconds = time.perf_counter() - t0
-    used = result.n_replications
-    out.print(
-        f"\n{used} replications (seed {seed}) simulated in {seconds:.1f} s "
-        f"({used / max(seconds, 1e-9):,.0f} replications/s).",
-        soft_wrap=True,
-    )
-    if precision is not None:
-        worst = float(p90_errors(result.summary())["relative_se"].max())
-        verdict = (
-            "reached" if worst <= precision else f"NOT reached at the cap of {cap:,} replications"
+    return write_plots_locked
+
+
+@contextmanager
+def _simulation_errors_exit(bar: ProgressBar, out_dir: Path | None) -> Iterator[None]:
+    """A failed write, Ctrl-C or a dead worker: the bar stopped, one line, the way to finish."""
+    try:
+        yield
+    except WriteError as exc:
+        bar.stop()
+        kept = read_manifest(out_dir) if out_dir is not None else None
+        again = (
+            f"; the finished chunks are kept: finish with: riskmc run --out {out_dir} --resume"
+            if kept is not None and not kept.complete
+            else ""
         )
-        out.print(
-            f"Precision {precision:g}: {verdict}; the largest standard error of a P90 is "
-            f"{worst:.2%} of its value.",
+        err.print(f"error: {exc}{again}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except KeyboardInterrupt:
+        bar.stop()
+        kept = read_manifest(out_dir) if out_dir is not None else None
+        n_saved = sum(b - a for a, b in kept.done) if kept is not None else 0
+        saved = f"{n_saved} of {bar.total} replications are saved in {out_dir}; "
+        again = f"finish with: riskmc run --out {out_dir} --resume"
+        err.print(
+            "interrupted: " + (saved + again if out_dir else "nothing saved (use --out DIR)"),
+            markup=False,
             soft_wrap=True,
         )
-    if out_dir is not None:
-        out.print(f"Outcomes saved in {out_dir / 'outcomes.parquet'}", markup=False, soft_wrap=True)
-        out.print(f"{len(plots)} plots written in {out_dir / 'plots'}", markup=False)
-    _print_summary(result)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except BrokenProcessPool:
+        bar.stop()
+        again = f"; finish with: riskmc run --out {out_dir} --resume" if out_dir else ""
+        err.print(
+            "error: a worker process died (killed, or out of memory?)" + again,
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
 
 
 EXIT_INTERRUPTED = 130
@@ -402,61 +440,6 @@ def _run_errors_exit() -> Iterator[None]:
     except (ScenarioError, ExecutionError, EventFileError) as exc:
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-class _RateColumn(ProgressColumn):
-    """Replications per second since the start, and the time left at that rate."""
-
-    def render(self, task: Task) -> Text:
-        rate = float(task.fields.get("rate", 0.0))
-        if rate <= 0:
-            return Text("-- rep/s  ETA --:--", style="progress.data.speed")
-        eta = timedelta(seconds=round((task.remaining or 0) / rate))
-        return Text(f"{rate:,.0f} rep/s  ETA {eta}", style="progress.data.speed")
-
-
-class _ProgressBar:
-    """``simulate``'s progress callback, drawn by rich on standard error.
-
-    It refreshes on each finished chunk rather than from a timer thread, so
-    the local pool can fork its workers from a process with a single thread.
-    """
-
-    def __init__(self, on_start: Callable[[], object]) -> None:
-        self.done = self.total = 0
-        self._on_start = on_start
-        self._bar = Progress(
-            TextColumn("simulating"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _RateColumn(),
-            console=err,
-            auto_refresh=False,
-        )
-        self._task: TaskID | None = None
-        self._t0, self._done0 = 0.0, 0
-
-    def __call__(self, done: int, total: int) -> None:
-        self.done, self.total = done, total
-        if self._task is None:
-            self._on_start()
-            self._bar.start()
-            self._task = self._bar.add_task("simulating", total=total, completed=done, rate=0.0)
-            self._t0, self._done0 = time.perf_counter(), done
-        seconds = time.perf_counter() - self._t0
-        rate = (done - self._done0) / seconds if seconds > 0 else 0.0
-        self._bar.update(self._task, total=total, completed=done, rate=rate)
-        self._bar.refresh()
-
-    def __enter__(self) -> _ProgressBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self._task is not None:
-            self._bar.stop()
 
 
 @app.command()
@@ -504,117 +487,6 @@ def bench(
         f"both engines ready in {e.warm_s:.1f} s; timed one after the other in this run. "
         "Target: the compiled engine at least 30x the SimPy engine."
     )
-
-
-def _counts(s: Scenario) -> str:
-    return (
-        f"scenario {s.name!r}: {len(s.districts)} districts, {len(s.network.places)} places, "
-        f"{len(s.network.segments)} segments, {len(s.projects)} projects, "
-        f"{len(s.stress)} stress events"
-    )
-
-
-def _print_summary(result: SimulationResult) -> None:
-    if result.outcomes.empty:
-        out.print("The scenario has no project: nothing to report.")
-        return
-    summary = result.summary()
-    building = set(result.outcomes.loc[result.outcomes["first_production"].notna(), "project"])
-    table = Table(title="Outcomes per project against the plan (95 % interval of P90 in brackets)")
-    for col in ("project", "metric", "mean", "P50", "P80", "P90"):
-        table.add_column(col, justify="left" if col in ("project", "metric") else "right")
-    units = {
-        "delay_days": ("delay", 1.0, "{:.1f} d", True),
-        "capex_overrun_usd": ("capex overrun", 1e6, "{:.1f} M$", True),
-        "lost_output_t": ("lost output", 1e3, "{:.1f} kt", False),
-        "lost_revenue_usd": ("lost revenue", 1e6, "{:.0f} M$", False),
-        "npv_loss_usd": ("NPV loss", 1e6, "{:.0f} M$", False),
-    }
-    for project, g in summary.groupby("project", sort=False):
-        for metric, (label, scale, fmt, build_only) in units.items():
-            rows = g[g["metric"] == metric]
-            if rows.empty or (build_only and project not in building):
-                continue
-            numbers = rows[["value", "low", "high"]].to_numpy(dtype=float) / scale
-            stat = {str(k): tuple(v) for k, v in zip(rows["statistic"], numbers, strict=True)}
-            _, lo, hi = stat["P90"]
-            bare = fmt.split("}")[0] + "}"
-            # an end the sample does not bound (a tail quantile of few replications)
-            lo_s, hi_s = (
-                bare.format(v) if math.isfinite(v) else ("∞" if v > 0 else "-∞") for v in (lo, hi)
-            )
-            table.add_row(
-                terminal_text(project),
-                label,
-                *(fmt.format(stat[k][0]) for k in ("mean", "P50", "P80")),
-                f"{fmt.format(stat['P90'][0])} [{lo_s}-{hi_s}]",
-            )
-    out.print(table)
-    from riskmc.analysis.curves import tail_probabilities
-
-    for project, g in tail_probabilities(result.outcomes).groupby("project", sort=False):
-        if not (g["k"] > 0).any() and not g["event"].str.startswith("delay").any():
-            continue
-        cells = [
-            f"P({r.event}) {r.probability:.1%} [{r.low:.1%}-{r.high:.1%}]" for r in g.itertuples()
-        ]
-        who = terminal_text(project)
-        out.print(f"{who}: tail: {'; '.join(cells)}.", soft_wrap=True)
-    from riskmc.analysis.drivers import driver_shares
-
-    for metric, what in (("delay_days", "delay"), ("lost_output_t", "lost output")):
-        if metric == "lost_output_t" and "lost_other_t" not in result.outcomes.columns:
-            continue  # a table saved before lost output was attributed
-        shares = driver_shares(result.outcomes, metric)
-        for project, g in shares.groupby("project", sort=False):
-            parts = []
-            for kind in ("district", "cause"):
-                # the three largest shares either way: a negative one (concentrate left in
-                # storage by the plan) is shown, so that the line adds up
-                g_k = g[(g["kind"] == kind) & (g["share"].abs() >= 0.05)]
-                top = g_k.loc[g_k["share"].abs().sort_values(ascending=False).index[:3]]
-                named = zip(top["name"], top["share"], strict=True)
-                nice = (
-                    terminal_text(n.replace("_", " ").title() if kind == "district" else n)
-                    for n, _ in named
-                )
-                shares_k = top["share"].tolist()
-                parts.append(", ".join(f"{n} {v:.0%}" for n, v in zip(nice, shares_k, strict=True)))
-            out.print(
-                f"{terminal_text(project)}: {what} held in {parts[0] or 'no district'}; "
-                f"by cause: {parts[1]}.",
-                soft_wrap=True,
-            )
-
-
-def _print_overview(s: Scenario) -> None:
-    name, description = terminal_text(s.name), terminal_text(s.description or "")
-    out.print(f"[bold]{name}[/bold]: {description}".rstrip(": "))
-    out.print(
-        f"{s.start_date} + {s.horizon_years:g} years; {_counts(s)}; "
-        f"hazard process {s.hazard.process}"
-    )
-    rates = sorted(s.districts, key=lambda d: -param_mean(d.attacks_per_year))
-    table = Table(title="Attack rates (long-run mean, campaigns excluded)")
-    table.add_column("district")
-    table.add_column("attacks / year", justify="right")
-    for d in rates:
-        table.add_row(terminal_text(d.name), f"{param_mean(d.attacks_per_year):.1f}")
-    table.add_row("[bold]total[/bold]", f"{sum(param_mean(d.attacks_per_year) for d in rates):.1f}")
-    out.print(table)
-    if s.projects:
-        plan = Table(title="Projects (plan, no disruption)")
-        for col in ("project", "site", "port", "first production", "export"):
-            plan.add_column(col)
-        for p in s.projects:
-            if p.construction is None:
-                first = "operating"
-            else:
-                days = param_mean(p.construction.planned_days)
-                first = str(p.construction.start + timedelta(days=days))
-            names = (terminal_text(x) for x in (p.name, p.site, p.port))
-            plan.add_row(*names, first, p.operations.export_mode)
-        out.print(plan)
 
 
 # `riskmc calibrate`: the command lives with the calibration code.

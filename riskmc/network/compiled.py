@@ -10,17 +10,22 @@ Arrays
 The network is a :class:`NetArrays` tuple (:meth:`NetArrays.of`). A
 replication's closures and attack days are in compressed-row form by segment
 (:class:`SegmentTimes`): the rows of segment ``j`` are ``ptr[j]:ptr[j + 1]`` of
-``start`` (and ``end``), sorted by start; merged closures do not overlap.
+``start`` (and ``end``), sorted by start; merged closures do not overlap. Both
+tuples and :func:`pack` live in :mod:`riskmc.network.arrays`, the connectivity
+kernels (:func:`isolated_days`, :func:`held_at_source`) in
+:mod:`riskmc.network.connectivity`; this module re-exports them.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numba as nb
 import numpy as np
 from numpy.typing import NDArray
+
+from riskmc.network.arrays import NetArrays, SegmentTimes, pack
+from riskmc.network.connectivity import held_at_source, isolated_days
 
 __all__ = [
     "NetArrays",
@@ -38,75 +43,6 @@ __all__ = [
 ]
 
 _ROAD_DAY_START = 0.25  # graph.ROAD_DAY_START, repeated here to keep the kernel self-contained
-
-
-class NetArrays(NamedTuple):
-    """A :class:`~riskmc.network.CorridorNetwork` as arrays for compiled code."""
-
-    seg_from: NDArray[np.int64]
-    seg_to: NDArray[np.int64]
-    days: NDArray[np.float64]  # moving time [days]
-    ban: NDArray[np.float64]  # 1 where the night ban applies (road, road_hours_per_day < 24)
-    weight: NDArray[np.float64]  # path-choice cost [h]
-    km: NDArray[np.float64]
-    road: NDArray[np.float64]  # 1 for road, 0 for rail
-    node_ptr: NDArray[np.int64]  # adjacency of each place, in the order of the Python links
-    adj_seg: NDArray[np.int64]
-    adj_node: NDArray[np.int64]
-    window: float  # open road hours per day / 24
-
-    @classmethod
-    def of(cls, net: object) -> NetArrays:
-        """Arrays of a :class:`~riskmc.network.CorridorNetwork`."""
-        from riskmc.network.graph import CorridorNetwork
-
-        assert isinstance(net, CorridorNetwork)
-        n_places = len(net.places)
-        ptr = np.zeros(n_places + 1, dtype=np.int64)
-        segs: list[int] = []
-        nodes: list[int] = []
-        for u in range(n_places):
-            for j, v in net._links.get(u, ()):
-                segs.append(j)
-                nodes.append(v)
-            ptr[u + 1] = len(segs)
-        return cls(
-            seg_from=net.seg_from.astype(np.int64),
-            seg_to=net.seg_to.astype(np.int64),
-            days=np.array(net._days, dtype=np.float64),
-            ban=np.array(net._night_ban, dtype=np.float64),
-            weight=np.array(net._weights, dtype=np.float64),
-            km=net.km.astype(np.float64),
-            road=net.road.astype(np.float64),
-            node_ptr=ptr,
-            adj_seg=np.array(segs, dtype=np.int64),
-            adj_node=np.array(nodes, dtype=np.int64),
-            window=float(net.road_hours_per_day) / 24.0,
-        )
-
-
-class SegmentTimes(NamedTuple):
-    """Times by segment in compressed-row form: closures (start, end) or attacks (start only)."""
-
-    ptr: NDArray[np.int64]
-    start: NDArray[np.float64]
-    end: NDArray[np.float64]
-
-    @classmethod
-    def of(
-        cls,
-        n_segments: int,
-        keys: NDArray[np.integer],
-        starts: NDArray[np.floating],
-        ends: NDArray[np.floating] | None = None,
-    ) -> SegmentTimes:
-        keys = np.asarray(keys, dtype=np.int64)
-        s = np.asarray(starts, dtype=np.float64)
-        e = s if ends is None else np.asarray(ends, dtype=np.float64)
-        order = np.lexsort((s, keys))
-        keys, s, e = keys[order], s[order], e[order]
-        ptr = np.searchsorted(keys, np.arange(n_segments + 1)).astype(np.int64)
-        return cls(ptr, np.ascontiguousarray(s), np.ascontiguousarray(e))
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -395,173 +331,6 @@ def ship_many(
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _connected(
-    net: NetArrays,
-    allow: NDArray[np.bool_],
-    closed: NDArray[np.int64],
-    source: int,
-    target: int,
-    seen: NDArray[np.bool_],
-    stack: NDArray[np.int64],
-) -> bool:
-    """Whether an open path of allowed segments joins the places (``seen``, ``stack``: scratch)."""
-    n_places = len(net.node_ptr) - 1
-    for v in range(n_places):
-        seen[v] = False
-    stack[0] = source
-    seen[source] = True
-    top = 1
-    while top > 0:
-        top -= 1
-        u = stack[top]
-        if u == target:
-            return True
-        for k in range(net.node_ptr[u], net.node_ptr[u + 1]):
-            seg = net.adj_seg[k]
-            v = net.adj_node[k]
-            if allow[seg] and closed[seg] == 0 and not seen[v]:
-                seen[v] = True
-                stack[top] = v
-                top += 1
-    return False
-
-
-@nb.njit(cache=True, error_model="numpy")
-def _closure_changes(
-    net: NetArrays, closures: SegmentTimes, allow: NDArray[np.bool_], t0: float, t1: float
-) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """Starts (+1) and ends (-1) of the allowed segments' closures within ``[t0, t1)``.
-
-    Returns ``(times, segments, deltas, order)``, ``order`` sorting the times (stable).
-    """
-    m = len(closures.start)
-    times = np.empty(2 * m)
-    segs = np.empty(2 * m, dtype=np.int64)
-    delta = np.empty(2 * m, dtype=np.int64)
-    k = 0
-    for j in range(len(net.km)):
-        if not allow[j]:
-            continue
-        for i in range(closures.ptr[j], closures.ptr[j + 1]):
-            s = max(closures.start[i], t0)
-            e = min(closures.end[i], t1)
-            if e > s:
-                times[k] = s
-                segs[k] = j
-                delta[k] = 1
-                times[k + 1] = e
-                segs[k + 1] = j
-                delta[k + 1] = -1
-                k += 2
-    return times, segs, delta, np.argsort(times[:k], kind="mergesort")
-
-
-@nb.njit(cache=True, error_model="numpy")
-def isolated_days(
-    net: NetArrays,
-    closures: SegmentTimes,
-    allow: NDArray[np.bool_],
-    plan: NDArray[np.int64],
-    source: int,
-    target: int,
-    t0: float,
-    t1: float,
-) -> float:
-    """Days of ``[t0, t1)`` when no open path of allowed segments joins ``source`` and ``target``.
-
-    Sweeps the closures' starts and ends; between two of them, connectivity
-    is checked (depth-first search) only when a segment of the planned path
-    ``plan`` is closed, since an open planned path joins the two places.
-    """
-    n_seg = len(net.km)
-    times, segs, delta, order = _closure_changes(net, closures, allow, t0, t1)
-    k = len(order)
-    on_plan = np.zeros(n_seg, dtype=np.bool_)
-    for j in plan:
-        on_plan[j] = True
-    closed = np.zeros(n_seg, dtype=np.int64)
-    n_places = len(net.node_ptr) - 1
-    seen = np.empty(n_places, dtype=np.bool_)
-    stack = np.empty(n_places, dtype=np.int64)
-    plan_closed = 0
-    total = 0.0
-    linked = True  # connected after the changes so far (nothing is closed before the first)
-    i = 0
-    while i < k:
-        t = times[order[i]]
-        opened = shut = False
-        while i < k and times[order[i]] == t:
-            j = segs[order[i]]
-            closed[j] += delta[order[i]]
-            if delta[order[i]] > 0:
-                shut = True
-            else:
-                opened = True
-            if on_plan[j]:
-                plan_closed += delta[order[i]]
-            i += 1
-        if plan_closed == 0:
-            linked = True
-        elif (linked and not shut) or (not linked and not opened):
-            pass  # an opening cannot cut the places apart, a closing cannot join them
-        elif i < k:
-            linked = _connected(net, allow, closed, source, target, seen, stack)
-        else:
-            break  # the last change: no interval follows
-        if i < k and plan_closed > 0 and not linked:
-            total += times[order[i]] - t
-    return total
-
-
-@nb.njit(cache=True, error_model="numpy")
-def held_at_source(
-    net: NetArrays,
-    closures: SegmentTimes,
-    allow: NDArray[np.bool_],
-    plan: NDArray[np.int64],
-    source: int,
-    target: int,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Spans when a shipment from ``source`` to ``target`` cannot leave ``source``.
-
-    That is, the planned path's first segment is closed and no open path of
-    allowed segments joins the two places (else the shipment reroutes, as
-    :func:`ship` does). Returns the spans' starts and ends, in order, with
-    touching spans joined.
-    """
-    n_seg = len(net.km)
-    first = plan[0]
-    times, segs, delta, order = _closure_changes(net, closures, allow, -np.inf, np.inf)
-    k = len(order)
-    closed = np.zeros(n_seg, dtype=np.int64)
-    n_places = len(net.node_ptr) - 1
-    seen = np.empty(n_places, dtype=np.bool_)
-    stack = np.empty(n_places, dtype=np.int64)
-    starts = np.empty(k)
-    ends = np.empty(k)
-    n = 0
-    i = 0
-    while i < k:
-        t = times[order[i]]
-        while i < k and times[order[i]] == t:
-            closed[segs[order[i]]] += delta[order[i]]
-            i += 1
-        if (
-            i < k
-            and closed[first] > 0
-            and not _connected(net, allow, closed, source, target, seen, stack)
-        ):
-            nxt = times[order[i]]
-            if n > 0 and ends[n - 1] == t:
-                ends[n - 1] = nxt
-            else:
-                starts[n] = t
-                ends[n] = nxt
-                n += 1
-    return starts[:n], ends[:n]
-
-
-@nb.njit(cache=True, error_model="numpy")
 def held_at_source_packed(
     floats: NDArray[np.float64],
     ints: NDArray[np.int64],
@@ -573,49 +342,6 @@ def held_at_source_packed(
     """:func:`held_at_source` on :func:`pack`'s arrays."""
     net, closures, _ = unpack(floats, ints)
     return held_at_source(net, closures, allow, plan, source, target)
-
-
-def pack(
-    net: NetArrays, closures: SegmentTimes, attacks: SegmentTimes
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """A network and one replication's closures and attacks as two flat arrays.
-
-    Calling a compiled function with two arrays costs a fraction of a
-    microsecond; with the seventeen arrays of the tuples, several. The
-    kernels :func:`unpack` them into views.
-    """
-    n = len(net.km)
-    header = np.array(
-        [n, len(net.node_ptr) - 1, len(net.adj_seg), len(closures.start), len(attacks.start)],
-        dtype=np.int64,
-    )
-    floats = np.concatenate(
-        (
-            [net.window],
-            net.days,
-            net.ban,
-            net.weight,
-            net.km,
-            net.road,
-            closures.start,
-            closures.end,
-            attacks.start,
-            attacks.end,
-        )
-    ).astype(np.float64)
-    ints = np.concatenate(
-        (
-            header,
-            net.seg_from,
-            net.seg_to,
-            net.node_ptr,
-            net.adj_seg,
-            net.adj_node,
-            closures.ptr,
-            attacks.ptr,
-        )
-    ).astype(np.int64)
-    return floats, ints
 
 
 @nb.njit(cache=True, error_model="numpy")

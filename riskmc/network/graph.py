@@ -24,16 +24,14 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
+from riskmc.network.arrays import NetArrays
 from riskmc.scenario.distributions import param_mean
 from riskmc.scenario.schema import Scenario
-
-if TYPE_CHECKING:
-    from riskmc.network.compiled import NetArrays
 
 __all__ = ["ROAD_DAY_START", "Closures", "CorridorNetwork", "Path", "Trip"]
 
@@ -240,8 +238,6 @@ class CorridorNetwork:
     @cached_property
     def arrays(self) -> NetArrays:
         """The network as arrays for compiled code (:mod:`riskmc.network.compiled`)."""
-        from riskmc.network.compiled import NetArrays
-
         return NetArrays.of(self)
 
     # ------------------------------------------------------------------ time
