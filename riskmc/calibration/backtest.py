@@ -39,10 +39,11 @@ from scipy import stats
 from riskmc.calibration.calibrate import ATTACK_EVENT_TYPES
 from riskmc.calibration.errors import EventFileError
 from riskmc.calibration.fits import fit_negbin
-from riskmc.calibration.hawkes import fit_hawkes, spillover_test
+from riskmc.calibration.hawkes import HawkesFit, fit_hawkes, spillover_test
 from riskmc.calibration.mapping import Gazetteer, map_districts
 from riskmc.calibration.output import write_atomic
 from riskmc.calibration.readers import filter_events, read_events
+from riskmc.calibration.regimes import fit_regimes
 from riskmc.calibration.sample import DAYS_PER_YEAR, EventSample
 from riskmc.hazard import sample_hazard
 from riskmc.hazard.history import HistoryEvents
@@ -56,8 +57,12 @@ if TYPE_CHECKING:
 
 __all__ = ["MODELS", "SCORE_COLUMNS", "Backtest", "backtest", "sample_scores"]
 
-#: The models fitted and simulated at each origin, then the baseline.
-MODELS = ("poisson", "negbin", "hawkes")
+#: The models fitted and simulated at each origin, then the baseline. ``hawkes_regimes``
+#: (:mod:`riskmc.calibration.regimes`, two states at most) is scored only when BIC chose
+#: regimes at one origin at least; at an origin where it chose one state, its forecast is
+#: ``hawkes``'s.
+MODELS = ("poisson", "negbin", "hawkes", "hawkes_regimes")
+REGIMES = "hawkes_regimes"
 BASELINE = "baseline"
 #: Columns of the ``--out`` table (SPEC 7).
 SCORE_COLUMNS = (
@@ -385,9 +390,10 @@ def backtest(
         obs = observed_all[:, j0 : j0 + lead_months]
         doc = _forecast_doc(base_doc, o, int(edges[-1]))
         draws: dict[str, NDArray[np.int64]] = {}
+        plain: dict[str, HawkesFit] = {}  # the origin's Hawkes fit, shared by both Hawkes models
         for model in models:
             scenario_o, history = _fitted(model, doc, sample, district[past], day_all[past] - o_day,
-                                          (first - o).days, fit_rows, o, links)  # fmt: skip
+                                          (first - o).days, fit_rows, o, links, plain)  # fmt: skip
             draws[model] = _simulated_months(scenario_o, replications, seed, edges, history)
         # The baseline: each district's last 12 months as a Poisson rate per day.
         lo = starts[j0 - MIN_PAST_MONTHS]
@@ -400,8 +406,12 @@ def backtest(
             y = np.concatenate([obs, obs.sum(axis=0, keepdims=True)], axis=0)
             rows.append(_forecast_rows(model, o, months, names, full, y, rng))
     forecasts = pd.concat(rows, ignore_index=True)
-    return Backtest(forecasts, names, len(used), len(mapped.unmapped),
-                    pd.DataFrame(fit_rows))  # fmt: skip
+    fits = pd.DataFrame(fit_rows)
+    if REGIMES in models:
+        states = fits.loc[(fits["model"] == REGIMES) & (fits["parameter"] == "n_states"), "value"]
+        if not (states > 1).any():  # never fitted: the same forecasts as hawkes, left out
+            forecasts = forecasts[forecasts["model"] != REGIMES].reset_index(drop=True)
+    return Backtest(forecasts, names, len(used), len(mapped.unmapped), fits)
 
 
 def _fitted(
@@ -414,8 +424,12 @@ def _fitted(
     fit_rows: list[dict[str, Any]],
     origin: date,
     links: list[list[int]],
+    plain: dict[str, HawkesFit],
 ) -> tuple[Scenario, HistoryEvents | None]:
-    """The forecast scenario of ``model`` fitted on ``sample``, and its history."""
+    """The forecast scenario of ``model`` fitted on ``sample``, and its history.
+
+    ``plain`` keeps the origin's Hawkes fit (key ``"fit"``) for the other Hawkes model.
+    """
     doc = copy.deepcopy(doc)
     h = doc["hazard"]
     history = None
@@ -428,21 +442,32 @@ def _fitted(
         h.update(process="negbin", dispersion=float(nb.dispersion))
         params["dispersion"] = float(nb.dispersion)
     else:
-        hk = fit_hawkes(sample)
-        spill = spillover_test(sample, links, hk)
-        if spill is not None and spill.chosen:
-            hk = spill.fit
+        if "fit" not in plain:
+            hk = fit_hawkes(sample)
+            spill = spillover_test(sample, links, hk)
+            plain["fit"] = spill.fit if spill is not None and spill.chosen else hk
+        hk = plain["fit"]
+        n, tau, s = hk.branching_ratio, hk.decay_days, hk.spillover
         # the sampler's background is attacks_per_year x (1 - n)
-        rates = hk.mu / (1.0 - hk.branching_ratio)
+        rates = hk.mu / (1.0 - n)
+        if model == REGIMES:
+            choice = fit_regimes(sample, hk, links if s > 0 else None, max_states=2)
+            params["n_states"] = choice.chosen
+            if choice.chosen > 1:  # mu is at the multipliers' stationary mean, 1
+                rg = choice.fit
+                n, tau, s = rg.branching_ratio, rg.decay_days, rg.spillover
+                rates = rg.mu / (1.0 - n)
+                h["regimes"] = rg.block()  # starts from the state filtered at the origin
+                params.update(
+                    {f"multiplier_{k}": m for k, m in zip(rg.names, rg.multipliers, strict=True)}
+                )
+                params.update(
+                    {f"mean_days_{k}": d for k, d in zip(rg.names, rg.mean_days, strict=True)}
+                )
         h.update(
-            process="hawkes",
-            branching_ratio=float(hk.branching_ratio),
-            decay_days=float(hk.decay_days),
-            spillover=float(hk.spillover),
+            process="hawkes", branching_ratio=float(n), decay_days=float(tau), spillover=float(s)
         )
-        params.update(
-            branching_ratio=hk.branching_ratio, decay_days=hk.decay_days, spillover=hk.spillover
-        )
+        params.update(branching_ratio=n, decay_days=tau, spillover=s)
         history = HistoryEvents.from_days(district, day, float(window_start))
     for d, r in zip(doc["districts"], rates, strict=True):
         d["attacks_per_year"] = float(r) * DAYS_PER_YEAR
