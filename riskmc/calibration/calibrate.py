@@ -80,7 +80,7 @@ from riskmc.calibration.readers import (
     plausible_window,
     read_events,
 )
-from riskmc.calibration.regimes import RegimeChoice, fit_regimes
+from riskmc.calibration.regimes import RegimeChoice, RegimeFit, fit_regimes
 from riskmc.calibration.sample import EventSample
 from riskmc.calibration.severity import FatalitiesFit, fit_fatalities
 from riskmc.calibration.trust import Trust, assess, days_label, hawkes_problems, negbin_problems
@@ -217,8 +217,8 @@ class Calibration:
             hk = self.hawkes
             # under regimes: their fit's triggering, with the plain fit's standard errors
             rg = self.regimes.fit if self.regimes is not None else None
-            src = rg if rg is not None and rg.n_states > 1 else hk
-            n, tau, s = src.branching_ratio, src.decay_days, src.spillover
+            fit: RegimeFit | HawkesFit = rg if rg is not None and rg.n_states > 1 else hk
+            n, tau, s = fit.branching_ratio, fit.decay_days, fit.spillover
             hazard["branching_ratio"] = _branching(n, n * (1.0 - n) * hk.se_logit_n)
             hazard["decay_days"] = _lognormal(tau, hk.se_log_tau)
             if hk.spillover > 0 and s > 1e-3:

@@ -185,6 +185,15 @@ def calibrate_command(
     alpha: Annotated[
         float, typer.Option(min=1e-9, max=0.5, help="Level of the model-choice LR tests.")
     ] = 0.01,
+    regimes: Annotated[
+        int,
+        typer.Option(
+            "--regimes",
+            min=1,
+            max=3,
+            help="Most escalation regimes fitted under Hawkes, chosen by BIC (1: none).",
+        ),
+    ] = 3,
 ) -> None:
     """Fit the hazard to an ACLED or GTD export; write a districts and hazard block."""
     if format not in ("acled", "gtd"):
@@ -240,6 +249,7 @@ def calibrate_command(
             aliases=_aliases(alias or []),
             campaign_districts=campaign_districts,
             alpha=alpha,
+            max_states=regimes,
         )
     except (EventFileError, ScenarioError) as exc:
         raise _fail(str(exc)) from None
