@@ -2,9 +2,10 @@
 
 At each origin (the first day of a month), every model is fitted on the
 events before it as ``riskmc calibrate`` fits them (:mod:`riskmc.calibration.fits`,
-:mod:`riskmc.calibration.hawkes`), riskmc's own sampler simulates the next
-``K`` months from that fit (Hawkes from that history too:
-:mod:`riskmc.hazard.history`), and the predictive distributions of monthly
+:mod:`riskmc.calibration.hawkes`, :mod:`riskmc.calibration.regimes`), riskmc's own
+sampler simulates the next ``K`` months from that fit (Hawkes from that history too:
+:mod:`riskmc.hazard.history`; under regimes, each draw's first state from the law
+filtered at the origin), and the predictive distributions of monthly
 counts, per district and for the province, are scored against what happened.
 
 Scores, lower is better: ``crps``, the continuous ranked probability score of
@@ -269,20 +270,46 @@ def _forecast_doc(base: dict[str, Any], origin: date, days: int) -> dict[str, An
 
 def _simulated_months(
     scenario: Scenario,
+    replications: list[int],
+    seed: int,
+    edges: NDArray[np.float64],
+    history: HistoryEvents | None,
+) -> NDArray[np.int64]:
+    """Draws of monthly counts, shape (len(replications), districts, months)."""
+    h = sample_hazard(scenario, replications, seed=seed, threads=1, history=history)
+    raw, offsets = h.raw("attacks")
+    m = len(replications)
+    rep = np.repeat(np.arange(m), np.diff(offsets))
+    month = np.searchsorted(edges, raw["day"], side="right") - 1
+    n_d, k = len(scenario.districts), len(edges) - 1
+    ok = (month >= 0) & (month < k)
+    flat = (rep[ok] * n_d + raw["district"][ok].astype(np.int64)) * k + month[ok]
+    return np.bincount(flat, minlength=m * n_d * k).reshape(m, n_d, k)
+
+
+def _mixed_months(
+    variants: list[tuple[Scenario, float]],
     replications: int,
     seed: int,
     edges: NDArray[np.float64],
     history: HistoryEvents | None,
 ) -> NDArray[np.int64]:
-    """Draws of monthly counts, shape (replications, districts, months)."""
-    h = sample_hazard(scenario, replications, seed=seed, threads=1, history=history)
-    raw, offsets = h.raw("attacks")
-    rep = np.repeat(np.arange(replications), np.diff(offsets))
-    month = np.searchsorted(edges, raw["day"], side="right") - 1
-    n_d, k = len(scenario.districts), len(edges) - 1
-    ok = (month >= 0) & (month < k)
-    flat = (rep[ok] * n_d + raw["district"][ok].astype(np.int64)) * k + month[ok]
-    return np.bincount(flat, minlength=replications * n_d * k).reshape(replications, n_d, k)
+    """Draws from scenarios that differ in their start state, in proportion to their shares.
+
+    Replications ``0 .. M - 1`` are dealt out in order (largest remainders), so each keeps
+    its own random streams whichever variant draws it.
+    """
+    shares = np.array([w for _, w in variants], dtype=np.float64)
+    raw = shares / shares.sum() * replications
+    count = np.floor(raw).astype(np.int64)
+    count[np.argsort(count - raw, kind="stable")[: replications - count.sum()]] += 1
+    parts, first = [], 0
+    for (scenario, _), c in zip(variants, count, strict=True):
+        if c > 0:
+            reps = list(range(first, first + int(c)))
+            parts.append(_simulated_months(scenario, reps, seed, edges, history))
+            first += int(c)
+    return np.concatenate(parts, axis=0)
 
 
 def backtest(
@@ -392,9 +419,9 @@ def backtest(
         draws: dict[str, NDArray[np.int64]] = {}
         plain: dict[str, HawkesFit] = {}  # the origin's Hawkes fit, shared by both Hawkes models
         for model in models:
-            scenario_o, history = _fitted(model, doc, sample, district[past], day_all[past] - o_day,
-                                          (first - o).days, fit_rows, o, links, plain)  # fmt: skip
-            draws[model] = _simulated_months(scenario_o, replications, seed, edges, history)
+            variants, history = _fitted(model, doc, sample, district[past], day_all[past] - o_day,
+                                        (first - o).days, fit_rows, o, links, plain)  # fmt: skip
+            draws[model] = _mixed_months(variants, replications, seed, edges, history)
         # The baseline: each district's last 12 months as a Poisson rate per day.
         lo = starts[j0 - MIN_PAST_MONTHS]
         days12 = (o - lo).days
@@ -425,15 +452,18 @@ def _fitted(
     origin: date,
     links: list[list[int]],
     plain: dict[str, HawkesFit],
-) -> tuple[Scenario, HistoryEvents | None]:
+) -> tuple[list[tuple[Scenario, float]], HistoryEvents | None]:
     """The forecast scenario of ``model`` fitted on ``sample``, and its history.
 
     ``plain`` keeps the origin's Hawkes fit (key ``"fit"``) for the other Hawkes model.
+    Under regimes, one scenario per start state with its filtered probability at the
+    origin (the forecast's law of the first state); else one, with share 1.
     """
     doc = copy.deepcopy(doc)
     h = doc["hazard"]
     history = None
     params: dict[str, float] = {}
+    starts: dict[str, float] = {}
     if model == "poisson":
         rates = sample.counts / sample.horizon_days
     elif model == "negbin":
@@ -457,7 +487,8 @@ def _fitted(
                 rg = choice.fit
                 n, tau, s = rg.branching_ratio, rg.decay_days, rg.spillover
                 rates = rg.mu / (1.0 - n)
-                h["regimes"] = rg.block()  # starts from the state filtered at the origin
+                h["regimes"] = rg.block()
+                starts = dict(zip(rg.names, rg.filtered[-1], strict=True))
                 params.update(
                     {f"multiplier_{k}": m for k, m in zip(rg.names, rg.multipliers, strict=True)}
                 )
@@ -472,11 +503,17 @@ def _fitted(
     for d, r in zip(doc["districts"], rates, strict=True):
         d["attacks_per_year"] = float(r) * DAYS_PER_YEAR
     params["attacks_per_year"] = float(np.sum(rates)) * DAYS_PER_YEAR
+    params.update({f"start_{k}": p for k, p in starts.items()})
     fit_rows += [
         {"origin": origin, "model": model, "parameter": k, "value": float(v)}
         for k, v in params.items()
     ]
-    return scenario_from_dict(doc, "<backtest>"), history
+    variants = []
+    for name, p in starts.items() or [(None, 1.0)]:
+        if name is not None:
+            h["regimes"]["start"] = name
+        variants.append((scenario_from_dict(doc, "<backtest>"), float(p)))
+    return variants, history
 
 
 def _forecast_rows(

@@ -195,6 +195,8 @@ def test_hawkes_with_regimes_is_scored_where_regimes_are_fitted(tmp_path):
     assert (f["n_states"] == 2).all()
     assert f["multiplier_offensive"].between(1.4, 2.8).all()
     assert f["mean_days_calm"].between(30, 120).all()
+    # the first state's law, filtered at each origin, to which the draws are dealt
+    np.testing.assert_allclose(f["start_calm"] + f["start_offensive"], 1.0)
     # the plain fit takes the regimes for triggering; under regimes n comes back near 0.3
     hk = bt.fits[(bt.fits["model"] == "hawkes") & (bt.fits["parameter"] == "branching_ratio")]
     assert (f["branching_ratio"].to_numpy() < hk["value"].to_numpy()).all()
