@@ -404,6 +404,8 @@ def backtest(
     base_doc = base.model_dump(mode="json", by_alias=True)
     links = adjacency(base)
     rng = np.random.default_rng([seed, 2107])
+    # the PITs of hawkes_regimes from a stream of their own: the other models' are as before it
+    rng_regimes = np.random.default_rng([seed, 2107, 21])
     day_all = (when - pd.Timestamp(first)).dt.days.to_numpy(dtype=np.int64)
     rows: list[pd.DataFrame] = []
     fit_rows: list[dict[str, Any]] = []
@@ -431,7 +433,8 @@ def backtest(
         for model, d in draws.items():
             full = np.concatenate([d, d.sum(axis=1, keepdims=True)], axis=1)
             y = np.concatenate([obs, obs.sum(axis=0, keepdims=True)], axis=0)
-            rows.append(_forecast_rows(model, o, months, names, full, y, rng))
+            own = rng_regimes if model == REGIMES else rng
+            rows.append(_forecast_rows(model, o, months, names, full, y, own))
     forecasts = pd.concat(rows, ignore_index=True)
     fits = pd.DataFrame(fit_rows)
     if REGIMES in models:
