@@ -1,7 +1,7 @@
 """Calibration: fit the hazard to an ACLED or GTD event export.
 
 ``read_events -> filter_events -> map_districts -> detect_campaigns ->
-fit_poisson / fit_negbin / fit_hawkes -> choose_model -> Calibration.block``,
+fit_poisson / fit_negbin / fit_hawkes -> choose_model -> fit_regimes -> Calibration.block``,
 all run by :func:`calibrate`. See ``docs/calibration.md``.
 """
 
@@ -28,6 +28,7 @@ from riskmc.calibration.mapping import (
     map_districts,
 )
 from riskmc.calibration.readers import EventTable, filter_events, read_acled, read_events, read_gtd
+from riskmc.calibration.regimes import RegimeChoice, RegimeFit, fit_regimes
 from riskmc.calibration.sample import EventSample
 from riskmc.calibration.suspensions import (
     SuspensionFit,
@@ -50,6 +51,8 @@ __all__ = [
     "ModelChoice",
     "ModelFit",
     "NegbinFit",
+    "RegimeChoice",
+    "RegimeFit",
     "SuspensionFit",
     "calibrate",
     "choose_model",
@@ -59,6 +62,7 @@ __all__ = [
     "fit_negbin",
     "fit_poisson",
     "fit_reference_suspensions",
+    "fit_regimes",
     "fit_suspension_days",
     "infer_targets",
     "map_districts",

@@ -2,9 +2,10 @@
 
 At each origin (the first day of a month), every model is fitted on the
 events before it as ``riskmc calibrate`` fits them (:mod:`riskmc.calibration.fits`,
-:mod:`riskmc.calibration.hawkes`), riskmc's own sampler simulates the next
-``K`` months from that fit (Hawkes from that history too:
-:mod:`riskmc.hazard.history`), and the predictive distributions of monthly
+:mod:`riskmc.calibration.hawkes`, :mod:`riskmc.calibration.regimes`), riskmc's own
+sampler simulates the next ``K`` months from that fit (Hawkes from that history too:
+:mod:`riskmc.hazard.history`; under regimes, each draw's first state from the law
+filtered at the origin), and the predictive distributions of monthly
 counts, per district and for the province, are scored against what happened.
 
 Scores, lower is better: ``crps``, the continuous ranked probability score of
@@ -39,10 +40,11 @@ from scipy import stats
 from riskmc.calibration.calibrate import ATTACK_EVENT_TYPES
 from riskmc.calibration.errors import EventFileError
 from riskmc.calibration.fits import fit_negbin
-from riskmc.calibration.hawkes import fit_hawkes, spillover_test
+from riskmc.calibration.hawkes import HawkesFit, fit_hawkes, spillover_test
 from riskmc.calibration.mapping import Gazetteer, map_districts
 from riskmc.calibration.output import write_atomic
 from riskmc.calibration.readers import filter_events, read_events
+from riskmc.calibration.regimes import fit_regimes
 from riskmc.calibration.sample import DAYS_PER_YEAR, EventSample
 from riskmc.hazard import sample_hazard
 from riskmc.hazard.history import HistoryEvents
@@ -56,8 +58,12 @@ if TYPE_CHECKING:
 
 __all__ = ["MODELS", "SCORE_COLUMNS", "Backtest", "backtest", "sample_scores"]
 
-#: The models fitted and simulated at each origin, then the baseline.
-MODELS = ("poisson", "negbin", "hawkes")
+#: The models fitted and simulated at each origin, then the baseline. ``hawkes_regimes``
+#: (:mod:`riskmc.calibration.regimes`, two states at most) is scored only when BIC chose
+#: regimes at one origin at least; at an origin where it chose one state, its forecast is
+#: ``hawkes``'s.
+MODELS = ("poisson", "negbin", "hawkes", "hawkes_regimes")
+REGIMES = "hawkes_regimes"
 BASELINE = "baseline"
 #: Columns of the ``--out`` table (SPEC 7).
 SCORE_COLUMNS = (
@@ -264,20 +270,46 @@ def _forecast_doc(base: dict[str, Any], origin: date, days: int) -> dict[str, An
 
 def _simulated_months(
     scenario: Scenario,
+    replications: list[int],
+    seed: int,
+    edges: NDArray[np.float64],
+    history: HistoryEvents | None,
+) -> NDArray[np.int64]:
+    """Draws of monthly counts, shape (len(replications), districts, months)."""
+    h = sample_hazard(scenario, replications, seed=seed, threads=1, history=history)
+    raw, offsets = h.raw("attacks")
+    m = len(replications)
+    rep = np.repeat(np.arange(m), np.diff(offsets))
+    month = np.searchsorted(edges, raw["day"], side="right") - 1
+    n_d, k = len(scenario.districts), len(edges) - 1
+    ok = (month >= 0) & (month < k)
+    flat = (rep[ok] * n_d + raw["district"][ok].astype(np.int64)) * k + month[ok]
+    return np.bincount(flat, minlength=m * n_d * k).reshape(m, n_d, k)
+
+
+def _mixed_months(
+    variants: list[tuple[Scenario, float]],
     replications: int,
     seed: int,
     edges: NDArray[np.float64],
     history: HistoryEvents | None,
 ) -> NDArray[np.int64]:
-    """Draws of monthly counts, shape (replications, districts, months)."""
-    h = sample_hazard(scenario, replications, seed=seed, threads=1, history=history)
-    raw, offsets = h.raw("attacks")
-    rep = np.repeat(np.arange(replications), np.diff(offsets))
-    month = np.searchsorted(edges, raw["day"], side="right") - 1
-    n_d, k = len(scenario.districts), len(edges) - 1
-    ok = (month >= 0) & (month < k)
-    flat = (rep[ok] * n_d + raw["district"][ok].astype(np.int64)) * k + month[ok]
-    return np.bincount(flat, minlength=replications * n_d * k).reshape(replications, n_d, k)
+    """Draws from scenarios that differ in their start state, in proportion to their shares.
+
+    Replications ``0 .. M - 1`` are dealt out in order (largest remainders), so each keeps
+    its own random streams whichever variant draws it.
+    """
+    shares = np.array([w for _, w in variants], dtype=np.float64)
+    raw = shares / shares.sum() * replications
+    count = np.floor(raw).astype(np.int64)
+    count[np.argsort(count - raw, kind="stable")[: replications - count.sum()]] += 1
+    parts, first = [], 0
+    for (scenario, _), c in zip(variants, count, strict=True):
+        if c > 0:
+            reps = list(range(first, first + int(c)))
+            parts.append(_simulated_months(scenario, reps, seed, edges, history))
+            first += int(c)
+    return np.concatenate(parts, axis=0)
 
 
 def backtest(
@@ -372,6 +404,8 @@ def backtest(
     base_doc = base.model_dump(mode="json", by_alias=True)
     links = adjacency(base)
     rng = np.random.default_rng([seed, 2107])
+    # the PITs of hawkes_regimes from a stream of their own: the other models' are as before it
+    rng_regimes = np.random.default_rng([seed, 2107, 21])
     day_all = (when - pd.Timestamp(first)).dt.days.to_numpy(dtype=np.int64)
     rows: list[pd.DataFrame] = []
     fit_rows: list[dict[str, Any]] = []
@@ -385,10 +419,11 @@ def backtest(
         obs = observed_all[:, j0 : j0 + lead_months]
         doc = _forecast_doc(base_doc, o, int(edges[-1]))
         draws: dict[str, NDArray[np.int64]] = {}
+        plain: dict[str, HawkesFit] = {}  # the origin's Hawkes fit, shared by both Hawkes models
         for model in models:
-            scenario_o, history = _fitted(model, doc, sample, district[past], day_all[past] - o_day,
-                                          (first - o).days, fit_rows, o, links)  # fmt: skip
-            draws[model] = _simulated_months(scenario_o, replications, seed, edges, history)
+            variants, history = _fitted(model, doc, sample, district[past], day_all[past] - o_day,
+                                        (first - o).days, fit_rows, o, links, plain)  # fmt: skip
+            draws[model] = _mixed_months(variants, replications, seed, edges, history)
         # The baseline: each district's last 12 months as a Poisson rate per day.
         lo = starts[j0 - MIN_PAST_MONTHS]
         days12 = (o - lo).days
@@ -398,10 +433,15 @@ def backtest(
         for model, d in draws.items():
             full = np.concatenate([d, d.sum(axis=1, keepdims=True)], axis=1)
             y = np.concatenate([obs, obs.sum(axis=0, keepdims=True)], axis=0)
-            rows.append(_forecast_rows(model, o, months, names, full, y, rng))
+            own = rng_regimes if model == REGIMES else rng
+            rows.append(_forecast_rows(model, o, months, names, full, y, own))
     forecasts = pd.concat(rows, ignore_index=True)
-    return Backtest(forecasts, names, len(used), len(mapped.unmapped),
-                    pd.DataFrame(fit_rows))  # fmt: skip
+    fits = pd.DataFrame(fit_rows)
+    if REGIMES in models:
+        states = fits.loc[(fits["model"] == REGIMES) & (fits["parameter"] == "n_states"), "value"]
+        if not (states > 1).any():  # never fitted: the same forecasts as hawkes, left out
+            forecasts = forecasts[forecasts["model"] != REGIMES].reset_index(drop=True)
+    return Backtest(forecasts, names, len(used), len(mapped.unmapped), fits)
 
 
 def _fitted(
@@ -414,12 +454,19 @@ def _fitted(
     fit_rows: list[dict[str, Any]],
     origin: date,
     links: list[list[int]],
-) -> tuple[Scenario, HistoryEvents | None]:
-    """The forecast scenario of ``model`` fitted on ``sample``, and its history."""
+    plain: dict[str, HawkesFit],
+) -> tuple[list[tuple[Scenario, float]], HistoryEvents | None]:
+    """The forecast scenario of ``model`` fitted on ``sample``, and its history.
+
+    ``plain`` keeps the origin's Hawkes fit (key ``"fit"``) for the other Hawkes model.
+    Under regimes, one scenario per start state with its filtered probability at the
+    origin (the forecast's law of the first state); else one, with share 1.
+    """
     doc = copy.deepcopy(doc)
     h = doc["hazard"]
     history = None
     params: dict[str, float] = {}
+    starts: dict[str, float] = {}
     if model == "poisson":
         rates = sample.counts / sample.horizon_days
     elif model == "negbin":
@@ -428,30 +475,48 @@ def _fitted(
         h.update(process="negbin", dispersion=float(nb.dispersion))
         params["dispersion"] = float(nb.dispersion)
     else:
-        hk = fit_hawkes(sample)
-        spill = spillover_test(sample, links, hk)
-        if spill is not None and spill.chosen:
-            hk = spill.fit
+        if "fit" not in plain:
+            hk = fit_hawkes(sample)
+            spill = spillover_test(sample, links, hk)
+            plain["fit"] = spill.fit if spill is not None and spill.chosen else hk
+        hk = plain["fit"]
+        n, tau, s = hk.branching_ratio, hk.decay_days, hk.spillover
         # the sampler's background is attacks_per_year x (1 - n)
-        rates = hk.mu / (1.0 - hk.branching_ratio)
+        rates = hk.mu / (1.0 - n)
+        if model == REGIMES:
+            choice = fit_regimes(sample, hk, links if s > 0 else None, max_states=2)
+            params["n_states"] = choice.chosen
+            if choice.chosen > 1:  # mu is at the multipliers' stationary mean, 1
+                rg = choice.fit
+                n, tau, s = rg.branching_ratio, rg.decay_days, rg.spillover
+                rates = rg.mu / (1.0 - n)
+                h["regimes"] = rg.block()
+                starts = dict(zip(rg.names, rg.filtered[-1], strict=True))
+                params.update(
+                    {f"multiplier_{k}": m for k, m in zip(rg.names, rg.multipliers, strict=True)}
+                )
+                params.update(
+                    {f"mean_days_{k}": d for k, d in zip(rg.names, rg.mean_days, strict=True)}
+                )
         h.update(
-            process="hawkes",
-            branching_ratio=float(hk.branching_ratio),
-            decay_days=float(hk.decay_days),
-            spillover=float(hk.spillover),
+            process="hawkes", branching_ratio=float(n), decay_days=float(tau), spillover=float(s)
         )
-        params.update(
-            branching_ratio=hk.branching_ratio, decay_days=hk.decay_days, spillover=hk.spillover
-        )
+        params.update(branching_ratio=n, decay_days=tau, spillover=s)
         history = HistoryEvents.from_days(district, day, float(window_start))
     for d, r in zip(doc["districts"], rates, strict=True):
         d["attacks_per_year"] = float(r) * DAYS_PER_YEAR
     params["attacks_per_year"] = float(np.sum(rates)) * DAYS_PER_YEAR
+    params.update({f"start_{k}": p for k, p in starts.items()})
     fit_rows += [
         {"origin": origin, "model": model, "parameter": k, "value": float(v)}
         for k, v in params.items()
     ]
-    return scenario_from_dict(doc, "<backtest>"), history
+    variants = []
+    for name, p in starts.items() or [(None, 1.0)]:
+        if name is not None:
+            h["regimes"]["start"] = name
+        variants.append((scenario_from_dict(doc, "<backtest>"), float(p)))
+    return variants, history
 
 
 def _forecast_rows(

@@ -37,7 +37,6 @@ Poisson within one replication, so this choice only arises for real data.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -47,7 +46,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import special
 
 from riskmc.calibration.errors import EventFileError
 from riskmc.calibration.fits import (
@@ -56,6 +54,7 @@ from riskmc.calibration.fits import (
     ModelFit,
     NegbinFit,
     choose_model,
+    count_posterior,
     detect_campaigns,
     fit_negbin,
     fit_poisson,
@@ -81,6 +80,7 @@ from riskmc.calibration.readers import (
     plausible_window,
     read_events,
 )
+from riskmc.calibration.regimes import RegimeChoice, RegimeFit, fit_regimes
 from riskmc.calibration.sample import EventSample
 from riskmc.calibration.severity import FatalitiesFit, fit_fatalities
 from riskmc.calibration.trust import Trust, assess, days_label, hawkes_problems, negbin_problems
@@ -150,6 +150,8 @@ class Calibration:
     spillover: SpilloverTest | None = None
     #: Deaths per attack (None: fewer than 30 events with known fatalities, or none with any).
     fatalities: FatalitiesFit | None = None
+    #: Regimes under Hawkes, one to three states by BIC (None: not Hawkes, or not fitted).
+    regimes: RegimeChoice | None = None
 
     @property
     def process(self) -> str:
@@ -212,14 +214,17 @@ class Calibration:
         if self.process == "negbin":
             hazard["dispersion"] = _lognormal(self.negbin.dispersion, self.negbin.se_log_dispersion)
         if self.process == "hawkes":
-            hazard["branching_ratio"] = _branching(
-                self.hawkes.branching_ratio, self.hawkes.se_branching_ratio
-            )
-            hazard["decay_days"] = _lognormal(self.hawkes.decay_days, self.hawkes.se_log_tau)
-            if self.hawkes.spillover > 0:
-                hazard["spillover"] = _branching(
-                    self.hawkes.spillover, self.hawkes.se_spillover, high=1.0
-                )
+            hk = self.hawkes
+            # under regimes: their fit's triggering, with the plain fit's standard errors
+            rg = self.regimes.fit if self.regimes is not None else None
+            fit: RegimeFit | HawkesFit = rg if rg is not None and rg.n_states > 1 else hk
+            n, tau, s = fit.branching_ratio, fit.decay_days, fit.spillover
+            hazard["branching_ratio"] = _branching(n, n * (1.0 - n) * hk.se_logit_n)
+            hazard["decay_days"] = _lognormal(tau, hk.se_log_tau)
+            if hk.spillover > 0 and s > 1e-3:
+                hazard["spillover"] = _branching(s, s * (1.0 - s) * hk.se_logit_s, high=1.0)
+            if rg is not None:  # fitted: one state writes none over the base scenario's
+                hazard["regimes"] = rg.block() if rg.n_states > 1 else None
         if self.fatalities is not None:
             hazard["fatalities"] = self.fatalities.block()
         if self.trust.campaigns:
@@ -368,6 +373,8 @@ class Calibration:
                 f"{sp.fit.se_spillover:.3f} (n {sp.fit.branching_ratio:.3f} with it); against "
                 f"none: LR {sp.statistic:.1f}, p {sp.p_value:.2g}: {verdict}"
             )
+        if self.regimes is not None:
+            lines.extend(self.regimes.report())
         if self.fatalities is not None:
             lines.append(self.fatalities.report())
         lines.append(
@@ -389,34 +396,6 @@ class Calibration:
                 f"[{rr['low']:6.2f}, {rr['high']:6.2f}]  targets: {mix}"
             )
         return "\n".join(lines)
-
-
-def count_posterior(events: int, ratio: float, years: float) -> tuple[float, float]:
-    """Gamma (shape, scale) for a district's long-run rate [1/yr].
-
-    With no overdispersion (``ratio`` 1) this is the Jeffreys posterior
-    ``Gamma(N + 1/2, 1/T)``, exactly. Otherwise the count over the window is
-    taken as negative binomial with mean ``m T`` and variance-to-mean ratio
-    ``ratio``; the posterior of ``m`` under the prior ``m^-1/2`` is computed
-    on a grid and a gamma of the same mean and variance is returned. (A
-    gamma that simply divides the Poisson shape by the ratio is too narrow
-    on the high side when a clustered district happened to see few events.)
-
-    >>> count_posterior(40, 1.0, 10.0)
-    (40.5, 0.1)
-    """
-    if ratio <= 1.0 + 1e-9:
-        return float(events + 0.5), 1.0 / years
-    hi = (events + 10.0 * math.sqrt(ratio * (events + 1.0)) + 10.0) * ratio / years
-    m = np.exp(np.linspace(math.log(1e-6 * hi), math.log(hi), 4000))
-    r = m * years / (ratio - 1.0)
-    logp = -0.5 * np.log(m) + special.gammaln(events + r) - special.gammaln(r) - r * math.log(ratio)
-    w = np.exp(logp - logp.max()) * m  # the grid is even in log m
-    w /= w.sum()
-    mean = float((w * m).sum())
-    var = float((w * (m - mean) ** 2).sum())
-    shape = mean * mean / var
-    return shape, mean / shape
 
 
 def _target_shares(mapped: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
@@ -459,6 +438,7 @@ def calibrate(
     campaign_districts: int | None = None,
     alpha: float = 0.01,
     neighbours: Sequence[Sequence[int]] | None = None,
+    max_states: int = 3,
 ) -> Calibration:
     """Fit riskmc's hazard to an ACLED or GTD export.
 
@@ -488,6 +468,9 @@ def calibrate(
         Each district's adjacent districts (indices into the gazetteer's
         names), where Hawkes spillover may land; default
         :func:`shipped_neighbours`.
+    max_states : int
+        Most regimes fitted under Hawkes (:func:`~riskmc.calibration.regimes.fit_regimes`;
+        1: none).
 
     Returns
     -------
@@ -547,6 +530,10 @@ def calibrate(
     }
     trust = assess(horizon, sample, negbin, hawkes, choose_model(fits, alpha=alpha))
     choice = choose_model(fits, alpha=alpha, allowed=trust.models)
+    regimes = None
+    if choice.chosen == "hawkes" and max_states > 1:
+        spilled = [list(x) for x in links] if hawkes.spillover > 0 else None
+        regimes = fit_regimes(sample, hawkes, spilled, max_states=max_states)
     rates = poisson_rates(sample)
     if choice.chosen == "hawkes":
         ratio = np.full(len(rates), 1.0 / (1.0 - hawkes.branching_ratio) ** 2)
@@ -577,6 +564,7 @@ def calibrate(
         trust=trust,
         spillover=spill,
         fatalities=fit_fatalities(used["fatalities"].to_numpy(dtype=np.float64)),
+        regimes=regimes,
     )
 
 

@@ -185,6 +185,9 @@ def calibrate_command(
     alpha: Annotated[
         float, typer.Option(min=1e-9, max=0.5, help="Level of the model-choice LR tests.")
     ] = 0.01,
+    regimes: Annotated[
+        int, typer.Option(min=1, max=3, help="Most regimes fitted under Hawkes (BIC; 1: none).")
+    ] = 3,
 ) -> None:
     """Fit the hazard to an ACLED or GTD export; write a districts and hazard block."""
     if format not in ("acled", "gtd"):
@@ -219,10 +222,8 @@ def calibrate_command(
             "overwrites no file of yours: choose another name"
         )
     try:
-        if scenario is not None:
-            gazetteer = Gazetteer.from_scenario(load_scenario(scenario))
-        else:
-            gazetteer = Gazetteer.balochistan()
+        gaz = Gazetteer.from_scenario(load_scenario(scenario)) if scenario else None
+        gazetteer = gaz if gaz is not None else Gazetteer.balochistan()
         if region is None:
             region = None if scenario is not None else "Balochistan"
         result = calibrate(
@@ -240,6 +241,7 @@ def calibrate_command(
             aliases=_aliases(alias or []),
             campaign_districts=campaign_districts,
             alpha=alpha,
+            max_states=regimes,
         )
     except (EventFileError, ScenarioError) as exc:
         raise _fail(str(exc)) from None

@@ -169,3 +169,34 @@ def test_too_short_a_file_says_so(tmp_path):
                           text=True, check=False)  # fmt: skip
     assert done.returncode == 2
     assert "too short for a backtest" in done.stderr, done.stderr
+
+
+def test_hawkes_with_regimes_is_scored_where_regimes_are_fitted(tmp_path):
+    # Five districts with two regimes (calm 60 days at x0.5, offensive 30 days at x2): at
+    # every origin BIC chooses two states, and the forecast starts from the state filtered
+    # at the origin.
+    sc = _scenario("hawkes", years=10)
+    doc = sc.model_dump(mode="json", by_alias=True)
+    doc["hazard"].update(branching_ratio=0.3, decay_days=5.0)
+    doc["hazard"]["regimes"] = {
+        "states": [
+            {"name": "calm", "mean_days": 60, "multiplier": 0.5},
+            {"name": "offensive", "mean_days": 30, "multiplier": 2.0},
+        ]
+    }
+    sc = scenario_from_dict(doc)
+    write_synthetic_acled(sc, tmp_path / "r.csv", seed=3)
+    bt = backtest(tmp_path / "r.csv", "acled", scenario=sc, origins=4, lead_months=1,
+                  replications=200)  # fmt: skip
+    assert set(bt.scores["model"]) == {"poisson", "negbin", "hawkes", "hawkes_regimes", "baseline"}
+    f = bt.fits[bt.fits["model"] == "hawkes_regimes"].pivot(
+        index="origin", columns="parameter", values="value"
+    )
+    assert (f["n_states"] == 2).all()
+    assert f["multiplier_offensive"].between(1.4, 2.8).all()
+    assert f["mean_days_calm"].between(30, 120).all()
+    # the first state's law, filtered at each origin, to which the draws are dealt
+    np.testing.assert_allclose(f["start_calm"] + f["start_offensive"], 1.0)
+    # the plain fit takes the regimes for triggering; under regimes n comes back near 0.3
+    hk = bt.fits[(bt.fits["model"] == "hawkes") & (bt.fits["parameter"] == "branching_ratio")]
+    assert (f["branching_ratio"].to_numpy() < hk["value"].to_numpy()).all()
