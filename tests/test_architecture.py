@@ -14,6 +14,7 @@ fails when a listed room has been mended but is still listed, so the lists only 
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -183,3 +184,23 @@ def test_the_rules_see_what_they_look_for(monkeypatch):  # type: ignore[no-untyp
     for m, p in MODULES.items():
         by_length[len(p.read_text(encoding="utf-8").splitlines()) > MAX_MODULE_LINES].add(m)
     assert by_length[True] == _long_modules()
+
+
+def test_the_architecture_page_describes_every_folder_and_names_real_files():
+    # docs/architecture.md: a paragraph per sub-package, and every file or folder it names in
+    # backticks exists, so that the page cannot drift from the house unnoticed
+    page = (ROOT.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    folders = {p.parent.name for p in ROOT.glob("*/__init__.py")}
+    assert folders >= {"analysis", "calibration", "data", "engine", "hazard", "network"}
+    missing = {f for f in folders if f"**`riskmc/{f}`**" not in page}
+    assert not missing, f"no paragraph for {sorted(missing)}"
+    names = {p.name for p in ROOT.rglob("*.py")} | {p.name + "/" for p in ROOT.rglob("*/")}
+    named = {t.rpartition("/")[2] or t.rstrip("/").rpartition("/")[2] + "/" for t in _ticked(page)}
+    unknown = sorted(n for n in named if n not in names)
+    assert not unknown, f"docs/architecture.md names files that do not exist: {unknown}"
+
+
+def _ticked(page: str) -> list[str]:
+    """Backticked tokens of a page that name a Python file or a folder of riskmc."""
+    tokens = re.findall(r"`([A-Za-z_/]+(?:\.py|/))`", page)
+    return [t for t in tokens if not t.startswith(("tests/", "docs/", "benchmarks/"))]

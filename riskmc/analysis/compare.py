@@ -70,6 +70,7 @@ from riskmc.analysis.paired import N_BOOTSTRAP, bootstrap_rng, paired_difference
 from riskmc.analysis.text import short_number, terminal_text
 from riskmc.engine.checkpoint import ExecutionError
 from riskmc.engine.propagate import METRICS, OUTCOME_COLUMNS
+from riskmc.engine.simulate import simulate
 from riskmc.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -392,9 +393,6 @@ def compare(
         if simulate_kwargs.get(key):
             raise ExecutionError(f"{key}: not available in a comparison (every run needs the same "
                              "replications)")  # fmt: skip
-    # Imported here: riskmc.engine imports riskmc.analysis (summaries), so a
-    # module-level import would be circular once riskmc.analysis exports this.
-    from riskmc.engine.simulate import simulate
 
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     results = tuple(simulate(s, replications, seed=seed, **simulate_kwargs) for s in loaded)

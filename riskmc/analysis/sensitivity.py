@@ -71,6 +71,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from riskmc.engine.simulate import simulate
 from riskmc.hazard.inputs import parameter_spec
 from riskmc.network import CorridorNetwork
 from riskmc.scenario import Scenario, as_scenario, resolve_document, scenario_from_dict
@@ -357,8 +358,6 @@ def tornado(
     >>> t.loc[0, "factor"], bool(t.loc[0, "high"] <= t.loc[0, "low"])
     ('buffer', True)
     """
-    from riskmc.engine.simulate import simulate  # riskmc.engine imports riskmc.analysis
-
     base_scenario = as_scenario(scenario)
     doc = scenario_document(scenario)
     chosen = list(default_factors(base_scenario) if factors is None else factors)
@@ -556,8 +555,6 @@ def scenario_sobol(
     ValueError
         No uncertain parameter, or a path that is not a distribution.
     """
-    from riskmc.engine.simulate import simulate  # riskmc.engine imports riskmc.analysis
-
     base = as_scenario(scenario)
     doc = scenario_document(scenario)
     paths = list(uncertain_parameters(base) if parameters is None else parameters)

@@ -189,7 +189,7 @@ def _attack_district(
     a1: int,
     out: NDArray[np.int64],
 ) -> int:
-    """District of the attack on ``day`` in the segment's districts (``propagate._Held``).
+    """District of the attack on ``day`` in the segment's districts (``simpy_engine._Held``).
 
     Writes the districts into ``out`` and returns how many: the first attack
     of the day (in table order) in one of the segment's districts, else
