@@ -45,7 +45,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.cli",
     "riskmc.engine.checkpoint",
     "riskmc.engine.propagate",
-    "riskmc.hazard.kernel",
     "riskmc.hazard.sample",
     "riskmc.network.compiled",
     "riskmc.scenario.schema",
@@ -57,8 +56,6 @@ KNOWN_LONG_FUNCTIONS = {
     ("riskmc.cli", "run"),
     ("riskmc.engine.simulate", "simulate"),
     ("riskmc.hazard.inputs", "build_inputs"),
-    ("riskmc.hazard.kernel", "_consequences"),
-    ("riskmc.hazard.kernel", "sample_block"),
     ("riskmc.scenario.schema", "_reference_problems"),
     ("riskmc.supply.compiled.chunk", "run_chunk"),
 }
