@@ -45,7 +45,6 @@ KNOWN_LONG_MODULES = {
     "riskmc.cli",
     "riskmc.engine.checkpoint",
     "riskmc.engine.propagate",
-    "riskmc.hazard.sample",
     "riskmc.network.compiled",
     "riskmc.scenario.schema",
     "riskmc.supply.compiled.project",
