@@ -54,7 +54,6 @@ KNOWN_LONG_MODULES = {
 KNOWN_LONG_FUNCTIONS = {
     ("riskmc.cli", "run"),
     ("riskmc.engine.simulate", "simulate"),
-    ("riskmc.hazard.inputs", "build_inputs"),
     ("riskmc.scenario.schema", "_reference_problems"),
     ("riskmc.supply.compiled.chunk", "run_chunk"),
 }
