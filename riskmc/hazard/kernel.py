@@ -187,48 +187,6 @@ def _phase_arrays(a, horizon, n_d):  # type: ignore[no-untyped-def]
     return ca, bg, tg, hg, cg, po
 
 
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def _block_scratch(a, tail, cap_a, cap_s):  # type: ignore[no-untyped-def]
-    """The scratch of :func:`sample_block`, made once per call and reused by every replication.
-
-    ``cap_a`` and ``cap_s`` are the expected attacks and pieces of one
-    replication; every array grows when a replication needs more.
-    """
-    n_d = a.n_districts
-    # Scratch reused by every replication: attacks as made (t, district, kind,
-    # campaign, fixed target), closure and blackout pieces (key, start, end,
-    # cause), stream buffers and cursors, and the scratch of the steps.
-    loc = np.empty((2 * cap_a, 5), dtype=np.float64)
-    lc = np.empty((2 * cap_s, 4), dtype=np.float64)
-    lb = np.empty((2 * cap_s, 4), dtype=np.float64)
-    useq = np.empty(4096, dtype=np.float64)
-    pairs = np.empty(4096, dtype=np.float64)
-    st = np.zeros(4, dtype=np.int64)
-    tw = (
-        np.empty(1024, dtype=np.float64),
-        np.empty(1024, dtype=np.float64),
-        np.empty(1024, dtype=np.int64),
-        np.empty(1024, dtype=np.uint64),
-        np.empty(1024, dtype=np.uint64),
-        np.empty((64, 4), dtype=np.int64),
-        np.zeros(n_d + 1, dtype=np.int64),
-    )
-    work = _consequence_work(a, 2 * cap_a)
-    ws = watched_scratch(tail)
-    reg = (
-        np.zeros(64, dtype=np.float64),
-        np.zeros(64, dtype=np.float64),
-        np.ones(64, dtype=np.float64),
-        _plain(0),
-    )
-    scratch = (
-        np.empty(4 * cap_s, dtype=np.int64),
-        np.empty(2 * cap_s, dtype=np.int64),
-        np.empty(2 * cap_s, dtype=np.int64),
-    )
-    return loc, lc, lb, useq, pairs, st, tw, work, ws, reg, scratch
-
-
 @nb.njit(cache=True, error_model="numpy", nogil=True)
 def sample_block(  # type: ignore[no-untyped-def]
     a, tail, theta, rep0, n_rep, k0, k1, keep_pieces, att, cp, cl, bp, bl, camps, joins, regs, wat
@@ -278,9 +236,39 @@ def sample_block(  # type: ignore[no-untyped-def]
     cap_s = max(64, cl.shape[0] // max(n_rep, 1))
     n_att = n_cp = n_cl = n_bp = n_bl = n_camp = n_join = n_reg = n_wat = np.int64(0)
     zero = np.int64(0)
-    loc, lc, lb, useq, pairs, st, tw, work, ws, reg, scratch = _block_scratch(a, tail, cap_a, cap_s)
+    # Scratch reused by every replication: attacks as made (t, district, kind,
+    # campaign, fixed target), closure and blackout pieces (key, start, end,
+    # cause), stream buffers and cursors, and the scratch of the steps.
+    loc = np.empty((2 * cap_a, 5), dtype=np.float64)
+    lc = np.empty((2 * cap_s, 4), dtype=np.float64)
+    lb = np.empty((2 * cap_s, 4), dtype=np.float64)
+    useq = np.empty(4096, dtype=np.float64)
+    pairs = np.empty(4096, dtype=np.float64)
+    st = np.zeros(4, dtype=np.int64)
+    tw = (
+        np.empty(1024, dtype=np.float64),
+        np.empty(1024, dtype=np.float64),
+        np.empty(1024, dtype=np.int64),
+        np.empty(1024, dtype=np.uint64),
+        np.empty(1024, dtype=np.uint64),
+        np.empty((64, 4), dtype=np.int64),
+        np.zeros(n_d + 1, dtype=np.int64),
+    )
+    work = _consequence_work(a, 2 * cap_a)
     ca, bg, tg, hg, cg, po = _phase_arrays(a, horizon, n_d)
     with_history = a.hist_t.shape[0] > 0
+    ws = watched_scratch(tail)
+    reg = (
+        np.zeros(64, dtype=np.float64),
+        np.zeros(64, dtype=np.float64),
+        np.ones(64, dtype=np.float64),
+        _plain(0),
+    )
+    scratch = (
+        np.empty(4 * cap_s, dtype=np.int64),
+        np.empty(2 * cap_s, dtype=np.int64),
+        np.empty(2 * cap_s, dtype=np.int64),
+    )
 
     for i in range(n_rep):
         r = rep0 + i

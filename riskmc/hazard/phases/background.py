@@ -28,12 +28,7 @@ from riskmc.hazard.phases.common import (
     _plain,
     _room1,
 )
-from riskmc.hazard.rng import (
-    exponentials,
-    fill_uniforms,
-    gamma_draw,
-    uniform4,
-)
+from riskmc.hazard.rng import exponentials, fill_uniforms, gamma_draw, uniform4
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")

@@ -13,9 +13,7 @@ import math
 import numba as nb
 import numpy as np
 
-from riskmc.hazard.phases.background import (
-    _clock,
-)
+from riskmc.hazard.phases.background import _clock
 from riskmc.hazard.phases.common import (
     C_CAMPAIGN,
     C_SEIZURE,
@@ -33,9 +31,7 @@ from riskmc.hazard.phases.common import (
     _room1,
     _span,
 )
-from riskmc.hazard.rng import (
-    uniform4,
-)
+from riskmc.hazard.rng import uniform4
 
 
 @nb.njit(cache=True, error_model="numpy")

@@ -38,13 +38,7 @@ from riskmc.hazard.phases.common import (
     _grow_to,
     _plain,
 )
-from riskmc.hazard.rng import (
-    LOGNORMAL,
-    fill_blocks,
-    fill_uniforms,
-    lognormals,
-    sample_dist,
-)
+from riskmc.hazard.rng import LOGNORMAL, fill_blocks, fill_uniforms, lognormals, sample_dist
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -88,10 +82,48 @@ def _consequences(  # type: ignore[no-untyped-def]
     horizon, n_d, s_marks, watch, ed = ca
     (bounds, p_close, seg_first, seg_count, seg_idx, cnt, off) = work[:7]
     (counts, mk, code, perm, pend, dur, sb, wl) = work[7:]
-    code, perm, pend, dur, wl, sb = _attack_scratch(code, perm, pend, dur, wl, sb, nl)
+    if code.shape[0] < nl:
+        code = np.empty(2 * nl, dtype=np.int64)
+        perm = np.empty(2 * nl, dtype=np.int64)
+        pend = np.empty(6 * nl, dtype=np.int64)
+        dur = np.empty(2 * nl, dtype=np.float64)
+        wl = np.empty(2 * nl, dtype=np.int64)
+        sb = (
+            np.empty(8 * nl, dtype=np.float64),
+            np.empty(2 * nl, dtype=np.uint64),
+            np.empty(2 * nl, dtype=np.uint64),
+        )
+    # Each attack's stream row and ordinal in it (in order of creation), and
+    # the attacks per bucket (half a day).
     n_bkt = int(horizon * SORT_PER_DAY) + 1  # counts has room for n_bkt + 1
-    _stream_codes(loc, nl, n_d, n_bkt, code, cnt, counts)
-    mk = _mark_uniforms(cnt, off, mk, 2 * n_d + 1, s_marks, k0, k1, rep)
+    counts[: n_bkt + 1] = 0
+    cnt[:] = 0
+    for q in range(nl):
+        uq = np.uint64(q)
+        t = loc[uq, 0]
+        if t < 0.0:
+            code[uq] = -1
+            counts[n_bkt] += 1
+            continue
+        kind = int(loc[uq, 2])
+        d = int(loc[uq, 1])
+        ur = np.uint64(n_d + d if kind == K_CAMPAIGN else 2 * n_d if kind == K_STRESS else d)
+        uj = np.uint64(cnt[ur])
+        code[uq] = np.int64(ur + (uj << _U32))
+        cnt[ur] = np.int64(uj + _U1)
+        counts[np.uint64(min(int(t * SORT_PER_DAY), n_bkt - 1))] += 1
+    # mk: each row's three uniforms an attack
+    n_rows = 2 * n_d + 1
+    total = 0
+    for row in range(n_rows):
+        off[row] = total
+        total += 4 * ((3 * cnt[row] + 3) // 4)
+    if mk.shape[0] < total:
+        mk = np.empty(2 * total, dtype=np.float64)
+    for row in range(n_rows):
+        if cnt[row] > 0:
+            n_blk = (3 * cnt[row] + 3) // 4
+            fill_uniforms(mk[off[row] :], k0, k1, rep, s_marks[row], _plain(0), n_blk)
     n = _sort_by_time(loc, nl, n_bkt, code, counts, perm)
     # Room made here: an array variable that may be rebound inside a loop
     # costs a reference count at every pass (the loop's phi nodes).
@@ -135,82 +167,12 @@ def _consequences(  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _attack_scratch(code, perm, pend, dur, wl, sb, nl):  # type: ignore[no-untyped-def]
-    """The scratch of :func:`_consequences` kept per attack, with room for ``nl`` attacks.
-
-    Returned as given if it has room, else made anew with room for ``2 nl``.
-    """
-    if code.shape[0] < nl:
-        code = np.empty(2 * nl, dtype=np.int64)
-        perm = np.empty(2 * nl, dtype=np.int64)
-        pend = np.empty(6 * nl, dtype=np.int64)
-        dur = np.empty(2 * nl, dtype=np.float64)
-        wl = np.empty(2 * nl, dtype=np.int64)
-        sb = (
-            np.empty(8 * nl, dtype=np.float64),
-            np.empty(2 * nl, dtype=np.uint64),
-            np.empty(2 * nl, dtype=np.uint64),
-        )
-    return code, perm, pend, dur, wl, sb
-
-
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def _stream_codes(loc, nl, n_d, n_bkt, code, cnt, counts):  # type: ignore[no-untyped-def]
-    """Each attack's mark row and ordinal in it, and the attacks per time bucket.
-
-    ``code[q]`` is attack ``q``'s row (low 32 bits) plus its ordinal among
-    that row's attacks in order of creation (high bits), or -1 for an attack
-    of the burn-in, counted in the last bucket ``n_bkt`` (dropped later);
-    ``cnt[row]`` counts a row's attacks and ``counts[b]`` those of bucket
-    ``b`` (``1 / SORT_PER_DAY`` days).
-    """
-    # Each attack's stream row and ordinal in it (in order of creation), and
-    # the attacks per bucket (half a day).
-    counts[: n_bkt + 1] = 0
-    cnt[:] = 0
-    for q in range(nl):
-        uq = np.uint64(q)
-        t = loc[uq, 0]
-        if t < 0.0:
-            code[uq] = -1
-            counts[n_bkt] += 1
-            continue
-        kind = int(loc[uq, 2])
-        d = int(loc[uq, 1])
-        ur = np.uint64(n_d + d if kind == K_CAMPAIGN else 2 * n_d if kind == K_STRESS else d)
-        uj = np.uint64(cnt[ur])
-        code[uq] = np.int64(ur + (uj << _U32))
-        cnt[ur] = np.int64(uj + _U1)
-        counts[np.uint64(min(int(t * SORT_PER_DAY), n_bkt - 1))] += 1
-
-
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def _mark_uniforms(cnt, off, mk, n_rows, s_marks, k0, k1, rep):  # type: ignore[no-untyped-def]
-    """Each mark row's uniforms, three an attack, drawn in bulk into ``mk``.
-
-    Row ``row``'s start at ``off[row]`` (set here); ``mk`` is returned, made
-    anew if short.
-    """
-    # mk: each row's three uniforms an attack
-    total = 0
-    for row in range(n_rows):
-        off[row] = total
-        total += 4 * ((3 * cnt[row] + 3) // 4)
-    if mk.shape[0] < total:
-        mk = np.empty(2 * total, dtype=np.float64)
-    for row in range(n_rows):
-        if cnt[row] > 0:
-            n_blk = (3 * cnt[row] + 3) // 4
-            fill_uniforms(mk[off[row] :], k0, k1, rep, s_marks[row], _plain(0), n_blk)
-    return mk
-
-
-@nb.njit(cache=True, error_model="numpy", inline="always")
 def _sort_by_time(loc, nl, n_bkt, code, counts, perm):  # type: ignore[no-untyped-def]
     """Attacks of [0, horizon) in order of time into ``perm``; their number returned.
 
-    A stable counting sort on the buckets counted by :func:`_stream_codes`
-    (the burn-in's last, past the count returned), then one insertion pass
+    A stable counting sort on the buckets counted by :func:`_consequences`
+    in ``counts`` (the burn-in's last, past the count returned; ``code[q]``
+    is negative for those), then one insertion pass
     for the few that share a bucket. Only indices move: times are read from
     ``loc``, and the latest so far kept in a register.
     """
@@ -246,19 +208,17 @@ def _sort_by_time(loc, nl, n_bkt, code, counts, perm):  # type: ignore[no-untype
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _list_attacks(  # type: ignore[no-untyped-def]
-    th, r, loc, n, perm, marks, dt, out, n_out, pend, wl
-):
+def _list_attacks(th, r, loc, n, perm, marks, dt, out, n_out, pend, wl):  # type: ignore[no-untyped-def]
     """Write attacks ``perm[:n]`` to ``out`` from row ``n_out``, and list their spans.
 
     Each attack's target and mark come from its three uniforms in ``mk``.
     Road closures, rail closures and blackouts are listed in the thirds of
     ``pend``, the attacks of watched districts (their rows of ``out``, less
     ``n_out``) in ``wl``, all without a branch on a draw; the four counts are
-    returned. ``marks`` is the attacks' codes (:func:`_stream_codes`), the
-    rows' offsets in ``mk`` and ``mk`` (:func:`_mark_uniforms`); ``dt`` the
-    district tables: count, target bounds, closure probabilities (set here),
-    segments per mode, watched or not (:func:`_consequence_work`).
+    returned. ``marks`` is ``(code, off, mk)``: each attack's mark row and
+    ordinal in it, packed; where each row starts in ``mk``; the rows'
+    uniforms. ``dt`` is ``(n_d, bounds, p_close, seg_count, watch)``: the
+    district tables of :func:`_consequence_work` (``p_close`` set here).
     """
     code, off, mk = marks
     n_d, bounds, p_close, seg_count, watch = dt

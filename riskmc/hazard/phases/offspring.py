@@ -25,11 +25,7 @@ from riskmc.hazard.phases.common import (
     _plain,
     _room,
 )
-from riskmc.hazard.rng import (
-    _exp,
-    fill_offspring,
-    uniform4,
-)
+from riskmc.hazard.rng import _exp, fill_offspring, uniform4
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
