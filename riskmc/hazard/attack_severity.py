@@ -2,7 +2,7 @@
 
 The kernel writes, with each attack, its ordinal ``seq`` in its mark row (its
 district's stream, its district's campaign stream, or the stress stream: see
-:func:`riskmc.hazard.kernel._consequences`). Attack ``seq`` of row ``row``
+:func:`riskmc.hazard.phases.consequences._consequences`). Attack ``seq`` of row ``row``
 reads uniform ``seq`` of the row's fatalities stream (``fatalities:<row>``)
 and, in a watched district (one holding the site of a project with a
 ``suspension`` block), block ``seq`` of the row's suspension stream
@@ -46,7 +46,7 @@ __all__ = [
     "watched_scratch",
 ]
 
-K_CAMPAIGN, K_STRESS = 2, 3  # riskmc.hazard.kernel's kinds
+K_CAMPAIGN, K_STRESS = 2, 3  # riskmc.hazard.phases.common's kinds
 # Single precision keeps the suspension uniforms below 1 (the largest float32 under 1).
 _F32_BELOW_1 = 1.0 - 2.0**-24
 

@@ -7,7 +7,7 @@ self-exciting process the attacks of the last weeks keep triggering more.
 reads it and maps it to the scenario's districts as ``riskmc calibrate`` does
 (:mod:`riskmc.calibration.history`) into the key's ``days`` and
 ``districts``, and the kernel draws their offspring after day 0
-(:func:`riskmc.hazard.kernel._history`). Poisson and negbin ignore it. This
+(:func:`riskmc.hazard.phases.offspring._history`). Poisson and negbin ignore it. This
 module holds the events as the kernel takes them; it reads no file (the
 hazard stage comes before the readers).
 

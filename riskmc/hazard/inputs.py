@@ -333,98 +333,45 @@ def build_inputs(
     ``hazard.history`` when not given; only ``hawkes`` uses it.
     """
     spec = parameter_spec(scenario)
-    h = scenario.hazard
-    districts = [d.name for d in scenario.districts]
-    d_index = {n: i for i, n in enumerate(districts)}
-    segments = scenario.network.segments
-    s_index = {g.name: i for i, g in enumerate(segments)}
-    n_d = len(districts)
+    watch = _watched(scenario)
+    arrays = _hazard_arrays(scenario, spec, watch, history)
+    tail = _tail_arrays(scenario, watch)
+    _check_streams(arrays, tail, spec)
+    return arrays, tail, spec
 
-    by_mode: dict[str, list[list[int]]] = {
-        "road": [[] for _ in districts],
-        "rail": [[] for _ in districts],
-    }
-    for j, g in enumerate(segments):
-        ds = [d_index[n] for n in g.districts]
-        for d in dict.fromkeys(ds):
-            by_mode[g.mode][d].append(j)
-    road_ptr, road_idx = _csr(by_mode["road"])
-    rail_ptr, rail_idx = _csr(by_mode["rail"])
-    nb_ptr, nb_idx = _csr(adjacency(scenario))
-    # A spare last entry, so that the kernel may read a neighbour of a
-    # district that has none (and then not use it) without a branch.
-    nb_idx = np.append(nb_idx, np.int64(0))
 
-    def touching(place: str) -> list[int]:
-        return [j for j, g in enumerate(segments) if place in (g.from_, g.to)]
+def _touching(scenario: Scenario, place: str) -> list[int]:
+    """The segments (indices) that start or end at ``place``."""
+    return [j for j, g in enumerate(scenario.network.segments) if place in (g.from_, g.to)]
 
-    seizures = h.campaigns.seizures
-    join = h.campaigns.join_probability
-    seize_ptr, seize_idx = _csr([touching(z.place) for z in seizures])
 
-    dists = [
-        _encode(v)
-        for v in (
-            h.closures.road.days,
-            h.closures.rail.days,
-            h.closures.protests.days,
-            h.blackouts.days,
-            h.blackouts.province_wide.days,
-            h.campaigns.duration_days,
-            h.campaigns.blackout_days,
-            *(z.days for z in seizures),
-        )
-    ]
-    event_dists = np.array([[c, *p] for c, p in dists], dtype=np.float64).reshape(-1, 5)
-
-    targets_cum = np.cumsum(
-        np.array([d.targets.as_tuple() for d in scenario.districts], dtype=np.float64).reshape(
-            -1, 4
-        ),
-        axis=1,
-    )
-    if n_d:
-        targets_cum[:, 3] = 1.0  # shares sum to 1 within 1e-6; close the last class exactly
-
-    day = scenario.day_of
-    st_att = [e for e in scenario.stress if isinstance(e, StressAttack)]
-    st_clo: list[tuple[int, float, float]] = []
-    st_blk: list[tuple[int, float, float]] = []
-    for e in scenario.stress:
-        if isinstance(e, StressClosure):
-            st_clo.append((s_index[e.segment], day(e.start), day(e.start) + e.days))
-        elif isinstance(e, StressSeizure):
-            st_clo += [(j, day(e.start), day(e.start) + e.days) for j in touching(e.place)]
-        elif isinstance(e, StressBlackout):
-            who = -1 if e.district == "all" else d_index[e.district]
-            st_blk.append((who, day(e.start), day(e.start) + e.days))
-
-    road_segments = [j for j, g in enumerate(segments) if g.mode == "road"]
-    # One table per distinct fatalities law, shared by the districts that use it.
-    laws: list[Any] = []
-    fat_law = np.full(n_d, -1, dtype=np.int64)
-    for i, district in enumerate(scenario.districts):
-        law = district.fatalities if district.fatalities is not None else h.fatalities
-        if law is None:
-            continue
-        if law not in laws:
-            laws.append(law)
-        fat_law[i] = laws.index(law)
-    tables = [fatalities_table(law) for law in laws]
-    fat_ptr = np.zeros(len(tables) + 1, dtype=np.int64)
-    fat_ptr[1:] = np.cumsum([len(c) for c, _ in tables])
+def _watched(scenario: Scenario) -> NDArray[np.bool_]:
+    """Districts that hold the site of a project with suspensions."""
+    d_index = {d.name: i for i, d in enumerate(scenario.districts)}
     place_district = {p.name: p.district for p in scenario.network.places}
-    watch = np.zeros(n_d, dtype=np.bool_)
+    watch = np.zeros(len(scenario.districts), dtype=np.bool_)
     for p in scenario.projects:
         where = place_district.get(p.site)
         if p.suspension is not None and where is not None:
             watch[d_index[where]] = True
-    reg = regime_arrays(h.regimes)
-    mark_rows = [*districts, *(f"campaign:{n}" for n in districts), "stress"]
-    arrays = HazardArrays(
+    return watch
+
+
+def _hazard_arrays(
+    scenario: Scenario, spec: ParameterSpec, watch: NDArray[np.bool_], history: HistoryEvents | None
+) -> HazardArrays:
+    """The :class:`HazardArrays` of ``scenario`` (see :func:`build_inputs`)."""
+    h = scenario.hazard
+    districts = [d.name for d in scenario.districts]
+    segments = scenario.network.segments
+    seizures = h.campaigns.seizures
+    join = h.campaigns.join_probability
+    seize_ptr, seize_idx = _csr([_touching(scenario, z.place) for z in seizures])
+    road_segments = [j for j, g in enumerate(segments) if g.mode == "road"]
+    return HazardArrays(
         horizon=float(scenario.horizon_days),
         process=ATTACK_PROCESSES[h.process].code,
-        n_districts=n_d,
+        n_districts=len(districts),
         col_rate=np.array(
             [spec.column(f"districts[{n}].attacks_per_year") for n in districts], dtype=np.int64
         ),
@@ -435,13 +382,7 @@ def build_inputs(
             ],
             dtype=np.int64,
         ),
-        targets_cum=targets_cum,
-        road_ptr=road_ptr,
-        road_idx=road_idx,
-        rail_ptr=rail_ptr,
-        rail_idx=rail_idx,
-        nb_ptr=nb_ptr,
-        nb_idx=nb_idx,
+        targets_cum=_targets_cum(scenario),
         s_attack=_streams("attack", districts),
         s_marks=np.concatenate(
             [
@@ -452,7 +393,7 @@ def build_inputs(
         ),
         s_burst=_streams("campaign-burst", districts),
         s_negbin=_streams("negbin", districts),
-        event_dists=event_dists,
+        event_dists=_event_dists(scenario),
         col_seize=np.array(
             [
                 spec.column(f"hazard.campaigns.seizures[{i}].probability")
@@ -468,20 +409,126 @@ def build_inputs(
         s_offspring=_streams("offspring", districts),
         s_campaign=np.uint64(stream_id("campaign")),
         s_province=np.uint64(stream_id("province")),
-        st_attack_district=np.array([d_index[e.district] for e in st_att], dtype=np.int64),
-        st_attack_target=np.array([TARGETS.index(e.target) for e in st_att], dtype=np.int64),
-        st_attack_day=np.array([day(e.start) for e in st_att], dtype=np.float64),
-        st_closure_segment=np.array([c[0] for c in st_clo], dtype=np.int64),
-        st_closure_start=np.array([c[1] for c in st_clo], dtype=np.float64),
-        st_closure_end=np.array([c[2] for c in st_clo], dtype=np.float64),
-        st_blackout_district=np.array([b[0] for b in st_blk], dtype=np.int64),
-        st_blackout_start=np.array([b[1] for b in st_blk], dtype=np.float64),
-        st_blackout_end=np.array([b[2] for b in st_blk], dtype=np.float64),
         watch=watch,
         s_join=_streams("join-suspension", districts),
+        **_network_arrays(scenario),
+        **_stress_arrays(scenario),
         **_history_arrays(scenario, history),
     )
-    tail = TailArrays(
+
+
+def _network_arrays(scenario: Scenario) -> dict[str, Any]:
+    """Segments of each mode through each district, and adjacent districts (CSR)."""
+    d_index = {d.name: i for i, d in enumerate(scenario.districts)}
+    by_mode: dict[str, list[list[int]]] = {
+        "road": [[] for _ in scenario.districts],
+        "rail": [[] for _ in scenario.districts],
+    }
+    for j, g in enumerate(scenario.network.segments):
+        ds = [d_index[n] for n in g.districts]
+        for d in dict.fromkeys(ds):
+            by_mode[g.mode][d].append(j)
+    road_ptr, road_idx = _csr(by_mode["road"])
+    rail_ptr, rail_idx = _csr(by_mode["rail"])
+    nb_ptr, nb_idx = _csr(adjacency(scenario))
+    # A spare last entry, so that the kernel may read a neighbour of a
+    # district that has none (and then not use it) without a branch.
+    nb_idx = np.append(nb_idx, np.int64(0))
+    return {
+        "road_ptr": road_ptr,
+        "road_idx": road_idx,
+        "rail_ptr": rail_ptr,
+        "rail_idx": rail_idx,
+        "nb_ptr": nb_ptr,
+        "nb_idx": nb_idx,
+    }
+
+
+def _event_dists(scenario: Scenario) -> NDArray[np.float64]:
+    """Rows (code, p0, p1, p2, p3) of the per-event distributions (:data:`EVENT_DISTS`)."""
+    h = scenario.hazard
+    dists = [
+        _encode(v)
+        for v in (
+            h.closures.road.days,
+            h.closures.rail.days,
+            h.closures.protests.days,
+            h.blackouts.days,
+            h.blackouts.province_wide.days,
+            h.campaigns.duration_days,
+            h.campaigns.blackout_days,
+            *(z.days for z in h.campaigns.seizures),
+        )
+    ]
+    return np.array([[c, *p] for c, p in dists], dtype=np.float64).reshape(-1, 5)
+
+
+def _targets_cum(scenario: Scenario) -> NDArray[np.float64]:
+    """Each district's cumulative target shares, shape (D, 4)."""
+    targets_cum = np.cumsum(
+        np.array([d.targets.as_tuple() for d in scenario.districts], dtype=np.float64).reshape(
+            -1, 4
+        ),
+        axis=1,
+    )
+    if len(scenario.districts):
+        targets_cum[:, 3] = 1.0  # shares sum to 1 within 1e-6; close the last class exactly
+    return targets_cum
+
+
+def _stress_arrays(scenario: Scenario) -> dict[str, Any]:
+    """The ``st_*`` fields of :class:`HazardArrays`: the stress test's events."""
+    d_index = {d.name: i for i, d in enumerate(scenario.districts)}
+    s_index = {g.name: i for i, g in enumerate(scenario.network.segments)}
+    day = scenario.day_of
+    st_att = [e for e in scenario.stress if isinstance(e, StressAttack)]
+    st_clo: list[tuple[int, float, float]] = []
+    st_blk: list[tuple[int, float, float]] = []
+    for e in scenario.stress:
+        if isinstance(e, StressClosure):
+            st_clo.append((s_index[e.segment], day(e.start), day(e.start) + e.days))
+        elif isinstance(e, StressSeizure):
+            st_clo += [
+                (j, day(e.start), day(e.start) + e.days) for j in _touching(scenario, e.place)
+            ]
+        elif isinstance(e, StressBlackout):
+            who = -1 if e.district == "all" else d_index[e.district]
+            st_blk.append((who, day(e.start), day(e.start) + e.days))
+    return {
+        "st_attack_district": np.array([d_index[e.district] for e in st_att], dtype=np.int64),
+        "st_attack_target": np.array([TARGETS.index(e.target) for e in st_att], dtype=np.int64),
+        "st_attack_day": np.array([day(e.start) for e in st_att], dtype=np.float64),
+        "st_closure_segment": np.array([c[0] for c in st_clo], dtype=np.int64),
+        "st_closure_start": np.array([c[1] for c in st_clo], dtype=np.float64),
+        "st_closure_end": np.array([c[2] for c in st_clo], dtype=np.float64),
+        "st_blackout_district": np.array([b[0] for b in st_blk], dtype=np.int64),
+        "st_blackout_start": np.array([b[1] for b in st_blk], dtype=np.float64),
+        "st_blackout_end": np.array([b[2] for b in st_blk], dtype=np.float64),
+    }
+
+
+def _tail_arrays(scenario: Scenario, watch: NDArray[np.bool_]) -> TailArrays:
+    """The :class:`TailArrays` of ``scenario``: deaths, suspensions, regimes."""
+    h = scenario.hazard
+    districts = [d.name for d in scenario.districts]
+    n_d = len(districts)
+    st_att = [e for e in scenario.stress if isinstance(e, StressAttack)]
+    # One table per distinct fatalities law, shared by the districts that use it.
+    laws: list[Any] = []
+    fat_law = np.full(n_d, -1, dtype=np.int64)
+    for i, district in enumerate(scenario.districts):
+        law = district.fatalities if district.fatalities is not None else h.fatalities
+        if law is None:
+            continue
+        if law not in laws:
+            laws.append(law)
+        fat_law[i] = laws.index(law)
+    tables = [fatalities_table(law) for law in laws]
+    fat_ptr = np.zeros(len(tables) + 1, dtype=np.int64)
+    fat_ptr[1:] = np.cumsum([len(c) for c, _ in tables])
+    reg = regime_arrays(h.regimes)
+    mark_rows = [*districts, *(f"campaign:{n}" for n in districts), "stress"]
+    return TailArrays(
         horizon=float(scenario.horizon_days),
         n_districts=n_d,
         st_attack_fatal=np.array(
@@ -509,8 +556,6 @@ def build_inputs(
         reg_stat=reg.stationary_cum,
         s_regime=np.uint64(stream_id("regimes")),
     )
-    _check_streams(arrays, tail, spec)
-    return arrays, tail, spec
 
 
 def _history_arrays(scenario: Scenario, history: HistoryEvents | None) -> dict[str, Any]:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import riskmc
+from riskmc.hazard.buffers import _Buffers
 from riskmc.hazard.kernel import ATTACK_DTYPE, SPAN_DTYPE
-from riskmc.hazard.sample import _Buffers
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_kept_tables_survive_later_samples(default):
 
 
 def test_memory_dropped_is_used_again_with_the_same_results(default):
-    from riskmc.hazard.sample import _BUFFERS
+    from riskmc.hazard.buffers import _BUFFERS
 
     assert _BUFFERS.enabled
     reference = riskmc.sample_hazard(default, 130, seed=8, threads=1).arrays
@@ -110,7 +110,7 @@ def test_memory_dropped_is_used_again_with_the_same_results(default):
 
 def test_release_buffers_hands_the_memory_back_and_spares_tables_in_use(default):
     from riskmc.hazard import release_buffers
-    from riskmc.hazard.sample import _BUFFERS
+    from riskmc.hazard.buffers import _BUFFERS
 
     kept = riskmc.sample_hazard(default, 70, seed=9, threads=1)
     copy = np.concatenate([b.tables["attacks"] for b in kept._blocks])  # the kernel's records
