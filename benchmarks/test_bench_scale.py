@@ -6,7 +6,7 @@ Each 2-worker benchmark records ``efficiency``: its throughput over twice the
 once per session by the ``one_worker`` fixture and by its own benchmark.
 Every run includes its start-up: the pool's workers, or the Dask tasks.
 
-Run: ``pytest benchmarks/test_bench_scale.py --benchmark-only``. Under
+Run: ``pytest benchmarks/test_bench_scale.py --benchmark-only -n 0``. Under
 ``--benchmark-disable`` (CI), each runs once on a few replications, untimed.
 """
 
