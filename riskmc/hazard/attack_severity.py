@@ -312,13 +312,10 @@ def watched_replication(t, rep, k0, k1, att, first, pick, m, cnt, wat, n_wat, ws
             fill_uniforms(fu[offs_f[row] :], k0, k1, rep, s_fatal[row], 0, n_blk)
         fill_uniforms(su[offs_s[row] :], k0, k1, rep, s_susp[row], 0, cnt[row])
     if wat.shape[0] < n_wat + m:
-        grown = np.empty(2 * (n_wat + m), dtype=wat.dtype)
-        for x in range(n_wat):
-            grown[x] = wat[x]
-        wat = grown
+        wat = _grown(wat, 2 * (n_wat + m), n_wat)
     if pu.shape[0] < n_wat + m:
-        pu = _grow_f8(pu, 2 * (n_wat + m), n_wat)
-        pl = _grow_i8(pl, 2 * (n_wat + m), n_wat)
+        pu = _grown(pu, 2 * (n_wat + m), n_wat)
+        pl = _grown(pl, 2 * (n_wat + m), n_wat)
     for x in range(m):
         q = pick[x]
         rec = att[first + q]
@@ -341,16 +338,11 @@ def watched_replication(t, rep, k0, k1, att, first, pick, m, cnt, wat, n_wat, ws
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _grow_f8(a, n, keep):  # type: ignore[no-untyped-def]
-    b = np.empty(n, dtype=np.float64)
-    b[:keep] = a[:keep]
-    return b
-
-
-@nb.njit(cache=True, error_model="numpy")
-def _grow_i8(a, n, keep):  # type: ignore[no-untyped-def]
-    b = np.empty(n, dtype=np.int64)
-    b[:keep] = a[:keep]
+def _grown(a, n, keep):  # type: ignore[no-untyped-def]
+    """A longer ``a`` (``n`` entries, records too) holding its first ``keep``."""
+    b = np.empty(n, dtype=a.dtype)
+    for i in range(keep):
+        b[i] = a[i]
     return b
 
 
